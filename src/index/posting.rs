@@ -1,0 +1,135 @@
+//! Postings: the fixed-width summary of one claim stored in every ordering's
+//! blocks, so scans filter by time, stance, speaker and source without
+//! fetching the claim record.
+
+use super::IndexError;
+use crate::model::{DayRange, Stance};
+
+/// Bytes per posting.
+pub const POSTING_LEN: usize = 73;
+
+/// One claim as an index ordering sees it. Ids are term ids; 0 means absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Posting {
+    pub seq: u64,
+    pub s: u64,
+    pub p: u64,
+    pub o: u64,
+    pub by: u64,
+    pub src: u64,
+    /// Asserting transaction.
+    pub atx: u64,
+    /// Retracting transaction, 0 while live.
+    pub rtx: u64,
+    /// Valid time as a half-open day range.
+    pub valid: DayRange,
+    pub stance: Stance,
+}
+
+impl Posting {
+    pub fn encode(&self, out: &mut Vec<u8>) {
+        for v in [
+            self.seq, self.s, self.p, self.o, self.by, self.src, self.atx, self.rtx,
+        ] {
+            out.extend_from_slice(&v.to_be_bytes());
+        }
+        out.extend_from_slice(&self.valid.start.to_be_bytes());
+        out.extend_from_slice(&self.valid.end.to_be_bytes());
+        out.push(self.stance.code());
+    }
+
+    pub fn decode(b: &[u8]) -> Option<Posting> {
+        let u = |i: usize| u64::from_be_bytes(b[i * 8..i * 8 + 8].try_into().expect("8 bytes"));
+        let i32_at = |at: usize| i32::from_be_bytes(b[at..at + 4].try_into().expect("4 bytes"));
+        if b.len() != POSTING_LEN {
+            return None;
+        }
+        Some(Posting {
+            seq: u(0),
+            s: u(1),
+            p: u(2),
+            o: u(3),
+            by: u(4),
+            src: u(5),
+            atx: u(6),
+            rtx: u(7),
+            valid: DayRange {
+                start: i32_at(64),
+                end: i32_at(68),
+            },
+            stance: Stance::from_code(b[72])?,
+        })
+    }
+
+    /// Whether the claim is part of the snapshot at `t` (retracted ones count
+    /// when `include_retracted`).
+    pub fn visible_at(&self, t: u64, include_retracted: bool) -> bool {
+        self.atx <= t && (include_retracted || self.rtx == 0 || self.rtx > t)
+    }
+
+    /// The retracting tx as seen from `t`.
+    pub fn retracted_at(&self, t: u64) -> Option<u64> {
+        (self.rtx != 0 && self.rtx <= t).then_some(self.rtx)
+    }
+}
+
+/// Decodes a block value; a length that is not a whole number of postings is damage.
+pub fn decode_block(bytes: &[u8]) -> Result<Vec<Posting>, IndexError> {
+    if bytes.len() % POSTING_LEN != 0 {
+        return Err(IndexError::Corrupt(format!(
+            "posting block of {} bytes",
+            bytes.len()
+        )));
+    }
+    bytes
+        .chunks_exact(POSTING_LEN)
+        .map(|c| Posting::decode(c).ok_or_else(|| IndexError::Corrupt("bad posting".into())))
+        .collect()
+}
+
+/// Sets the retracting tx of posting `seq` inside a block; false if absent.
+pub fn mark_retracted(block: &mut [u8], seq: u64, rtx: u64) -> bool {
+    for chunk in block.chunks_exact_mut(POSTING_LEN) {
+        if chunk[0..8] == seq.to_be_bytes() {
+            chunk[56..64].copy_from_slice(&rtx.to_be_bytes());
+            return true;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_retract() {
+        let p = Posting {
+            seq: 9,
+            s: 1,
+            p: 2,
+            o: 3,
+            by: 0,
+            src: 4,
+            atx: 5,
+            rtx: 0,
+            valid: DayRange {
+                start: -3,
+                end: i32::MAX,
+            },
+            stance: Stance::Denies,
+        };
+        let mut block = Vec::new();
+        p.encode(&mut block);
+        assert_eq!(block.len(), POSTING_LEN);
+        assert_eq!(decode_block(&block).unwrap(), vec![p]);
+        assert!(mark_retracted(&mut block, 9, 7));
+        let back = decode_block(&block).unwrap()[0];
+        assert_eq!(back.rtx, 7);
+        assert!(
+            back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true)
+        );
+        assert!(!back.visible_at(4, true));
+        assert!(decode_block(&block[1..]).is_err());
+    }
+}

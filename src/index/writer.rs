@@ -1,0 +1,402 @@
+//! Turns committed transactions into index writes. A [`ChunkWriter`] gathers
+//! the writes of one or more transactions in memory (the current transaction
+//! in its own layer, so a rejected one is dropped whole), lets the validator
+//! read the state *through* those pending writes, and hands the whole chunk to
+//! the backend as one atomic batch together with the "applied through" mark.
+
+use std::collections::BTreeMap;
+
+use super::backend::{IndexBackend, Overlay};
+use super::keys::{self, Key};
+use super::posting::{Posting, mark_retracted};
+use super::snapshot::{Ordering, Snapshot};
+use super::{IndexError, TxMeta, meta, meta_key, read_meta};
+use crate::codec;
+use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, Term, fold_name};
+
+type Writes = BTreeMap<Vec<u8>, Vec<u8>>;
+
+#[derive(Debug, Clone, Copy)]
+struct Counters {
+    next_term: u64,
+    next_seq: u64,
+}
+
+/// Pending index writes for a chunk of transactions.
+pub struct ChunkWriter<'a, B: IndexBackend> {
+    base: &'a B,
+    chunk: Writes,
+    tx: Writes,
+    counters: Counters,
+    saved: Counters,
+    txno: u64,
+    applied: u64,
+}
+
+fn enc<T: serde::Serialize>(v: &T) -> Result<Vec<u8>, IndexError> {
+    codec::encode(v).map_err(IndexError::Backend)
+}
+
+impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
+    /// Starts a chunk on top of the backend's current state.
+    pub fn new(base: &'a B) -> Result<ChunkWriter<'a, B>, IndexError> {
+        let counters = Counters {
+            next_term: read_meta(base, meta::NEXT_TERM)?.max(1),
+            next_seq: read_meta(base, meta::NEXT_SEQ)?.max(1),
+        };
+        let applied = read_meta(base, meta::APPLIED)?;
+        Ok(ChunkWriter {
+            base,
+            chunk: Writes::new(),
+            tx: Writes::new(),
+            counters,
+            saved: counters,
+            txno: applied,
+            applied,
+        })
+    }
+
+    /// The tx the chunk is applied through.
+    pub fn applied(&self) -> u64 {
+        self.applied
+    }
+
+    /// Begins the next transaction's layer.
+    pub fn begin(&mut self, tx: u64) {
+        self.tx.clear();
+        self.saved = self.counters;
+        self.txno = tx;
+    }
+
+    /// Drops the current transaction's writes.
+    pub fn abort(&mut self) {
+        self.tx.clear();
+        self.counters = self.saved;
+        self.txno = self.applied;
+    }
+
+    /// The state as of the current transaction, its own writes so far included.
+    pub fn view(&self) -> Snapshot<Overlay<'_, B>> {
+        Snapshot::new(
+            Overlay {
+                base: self.base,
+                layers: [&self.tx, &self.chunk],
+            },
+            self.txno,
+        )
+    }
+
+    /// The seq the next asserted claim will get.
+    pub fn next_seq(&self) -> u64 {
+        self.counters.next_seq
+    }
+
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
+        if let Some(v) = self.tx.get(key).or_else(|| self.chunk.get(key)) {
+            return Ok(Some(v.clone()));
+        }
+        super::KvRead::get(self.base, key)
+    }
+
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.tx.insert(key, value);
+    }
+
+    /// A mutable pending value, loaded from below when first touched.
+    fn slot(&mut self, key: Vec<u8>) -> Result<&mut Vec<u8>, IndexError> {
+        if !self.tx.contains_key(&key) {
+            let current = self.get(&key)?.unwrap_or_default();
+            self.tx.insert(key.clone(), current);
+        }
+        Ok(self.tx.get_mut(&key).expect("inserted above"))
+    }
+
+    /// The id of a term key, allocating one if new.
+    fn intern(&mut self, term_key: Vec<u8>) -> Result<u64, IndexError> {
+        if let Some(id) = self.view().term_id(&term_key)? {
+            return Ok(id);
+        }
+        let id = self.counters.next_term;
+        self.counters.next_term += 1;
+        self.put(
+            Key::new(keys::TERM_OF).u64(id).into_vec(),
+            term_key[1..].to_vec(),
+        );
+        self.put(term_key, id.to_be_bytes().to_vec());
+        Ok(id)
+    }
+
+    fn intern_entity(&mut self, key: &str) -> Result<u64, IndexError> {
+        self.intern(keys::entity_term(key))
+    }
+
+    fn flag(&mut self, key: Key, on: bool) {
+        self.put(key.u64(self.txno).into_vec(), vec![on as u8]);
+    }
+
+    /// Applies one (validated, resolved) event to the current transaction.
+    pub fn apply(&mut self, event: &Event) -> Result<(), IndexError> {
+        match event {
+            Event::Entity(e) => {
+                let id = self.intern_entity(&e.key)?;
+                let old = self.view().entity(id)?;
+                let mut new = old.clone().unwrap_or_else(|| Entity::new(&e.key));
+                new.apply(e);
+                self.write_entity(id, old.as_ref(), &new)
+            }
+            Event::Document(d) => {
+                let id = self.intern_entity(&d.key)?;
+                let old = self.view().entity(id)?;
+                let mut new = old.clone().unwrap_or_else(|| Entity::new(&d.key));
+                new.apply_document(d);
+                self.write_entity(id, old.as_ref(), &new)
+            }
+            Event::Predicate(p) => {
+                let (id, mut pred) = self.predicate_or_default(&p.key)?;
+                if p.description.is_some() {
+                    pred.description.clone_from(&p.description);
+                }
+                if let Some(f) = p.functional {
+                    pred.functional = f;
+                }
+                self.put(
+                    Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(),
+                    enc(&pred)?,
+                );
+                Ok(())
+            }
+            Event::Assert(a) => self.assert(a),
+            Event::Retract { claim, reason } => self.retract(claim, reason.clone()),
+            Event::Merge { from, into } => {
+                let (from, into) = (self.intern_entity(from)?, self.intern_entity(into)?);
+                let tx = self.txno;
+                self.put(
+                    Key::new(keys::MERGE).u64(from).u64(tx).into_vec(),
+                    into.to_be_bytes().to_vec(),
+                );
+                self.flag(Key::new(keys::MEMBER).u64(into).u64(from), true);
+                Ok(())
+            }
+            Event::Unmerge { entity } => {
+                let id = self.intern_entity(entity)?;
+                let into = self.view().merged_into(id)?.unwrap_or(0);
+                let tx = self.txno;
+                self.put(
+                    Key::new(keys::MERGE).u64(id).u64(tx).into_vec(),
+                    0u64.to_be_bytes().to_vec(),
+                );
+                self.flag(Key::new(keys::MEMBER).u64(into).u64(id), false);
+                Ok(())
+            }
+        }
+    }
+
+    fn predicate_or_default(&mut self, name: &str) -> Result<(u64, Predicate), IndexError> {
+        let id = self.intern(keys::predicate_term(name))?;
+        let pred = match self.view().predicate(name)? {
+            Some((_, p)) => p,
+            None => Predicate {
+                key: name.to_string(),
+                description: None,
+                functional: false,
+            },
+        };
+        Ok((id, pred))
+    }
+
+    fn write_entity(
+        &mut self,
+        id: u64,
+        old: Option<&Entity>,
+        new: &Entity,
+    ) -> Result<(), IndexError> {
+        self.put(
+            Key::new(keys::ENT).u64(id).u64(self.txno).into_vec(),
+            enc(new)?,
+        );
+        let names = |e: Option<&Entity>| -> Vec<String> {
+            let mut v: Vec<String> = e
+                .map(|e| e.names().map(fold_name).collect())
+                .unwrap_or_default();
+            v.sort();
+            v.dedup();
+            v
+        };
+        let (before, after) = (names(old), names(Some(new)));
+        for n in before.iter().filter(|n| !after.contains(n)) {
+            self.flag(Key::new(keys::NAME).str(n).u64(id), false);
+        }
+        for n in after.iter().filter(|n| !before.contains(n)) {
+            self.flag(Key::new(keys::NAME).str(n).u64(id), true);
+        }
+        let old_kind = old.map(|e| e.kind.as_str());
+        if old_kind != Some(new.kind.as_str()) {
+            if let Some(k) = old_kind {
+                self.flag(Key::new(keys::KIND).str(k).u64(id), false);
+            }
+            self.flag(Key::new(keys::KIND).str(&new.kind).u64(id), true);
+        }
+        let published = |e: Option<&Entity>| e.and_then(|e| e.document.as_ref()?.published);
+        let (old_pub, new_pub) = (published(old), published(Some(new)));
+        if old_pub != new_pub {
+            if let Some(d) = old_pub {
+                self.flag(Key::new(keys::PUB).i32(d.first_day()).u64(id), false);
+            }
+            if let Some(d) = new_pub {
+                self.flag(Key::new(keys::PUB).i32(d.first_day()).u64(id), true);
+            }
+        }
+        Ok(())
+    }
+
+    fn assert(&mut self, a: &AssertEvent) -> Result<(), IndexError> {
+        let (p, pred) = self.predicate_or_default(&a.p)?;
+        if self.view().predicate(&a.p)?.is_none() {
+            self.put(
+                Key::new(keys::PRED).u64(p).u64(self.txno).into_vec(),
+                enc(&pred)?,
+            );
+        }
+        let s = self.intern_entity(&a.s)?;
+        let o = self.intern(keys::term(&a.o))?;
+        for v in a.qualifiers.values() {
+            if let Term::Entity(_) = v {
+                self.intern(keys::term(v))?;
+            }
+        }
+        let by =
+            a.by.as_deref()
+                .map(|k| self.intern_entity(k))
+                .transpose()?
+                .unwrap_or(0);
+        let src = a
+            .source
+            .as_deref()
+            .map(|k| self.intern_entity(k))
+            .transpose()?
+            .unwrap_or(0);
+        let seq = self.counters.next_seq;
+        self.counters.next_seq += 1;
+        let claim = Claim::from_assert(a, self.txno);
+        self.put(Key::new(keys::CLAIM).u64(seq).into_vec(), enc(&claim)?);
+        self.put(
+            Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(),
+            seq.to_be_bytes().to_vec(),
+        );
+        let posting = Posting {
+            seq,
+            s,
+            p,
+            o,
+            by,
+            src,
+            atx: self.txno,
+            rtx: 0,
+            valid: a.valid.days(),
+            stance: a.stance,
+        };
+        for ordering in Ordering::ALL {
+            if let Some(key) = ordering.block_key(&posting) {
+                posting.encode(self.slot(key)?);
+            }
+        }
+        Ok(())
+    }
+
+    fn retract(&mut self, id: &str, reason: Option<String>) -> Result<(), IndexError> {
+        let view = self.view();
+        let seq = view
+            .claim_seq(id)?
+            .ok_or_else(|| IndexError::Corrupt(format!("retract of unknown claim {id}")))?;
+        let key = Key::new(keys::CLAIM).u64(seq).into_vec();
+        let bytes = self
+            .get(&key)?
+            .ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
+        let mut claim: Claim =
+            codec::decode(&bytes, "claim").map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        claim.retracted_tx = Some(self.txno);
+        claim.retract_reason = reason;
+        let posting = self.posting_of(seq, &claim)?;
+        self.put(key, enc(&claim)?);
+        for ordering in Ordering::ALL {
+            if let Some(key) = ordering.block_key(&posting) {
+                let rtx = self.txno;
+                if !mark_retracted(self.slot(key)?, seq, rtx) {
+                    return Err(IndexError::Corrupt(format!(
+                        "claim {id} missing from its posting block"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Rebuilds the posting of a stored claim (for locating its blocks).
+    fn posting_of(&self, seq: u64, c: &Claim) -> Result<Posting, IndexError> {
+        let view = self.view();
+        let id = |term: Vec<u8>| -> Result<u64, IndexError> {
+            view.term_id(&term)?
+                .ok_or_else(|| IndexError::Corrupt("claim term not interned".into()))
+        };
+        Ok(Posting {
+            seq,
+            s: id(keys::entity_term(&c.s))?,
+            p: id(keys::predicate_term(&c.p))?,
+            o: id(keys::term(&c.o))?,
+            by: c
+                .by
+                .as_deref()
+                .map(|k| id(keys::entity_term(k)))
+                .transpose()?
+                .unwrap_or(0),
+            src: c
+                .source
+                .as_deref()
+                .map(|k| id(keys::entity_term(k)))
+                .transpose()?
+                .unwrap_or(0),
+            atx: c.tx,
+            rtx: 0,
+            valid: c.valid.days(),
+            stance: c.stance,
+        })
+    }
+
+    /// Seals the current transaction into the chunk.
+    pub fn commit(&mut self, m: &TxMeta) -> Result<(), IndexError> {
+        self.put(Key::new(keys::TX).u64(m.tx).into_vec(), enc(m)?);
+        self.put(
+            Key::new(keys::TX_TIME)
+                .i64(m.recorded_at.0)
+                .u64(m.tx)
+                .into_vec(),
+            Vec::new(),
+        );
+        let tx = std::mem::take(&mut self.tx);
+        self.chunk.extend(tx);
+        self.saved = self.counters;
+        self.applied = m.tx;
+        self.txno = m.tx;
+        Ok(())
+    }
+
+    /// Whether any transaction is sealed in the chunk.
+    pub fn is_empty(&self) -> bool {
+        self.chunk.is_empty()
+    }
+
+    /// The chunk's writes, with the counters and the applied mark, ready for
+    /// one atomic batch.
+    pub fn into_writes(mut self) -> Writes {
+        let m = |name: &[u8], v: u64| (meta_key(name), v.to_be_bytes().to_vec());
+        for (k, v) in [
+            m(meta::APPLIED, self.applied),
+            m(meta::NEXT_TERM, self.saved.next_term),
+            m(meta::NEXT_SEQ, self.saved.next_seq),
+            m(meta::FORMAT, super::FORMAT_VERSION),
+        ] {
+            self.chunk.insert(k, v);
+        }
+        self.chunk
+    }
+}

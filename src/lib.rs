@@ -1,0 +1,33 @@
+//! claimgraph: an embedded, event-sourced knowledge graph of claims — who said
+//! what, about whom, when it holds, where it was reported, and how the record
+//! changed.
+//!
+//! Data flows one way: [`model`] events → [`log`] (the truth, in segment files)
+//! → [`index`] (derived sled trees) → reads ([`Store::snapshot`]). See
+//! `docs/architecture.md` for the tour.
+//!
+//! ```
+//! use claimgraph::{Store, model::Term};
+//!
+//! let store = Store::temporary()?;
+//! store.transact("analyst", |tx| {
+//!     tx.entity("us", "Country", "United States").aliases = Some(vec!["U.S.".into()]);
+//!     tx.entity("russia", "Country", "Russia");
+//!     tx.assert("us", "may_ease_sanctions_on", Term::Entity("russia".into()));
+//! })?;
+//! let view = store.snapshot();
+//! assert_eq!(view.entity("U.S.")?.unwrap().key, "us");
+//! # Ok::<(), claimgraph::StoreError>(())
+//! ```
+
+pub mod codec;
+pub mod index;
+pub mod jsonl;
+pub mod log;
+pub mod model;
+pub mod store;
+
+pub use store::{
+    ClaimQuery, HistoryEntry, OpenReport, ReadView, Stats, Store, StoreError, Transaction,
+    VerifyReport,
+};

@@ -1,0 +1,505 @@
+//! The transaction log: the store's source of truth, in append-only segment
+//! files that claimgraph owns (`log/seg-<first tx>.log`).
+//!
+//! Owns framing ([`frame`]), file access ([`fs`]), the hash chain, fsync before
+//! acknowledgement, and recovery: on open every record is checked in order; a
+//! damaged or partial *last* record is cut off and reported, while damage that
+//! valid records follow is corruption and refuses to open (see [`Log::repair`]).
+
+pub mod frame;
+pub mod fs;
+
+use std::io;
+
+use crate::codec;
+use crate::model::{Hash, TxBody, TxRecord};
+pub use fs::{FsLogDir, LogDir};
+
+/// Errors of the log layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum LogError {
+    #[error("log I/O error while {doing}: {source}")]
+    Io { doing: String, source: io::Error },
+    #[error(
+        "the log is damaged at tx {tx} ({segment}, byte {offset}): {why}; valid records follow it, \
+         so this is not a torn write. `claimgraph repair` cuts the log there (dropping tx {tx} and \
+         everything after it)"
+    )]
+    Corrupt {
+        tx: u64,
+        segment: String,
+        offset: u64,
+        why: String,
+    },
+    #[error("an earlier write to the log failed; close and reopen the store before writing again")]
+    Poisoned,
+    #[error("transaction body of {len} bytes exceeds the {max}-byte record limit")]
+    TooLarge { len: usize, max: usize },
+}
+
+fn io_err(doing: impl Into<String>) -> impl FnOnce(io::Error) -> LogError {
+    let doing = doing.into();
+    move |source| LogError::Io { doing, source }
+}
+
+/// What opening the log found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Bytes of a torn last record that were cut off (0 when the tail was clean).
+    pub dropped_bytes: u64,
+    /// Why the tail was cut, when it was.
+    pub dropped_why: Option<String>,
+}
+
+/// What `repair` removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepairReport {
+    /// The first tx dropped, if the log was damaged.
+    pub cut_at_tx: Option<u64>,
+    pub dropped_bytes: u64,
+    /// Valid records that stood after the damage and were dropped with it.
+    pub dropped_valid_records: u64,
+}
+
+#[derive(Debug, Clone)]
+struct Segment {
+    name: String,
+    first_tx: u64,
+    len: u64,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    segment: usize,
+    offset: u64,
+    len: u32,
+}
+
+/// The default size at which a new segment is started.
+pub const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// An open log. One writer: the owner serialises appends.
+pub struct Log {
+    dir: Box<dyn LogDir>,
+    segments: Vec<Segment>,
+    entries: Vec<Entry>,
+    hashes: Vec<Hash>,
+    poisoned: bool,
+    segment_limit: u64,
+}
+
+fn segment_name(first_tx: u64) -> String {
+    format!("seg-{first_tx:016}.log")
+}
+
+fn parse_segment_name(name: &str) -> Option<u64> {
+    let digits = name.strip_prefix("seg-")?.strip_suffix(".log")?;
+    (digits.len() == 16).then(|| digits.parse().ok()).flatten()
+}
+
+/// Where a scan stopped.
+enum ScanEnd {
+    Clean,
+    /// Bad bytes at (segment, offset) with nothing valid after them.
+    TornTail {
+        segment: usize,
+        offset: u64,
+        why: String,
+    },
+    /// Bad bytes with valid records after them.
+    Corrupt {
+        segment: usize,
+        offset: u64,
+        tx: u64,
+        why: String,
+    },
+}
+
+impl Log {
+    /// Opens the log in `dir`, recovering a torn tail.
+    pub fn open(dir: Box<dyn LogDir>) -> Result<(Log, OpenReport), LogError> {
+        let (mut log, end) = Log::scan(dir)?;
+        let report = match end {
+            ScanEnd::Clean => OpenReport::default(),
+            ScanEnd::TornTail {
+                segment,
+                offset,
+                why,
+            } => {
+                let dropped_bytes = log.cut(segment, offset)?;
+                OpenReport {
+                    dropped_bytes,
+                    dropped_why: Some(why),
+                }
+            }
+            ScanEnd::Corrupt {
+                segment,
+                offset,
+                tx,
+                why,
+            } => {
+                let segment = log.segments[segment].name.clone();
+                return Err(LogError::Corrupt {
+                    tx,
+                    segment,
+                    offset,
+                    why,
+                });
+            }
+        };
+        Ok((log, report))
+    }
+
+    /// Opens a damaged log by cutting it at the first bad record, dropping
+    /// everything after it. Only ever run when a person asks for it.
+    pub fn repair(dir: Box<dyn LogDir>) -> Result<(Log, RepairReport), LogError> {
+        let (mut log, end) = Log::scan(dir)?;
+        let (segment, offset, tx) = match end {
+            ScanEnd::Clean => return Ok((log, RepairReport::default())),
+            ScanEnd::TornTail {
+                segment, offset, ..
+            } => (segment, offset, log.head() + 1),
+            ScanEnd::Corrupt {
+                segment,
+                offset,
+                tx,
+                ..
+            } => (segment, offset, tx),
+        };
+        let dropped_valid_records = log.count_valid_after(segment, offset)?;
+        let dropped_bytes = log.cut(segment, offset)?;
+        Ok((
+            log,
+            RepairReport {
+                cut_at_tx: Some(tx),
+                dropped_bytes,
+                dropped_valid_records,
+            },
+        ))
+    }
+
+    fn scan(dir: Box<dyn LogDir>) -> Result<(Log, ScanEnd), LogError> {
+        let mut names: Vec<(u64, String)> = dir
+            .list()
+            .map_err(io_err("listing the log directory"))?
+            .into_iter()
+            .filter_map(|n| parse_segment_name(&n).map(|t| (t, n)))
+            .collect();
+        names.sort();
+        let mut log = Log {
+            dir,
+            segments: Vec::new(),
+            entries: Vec::new(),
+            hashes: Vec::new(),
+            poisoned: false,
+            segment_limit: SEGMENT_BYTES,
+        };
+        for (first_tx, name) in names {
+            log.segments.push(Segment {
+                name,
+                first_tx,
+                len: 0,
+            });
+        }
+        for i in 0..log.segments.len() {
+            if let Some(end) = log.scan_segment(i)? {
+                return Ok((log, end));
+            }
+        }
+        Ok((log, ScanEnd::Clean))
+    }
+
+    /// Checks one segment's records; `Some` when the scan must stop here.
+    fn scan_segment(&mut self, i: usize) -> Result<Option<ScanEnd>, LogError> {
+        let name = self.segments[i].name.clone();
+        let bytes = self
+            .dir
+            .read(&name)
+            .map_err(io_err(format!("reading {name}")))?;
+        self.segments[i].len = bytes.len() as u64;
+        let mut pos = 0usize;
+        if bytes.is_empty() && self.segments[i].first_tx != self.head() + 1 {
+            let why = "an empty segment out of place".to_string();
+            return Ok(Some(self.classify(i, 0, &bytes, why)?));
+        }
+        if self.segments[i].first_tx != self.head() + 1 {
+            let why = format!("segment should start at tx {}", self.head() + 1);
+            return Ok(Some(self.classify(i, 0, &bytes, why)?));
+        }
+        while pos < bytes.len() {
+            let expected = self.head() + 1;
+            let why = match frame::check(&bytes[pos..]) {
+                Ok(h) if h.tx == expected && h.prev == self.head_hash() => {
+                    let len = frame::HEADER_LEN + h.body_len;
+                    self.entries.push(Entry {
+                        segment: i,
+                        offset: pos as u64,
+                        len: len as u32,
+                    });
+                    self.hashes.push(h.hash);
+                    pos += len;
+                    continue;
+                }
+                Ok(h) if h.tx != expected => {
+                    format!("found tx {} where tx {expected} belongs", h.tx)
+                }
+                Ok(_) => "the previous-hash link does not match (the chain is broken)".to_string(),
+                Err(fault) => fault.to_string(),
+            };
+            return Ok(Some(self.classify(i, pos, &bytes, why)?));
+        }
+        Ok(None)
+    }
+
+    /// Decides between a torn tail and corruption for bad bytes at (segment, pos).
+    fn classify(
+        &self,
+        seg: usize,
+        pos: usize,
+        bytes: &[u8],
+        why: String,
+    ) -> Result<ScanEnd, LogError> {
+        let rest = bytes.get(pos + 1..).unwrap_or(&[]);
+        let mut valid_after = frame::any_valid_record(rest).is_some();
+        for later in &self.segments[seg + 1..] {
+            if valid_after {
+                break;
+            }
+            let b = self
+                .dir
+                .read(&later.name)
+                .map_err(io_err(format!("reading {}", later.name)))?;
+            valid_after = frame::any_valid_record(&b).is_some();
+        }
+        let offset = pos as u64;
+        Ok(if valid_after {
+            ScanEnd::Corrupt {
+                segment: seg,
+                offset,
+                tx: self.head() + 1,
+                why,
+            }
+        } else {
+            ScanEnd::TornTail {
+                segment: seg,
+                offset,
+                why,
+            }
+        })
+    }
+
+    fn count_valid_after(&self, seg: usize, offset: u64) -> Result<u64, LogError> {
+        let mut count = 0;
+        for (i, s) in self.segments.iter().enumerate().skip(seg) {
+            let b = self
+                .dir
+                .read(&s.name)
+                .map_err(io_err(format!("reading {}", s.name)))?;
+            let mut from = if i == seg { offset as usize + 1 } else { 0 };
+            while from < b.len() {
+                match frame::any_valid_record(&b[from..]) {
+                    Some((at, h)) => {
+                        count += 1;
+                        from += at + frame::HEADER_LEN + h.body_len;
+                    }
+                    None => break,
+                }
+            }
+        }
+        Ok(count)
+    }
+
+    /// Cuts segment `seg` at `offset` and removes every later segment; returns
+    /// the bytes dropped.
+    fn cut(&mut self, seg: usize, offset: u64) -> Result<u64, LogError> {
+        let mut dropped = self.segments[seg].len - offset;
+        let name = self.segments[seg].name.clone();
+        self.dir
+            .truncate(&name, offset)
+            .map_err(io_err(format!("truncating {name}")))?;
+        self.segments[seg].len = offset;
+        for later in self.segments.split_off(seg + 1) {
+            dropped += later.len;
+            self.dir
+                .remove(&later.name)
+                .map_err(io_err(format!("removing {}", later.name)))?;
+        }
+        if offset == 0 && self.segments[seg].first_tx != self.head() + 1 {
+            self.dir
+                .remove(&name)
+                .map_err(io_err(format!("removing {name}")))?;
+            self.segments.pop();
+        }
+        Ok(dropped)
+    }
+
+    /// The last committed tx (0 when empty).
+    pub fn head(&self) -> u64 {
+        self.entries.len() as u64
+    }
+
+    /// The hash of the last committed record ([`Hash::ZERO`] when empty).
+    pub fn head_hash(&self) -> Hash {
+        self.hashes.last().copied().unwrap_or(Hash::ZERO)
+    }
+
+    /// The hash of record `tx` (1-based).
+    pub fn hash_of(&self, tx: u64) -> Option<Hash> {
+        self.hashes.get((tx as usize).checked_sub(1)?).copied()
+    }
+
+    /// Sets the size at which a new segment starts (tests use small ones).
+    pub fn set_segment_limit(&mut self, bytes: u64) {
+        self.segment_limit = bytes.max(1);
+    }
+
+    /// Bytes on disk.
+    pub fn size(&self) -> u64 {
+        self.segments.iter().map(|s| s.len).sum()
+    }
+
+    /// The hash a body would get as the next record.
+    pub fn next_hash(&self, body: &[u8]) -> Hash {
+        frame::record_hash(self.head() + 1, &self.head_hash(), body)
+    }
+
+    /// Appends encoded bodies as the next records, then fsyncs once. Nothing
+    /// counts as committed unless this returns `Ok`; after an error the log
+    /// refuses further writes until reopened.
+    pub fn append(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Hash>, LogError> {
+        if self.poisoned {
+            return Err(LogError::Poisoned);
+        }
+        if let Some(b) = bodies.iter().find(|b| b.len() > codec::MAX_DECODE_BYTES) {
+            return Err(LogError::TooLarge {
+                len: b.len(),
+                max: codec::MAX_DECODE_BYTES,
+            });
+        }
+        let result = self.append_inner(bodies);
+        if result.is_err() {
+            self.poisoned = true;
+        }
+        result
+    }
+
+    fn append_inner(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Hash>, LogError> {
+        let needs_segment = self
+            .segments
+            .last()
+            .is_none_or(|s| s.len >= self.segment_limit);
+        if needs_segment {
+            let name = segment_name(self.head() + 1);
+            self.dir
+                .create(&name)
+                .map_err(io_err(format!("creating {name}")))?;
+            self.segments.push(Segment {
+                name,
+                first_tx: self.head() + 1,
+                len: 0,
+            });
+        }
+        let seg = self.segments.len() - 1;
+        let mut buf = Vec::new();
+        let mut new_entries = Vec::with_capacity(bodies.len());
+        let mut new_hashes = Vec::with_capacity(bodies.len());
+        let mut prev = self.head_hash();
+        for (i, body) in bodies.iter().enumerate() {
+            let tx = self.head() + 1 + i as u64;
+            let (bytes, hash) = frame::encode(tx, &prev, body);
+            let offset = self.segments[seg].len + buf.len() as u64;
+            new_entries.push(Entry {
+                segment: seg,
+                offset,
+                len: bytes.len() as u32,
+            });
+            new_hashes.push(hash);
+            buf.extend_from_slice(&bytes);
+            prev = hash;
+        }
+        let name = self.segments[seg].name.clone();
+        self.dir
+            .append(&name, &buf)
+            .map_err(io_err(format!("appending to {name}")))?;
+        self.segments[seg].len += buf.len() as u64;
+        self.dir
+            .sync(&name)
+            .map_err(io_err(format!("syncing {name}")))?;
+        self.entries.extend(new_entries);
+        self.hashes.extend(new_hashes.iter().copied());
+        Ok(new_hashes)
+    }
+
+    /// Reads and decodes one record, re-checking its checksum.
+    pub fn read(&self, tx: u64) -> Result<TxRecord, LogError> {
+        let e = *self
+            .entries
+            .get((tx as usize).wrapping_sub(1))
+            .ok_or_else(|| corrupt(tx, "", 0, format!("tx {tx} is not in the log")))?;
+        let name = &self.segments[e.segment].name;
+        let bytes = self
+            .dir
+            .read_at(name, e.offset, e.len as usize)
+            .map_err(io_err(format!("reading tx {tx} from {name}")))?;
+        decode_record(tx, &bytes, name, e.offset)
+    }
+
+    /// Calls `f` with every record from `from_tx` on, in order, reading whole
+    /// segments at a time.
+    pub fn for_each_from<E: From<LogError>>(
+        &self,
+        from_tx: u64,
+        mut f: impl FnMut(TxRecord) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let start = (from_tx.max(1) - 1) as usize;
+        let mut loaded: Option<(usize, Vec<u8>)> = None;
+        for (i, e) in self.entries.iter().enumerate().skip(start) {
+            if loaded.as_ref().is_none_or(|(s, _)| *s != e.segment) {
+                let name = &self.segments[e.segment].name;
+                let bytes = self
+                    .dir
+                    .read(name)
+                    .map_err(io_err(format!("reading {name}")))?;
+                loaded = Some((e.segment, bytes));
+            }
+            let (_, bytes) = loaded.as_ref().expect("loaded above");
+            let name = &self.segments[e.segment].name;
+            let end = e.offset as usize + e.len as usize;
+            let slice = bytes.get(e.offset as usize..end).ok_or_else(|| {
+                corrupt(
+                    i as u64 + 1,
+                    name,
+                    e.offset,
+                    "the segment shrank since it was opened".into(),
+                )
+            })?;
+            f(decode_record(i as u64 + 1, slice, name, e.offset)?)?;
+        }
+        Ok(())
+    }
+}
+
+fn corrupt(tx: u64, segment: &str, offset: u64, why: String) -> LogError {
+    LogError::Corrupt {
+        tx,
+        segment: segment.to_string(),
+        offset,
+        why,
+    }
+}
+
+fn decode_record(tx: u64, bytes: &[u8], segment: &str, offset: u64) -> Result<TxRecord, LogError> {
+    let h = frame::check(bytes).map_err(|f| corrupt(tx, segment, offset, f.to_string()))?;
+    if h.tx != tx {
+        return Err(corrupt(tx, segment, offset, format!("found tx {}", h.tx)));
+    }
+    let body: TxBody = codec::decode(&bytes[frame::HEADER_LEN..], "transaction body")
+        .map_err(|e| corrupt(tx, segment, offset, e.to_string()))?;
+    Ok(TxRecord {
+        tx,
+        prev_hash: h.prev,
+        hash: h.hash,
+        body,
+    })
+}

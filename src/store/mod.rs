@@ -1,0 +1,544 @@
+//! The public face of the store: open and recover, commit transactions
+//! (validated as a whole, logged and fsynced, then indexed), read consistent
+//! snapshots, verify and rebuild.
+//!
+//! One writer at a time (a mutex around the log); any number of readers, each
+//! pinned to the head that was applied when it started.
+
+mod read;
+mod transaction;
+mod validate;
+mod verify;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+pub use read::{ClaimQuery, HistoryEntry, ReadView, Stats};
+pub use transaction::Transaction;
+pub use validate::ValidationError;
+pub use verify::VerifyReport;
+
+use crate::codec;
+use crate::index::{ChunkWriter, IndexBackend, IndexError, SledBackend, TxMeta, meta, read_meta};
+use crate::log::{FsLogDir, Log, LogError, OpenReport as LogOpenReport, RepairReport, frame};
+use crate::model::{Hash, Receipt, Timestamp, TxBody, TxRecord};
+
+/// Errors of the store layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The transaction broke a rule; nothing was written.
+    #[error("{0}")]
+    Invalid(#[from] ValidationError),
+    #[error("{0}")]
+    InvalidInput(String),
+    #[error("expected tx {expected}, but the transaction says tx {given}")]
+    TxOutOfOrder { expected: u64, given: u64 },
+    #[error("tx {tx}: the given hash {given} differs from the computed hash {computed}")]
+    HashMismatch {
+        tx: u64,
+        given: String,
+        computed: Hash,
+    },
+    #[error("tx {tx}: recorded_at {given} is before the previous transaction's {previous}")]
+    TimeGoesBackwards {
+        tx: u64,
+        given: Timestamp,
+        previous: Timestamp,
+    },
+    #[error(transparent)]
+    Log(#[from] LogError),
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("{doing}: {source}")]
+    Io {
+        doing: String,
+        source: std::io::Error,
+    },
+    #[error("a previous write failed; close and reopen the store before writing again")]
+    Poisoned,
+}
+
+/// What opening the store found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    pub log: LogOpenReport,
+    /// Why the indexes were rebuilt from the log, if they were.
+    pub rebuilt: Option<String>,
+    /// Transactions replayed into the indexes on open.
+    pub replayed: u64,
+}
+
+/// The most transactions and events folded into one index batch.
+const CHUNK_TXS: usize = 256;
+const CHUNK_EVENTS: usize = 20_000;
+
+struct Inner {
+    dir: PathBuf,
+    temporary: bool,
+    writer: Mutex<Writer>,
+    index: SledBackend,
+    head: AtomicU64,
+    poisoned: AtomicBool,
+    open_report: OpenReport,
+}
+
+struct Writer {
+    log: Log,
+    last_recorded: Timestamp,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// An open claimgraph store. Cheap to clone; `Send + Sync`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+fn io(doing: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
+    let doing = doing.into();
+    move |source| StoreError::Io { doing, source }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store in directory `path`, recovering
+    /// the log's tail and bringing the indexes up to the log.
+    pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_dir(path.as_ref(), false)
+    }
+
+    /// A store in a fresh temporary directory, removed when the last clone drops.
+    pub fn temporary() -> Result<Store, StoreError> {
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let n = COUNTER.fetch_add(1, AtomicOrdering::Relaxed);
+        let dir = std::env::temp_dir().join(format!(
+            "claimgraph-{}-{}-{n}",
+            std::process::id(),
+            Timestamp::now().0
+        ));
+        Store::open_dir(&dir, true)
+    }
+
+    /// Cuts a damaged log at its first bad record (dropping everything from
+    /// there on) and rebuilds the indexes. Only for an explicit repair request.
+    pub fn repair(path: impl AsRef<Path>) -> Result<RepairReport, StoreError> {
+        let dir = path.as_ref();
+        let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
+        let (_, report) = Log::repair(Box::new(logdir))?;
+        if report.cut_at_tx.is_some() {
+            let _ = std::fs::remove_dir_all(dir.join("index"));
+        }
+        Ok(report)
+    }
+
+    fn open_dir(dir: &Path, temporary: bool) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
+        let (log, log_report) = Log::open(Box::new(logdir))?;
+        let index_dir = dir.join("index");
+        let (index, mut rebuilt) = match SledBackend::open(&index_dir) {
+            Ok(ix) => (ix, None),
+            Err(e) => {
+                std::fs::remove_dir_all(&index_dir).map_err(io("removing the damaged index"))?;
+                (
+                    SledBackend::open(&index_dir)?,
+                    Some(format!("the index could not be opened ({e})")),
+                )
+            }
+        };
+        let last_recorded = Timestamp(i64::MIN);
+        let mut writer = Writer { log, last_recorded };
+        if rebuilt.is_none() {
+            rebuilt = index_staleness(&index, &writer.log)?;
+        }
+        let mut replayed = 0;
+        let start = match &rebuilt {
+            Some(_) => {
+                index.clear()?;
+                1
+            }
+            None => read_meta(&index, meta::APPLIED)? + 1,
+        };
+        if let Err(e) = replay(&index, &writer.log, start, &mut replayed) {
+            // A replay that trips over damaged index state gets one full rebuild.
+            index.clear()?;
+            replayed = 0;
+            replay(&index, &writer.log, 1, &mut replayed)?;
+            rebuilt = Some(format!("replay failed ({e})"));
+        }
+        writer.last_recorded = last_recorded_at(&index, writer.log.head())?;
+        let head = writer.log.head();
+        let open_report = OpenReport {
+            log: log_report,
+            rebuilt,
+            replayed,
+        };
+        let inner = Inner {
+            dir: dir.to_path_buf(),
+            temporary,
+            writer: Mutex::new(writer),
+            index,
+            head: AtomicU64::new(head),
+            poisoned: AtomicBool::new(false),
+            open_report,
+        };
+        Ok(Store {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// What recovery did when this store was opened.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.inner.open_report
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// The last committed (and indexed) transaction.
+    pub fn head(&self) -> u64 {
+        self.inner.head.load(AtomicOrdering::Acquire)
+    }
+
+    fn writer(&self) -> Result<MutexGuard<'_, Writer>, StoreError> {
+        if self.inner.poisoned.load(AtomicOrdering::Acquire) {
+            return Err(StoreError::Poisoned);
+        }
+        self.inner.writer.lock().map_err(|_| StoreError::Poisoned)
+    }
+
+    /// Commits one transaction: validated as a whole, fsynced, then indexed.
+    pub fn commit(&self, tx: Transaction) -> Result<Receipt, StoreError> {
+        let (mut receipts, err) = self.commit_batch(vec![tx]);
+        match err {
+            Some((_, e)) => Err(e),
+            None => receipts
+                .pop()
+                .ok_or_else(|| StoreError::InvalidInput("nothing committed".into())),
+        }
+    }
+
+    /// Builds and commits a transaction with a closure.
+    pub fn transact(
+        &self,
+        author: &str,
+        build: impl FnOnce(&mut Transaction),
+    ) -> Result<Receipt, StoreError> {
+        let mut tx = Transaction::new(author);
+        build(&mut tx);
+        self.commit(tx)
+    }
+
+    /// Commits transactions in order, many per fsync and per index batch (bulk
+    /// import). Stops at the first failure: the receipts of everything before
+    /// it, and the failing position with its error.
+    pub fn commit_batch(
+        &self,
+        txs: Vec<Transaction>,
+    ) -> (Vec<Receipt>, Option<(usize, StoreError)>) {
+        let mut receipts = Vec::with_capacity(txs.len());
+        let mut guard = match self.writer() {
+            Ok(g) => g,
+            Err(e) => return (receipts, Some((0, e))),
+        };
+        let mut pos = 0;
+        while pos < txs.len() {
+            let (n, err) = self.commit_chunk(&mut guard, &txs[pos..], &mut receipts);
+            if let Some(e) = err {
+                return (receipts, Some((pos + n, e)));
+            }
+            pos += n;
+        }
+        (receipts, None)
+    }
+
+    /// Commits as many of `txs` as fit one chunk; returns how many were
+    /// committed and the error that stopped it, if any.
+    fn commit_chunk(
+        &self,
+        w: &mut Writer,
+        txs: &[Transaction],
+        receipts: &mut Vec<Receipt>,
+    ) -> (usize, Option<StoreError>) {
+        let mut cw = match ChunkWriter::new(&self.inner.index) {
+            Ok(cw) => cw,
+            Err(e) => return (0, Some(e.into())),
+        };
+        let mut bodies = Vec::new();
+        let mut pending = Vec::new();
+        let (mut events, mut prev, mut last) = (0, w.log.head_hash(), w.last_recorded);
+        let mut failure = None;
+        for t in txs.iter().take(CHUNK_TXS) {
+            let txno = w.log.head() + 1 + bodies.len() as u64;
+            cw.begin(txno);
+            match prepare(&mut cw, t, txno, &prev, last) {
+                Ok((bytes, receipt)) => {
+                    prev = receipt.hash;
+                    last = receipt.recorded_at;
+                    events += t.events.len();
+                    bodies.push(bytes);
+                    pending.push(receipt);
+                }
+                Err(e) => {
+                    cw.abort();
+                    failure = Some(e);
+                    break;
+                }
+            }
+            if events >= CHUNK_EVENTS {
+                break;
+            }
+        }
+        let n = bodies.len();
+        if n > 0 {
+            if let Err(e) = self.write_chunk(w, &bodies, cw) {
+                return (0, Some(e));
+            }
+            w.last_recorded = last;
+            receipts.extend(pending);
+        }
+        (n, failure)
+    }
+
+    /// Logs (one fsync) then indexes a prepared chunk.
+    fn write_chunk(
+        &self,
+        w: &mut Writer,
+        bodies: &[Vec<u8>],
+        cw: ChunkWriter<'_, SledBackend>,
+    ) -> Result<(), StoreError> {
+        let poison = |e: StoreError| {
+            self.inner.poisoned.store(true, AtomicOrdering::Release);
+            e
+        };
+        w.log.append(bodies).map_err(|e| poison(e.into()))?;
+        self.inner
+            .index
+            .apply(cw.into_writes())
+            .map_err(|e| poison(e.into()))?;
+        self.inner.head.store(w.log.head(), AtomicOrdering::Release);
+        Ok(())
+    }
+
+    /// A consistent view of the current state.
+    pub fn snapshot(&self) -> ReadView<'_> {
+        ReadView::new(&self.inner.index, self.head())
+    }
+
+    /// A view of the state as of transaction `tx` (clamped to the head).
+    pub fn snapshot_at(&self, tx: u64) -> ReadView<'_> {
+        ReadView::new(&self.inner.index, tx.min(self.head()))
+    }
+
+    /// The last transaction recorded at or before `t` (0 if none).
+    pub fn tx_at_time(&self, t: Timestamp) -> Result<u64, StoreError> {
+        Ok(self.snapshot().tx_at_time(t)?)
+    }
+
+    /// Every committed transaction from `from` on, in order, read from the log.
+    pub fn for_each_tx(
+        &self,
+        from: u64,
+        f: impl FnMut(TxRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        w.log.for_each_from(from, f)
+    }
+
+    /// Drops every index and rebuilds them from the log.
+    pub fn rebuild_indexes(&self) -> Result<u64, StoreError> {
+        let w = self.writer()?;
+        self.inner.head.store(0, AtomicOrdering::Release);
+        self.inner.index.clear()?;
+        let mut replayed = 0;
+        replay(&self.inner.index, &w.log, 1, &mut replayed)?;
+        self.inner.head.store(w.log.head(), AtomicOrdering::Release);
+        Ok(replayed)
+    }
+
+    /// Checks every record's checksum and the hash chain, and that the indexes
+    /// equal a fresh rebuild from the log.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let w = self.writer()?;
+        verify::verify(&w.log, &self.inner.index)
+    }
+
+    /// Bytes on disk: log and indexes.
+    pub fn size_on_disk(&self) -> u64 {
+        dir_size(&self.inner.dir)
+    }
+
+    /// Forces buffered index state to disk (not needed for durability).
+    pub fn flush_indexes(&self) -> Result<(), StoreError> {
+        Ok(self.inner.index.flush()?)
+    }
+}
+
+fn dir_size(p: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(p) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.metadata() {
+            Ok(m) if m.is_dir() => dir_size(&e.path()),
+            Ok(m) => m.len(),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// Validates and resolves one transaction into its encoded body and receipt.
+fn prepare(
+    cw: &mut ChunkWriter<'_, SledBackend>,
+    t: &Transaction,
+    txno: u64,
+    prev: &Hash,
+    last: Timestamp,
+) -> Result<(Vec<u8>, Receipt), StoreError> {
+    if let Some(given) = t.expect_tx {
+        if given != txno {
+            return Err(StoreError::TxOutOfOrder {
+                expected: txno,
+                given,
+            });
+        }
+    }
+    let recorded_at = match t.recorded_at {
+        Some(given) if given < last => {
+            return Err(StoreError::TimeGoesBackwards {
+                tx: txno,
+                given,
+                previous: last,
+            });
+        }
+        Some(given) => given,
+        None => Timestamp::now().max(last),
+    };
+    let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
+    let body = TxBody {
+        recorded_at,
+        author: t.author.clone(),
+        message: t.message.clone(),
+        events,
+    };
+    let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;
+    let hash = frame::record_hash(txno, prev, &bytes);
+    if let Some(given) = &t.expect_hash {
+        if Hash::from_hex(given) != Some(hash) {
+            return Err(StoreError::HashMismatch {
+                tx: txno,
+                given: given.clone(),
+                computed: hash,
+            });
+        }
+    }
+    let meta = TxMeta {
+        tx: txno,
+        recorded_at,
+        author: body.author.clone(),
+        message: body.message.clone(),
+        hash,
+        events: body.events.len() as u32,
+    };
+    cw.commit(&meta)?;
+    Ok((
+        bytes,
+        Receipt {
+            tx: txno,
+            hash,
+            recorded_at,
+            claim_ids,
+        },
+    ))
+}
+
+/// Why the index cannot simply be replayed forward, if it cannot.
+fn index_staleness(index: &SledBackend, log: &Log) -> Result<Option<String>, StoreError> {
+    let format = read_meta(index, meta::FORMAT)?;
+    let applied = read_meta(index, meta::APPLIED)?;
+    if format != 0 && format != crate::index::FORMAT_VERSION {
+        return Ok(Some(format!(
+            "index format {format} is not {}",
+            crate::index::FORMAT_VERSION
+        )));
+    }
+    if format == 0 && applied == 0 {
+        return Ok(None);
+    }
+    if applied > log.head() {
+        return Ok(Some(format!(
+            "the index is at tx {applied}, ahead of the log's tx {}",
+            log.head()
+        )));
+    }
+    if applied > 0 {
+        let view = crate::index::Snapshot::new(index, applied);
+        let indexed = view.tx_meta(applied)?.map(|m| m.hash);
+        if indexed != log.hash_of(applied) {
+            return Ok(Some(format!(
+                "the index's tx {applied} does not match the log"
+            )));
+        }
+    }
+    Ok(None)
+}
+
+/// Replays log records from `from` into the index, in chunks.
+pub(crate) fn replay(
+    index: &SledBackend,
+    log: &Log,
+    from: u64,
+    replayed: &mut u64,
+) -> Result<(), StoreError> {
+    let mut cw = Some(ChunkWriter::new(index)?);
+    let mut in_chunk = 0usize;
+    log.for_each_from(from, |rec: TxRecord| -> Result<(), StoreError> {
+        let chunk = match cw.as_mut() {
+            Some(c) => c,
+            None => cw.insert(ChunkWriter::new(index)?),
+        };
+        chunk.begin(rec.tx);
+        for e in &rec.body.events {
+            chunk.apply(e)?;
+        }
+        chunk.commit(&TxMeta {
+            tx: rec.tx,
+            recorded_at: rec.body.recorded_at,
+            author: rec.body.author.clone(),
+            message: rec.body.message.clone(),
+            hash: rec.hash,
+            events: rec.body.events.len() as u32,
+        })?;
+        in_chunk += rec.body.events.len().max(1);
+        *replayed += 1;
+        if in_chunk >= CHUNK_EVENTS {
+            if let Some(full) = cw.take() {
+                index.apply(full.into_writes())?;
+            }
+            in_chunk = 0;
+        }
+        Ok(())
+    })?;
+    if let Some(rest) = cw.filter(|c| !c.is_empty()) {
+        index.apply(rest.into_writes())?;
+    }
+    Ok(())
+}
+
+fn last_recorded_at(index: &SledBackend, head: u64) -> Result<Timestamp, StoreError> {
+    let view = crate::index::Snapshot::new(index, head);
+    Ok(view
+        .tx_meta(head)?
+        .map_or(Timestamp(i64::MIN), |m| m.recorded_at))
+}

@@ -1,0 +1,293 @@
+//! Checks a transaction as a whole against the state as of its own tx (earlier
+//! events of the same transaction included) and resolves it: folds keys, maps
+//! merged keys to their canonical entity, assigns claim ids and fills
+//! `said_at`. Each event is checked, then applied to the pending index layer,
+//! so the next event sees it; a rejected transaction's layer is dropped whole.
+
+use super::StoreError;
+use crate::index::{ChunkWriter, IndexBackend, IndexError, KvRead, Snapshot};
+use crate::model::{
+    AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, fold_key,
+};
+
+/// A rule a transaction broke, with the event it broke it in.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event {index} ({op}): {message}")]
+pub struct ValidationError {
+    /// 1-based position of the event in its transaction.
+    pub index: usize,
+    pub op: &'static str,
+    pub message: String,
+}
+
+type Check<T> = Result<T, String>;
+
+/// Validates and applies every event of one transaction; returns the resolved
+/// events and the ids of the claims asserted.
+pub fn apply_tx<B: IndexBackend>(
+    w: &mut ChunkWriter<'_, B>,
+    events: &[Event],
+) -> Result<(Vec<Event>, Vec<String>), StoreError> {
+    if events.is_empty() {
+        return Err(StoreError::InvalidInput(
+            "a transaction needs at least one event".into(),
+        ));
+    }
+    let mut resolved = Vec::with_capacity(events.len());
+    let mut claim_ids = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let fail = |message: String| ValidationError {
+            index: i + 1,
+            op: event.op(),
+            message,
+        };
+        let r = resolve(w, event).map_err(|e| match e {
+            Failure::Rule(m) => StoreError::Invalid(fail(m)),
+            Failure::Index(e) => StoreError::Index(e),
+        })?;
+        if let Event::Assert(a) = &r {
+            claim_ids.push(a.claim.clone().unwrap_or_default());
+        }
+        w.apply(&r)?;
+        resolved.push(r);
+    }
+    Ok((resolved, claim_ids))
+}
+
+enum Failure {
+    Rule(String),
+    Index(IndexError),
+}
+
+impl From<IndexError> for Failure {
+    fn from(e: IndexError) -> Failure {
+        Failure::Index(e)
+    }
+}
+
+impl From<String> for Failure {
+    fn from(m: String) -> Failure {
+        Failure::Rule(m)
+    }
+}
+
+fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Event, Failure> {
+    let view = w.view();
+    Ok(match event {
+        Event::Entity(e) => {
+            let mut e = e.clone();
+            e.key = declared_key(&e.key)?;
+            check_text("name", e.name.as_deref())?;
+            check_text("kind", e.kind.as_deref())?;
+            if let Some(attrs) = &e.attrs {
+                e.attrs = Some(resolve_attrs(&view, attrs, "attribute")?);
+            }
+            Event::Entity(e)
+        }
+        Event::Document(d) => {
+            let mut d = d.clone();
+            d.key = declared_key(&d.key)?;
+            Event::Document(d)
+        }
+        Event::Predicate(p) => {
+            check_predicate(&p.key)?;
+            Event::Predicate(p.clone())
+        }
+        Event::Assert(a) => Event::Assert(resolve_assert(w, &view, a)?),
+        Event::Retract { claim, reason } => {
+            let Some(seq) = view.claim_seq(claim)? else {
+                return Err(format!("unknown claim `{claim}`").into());
+            };
+            let c = view
+                .claim(seq)?
+                .ok_or_else(|| format!("claim `{claim}` vanished"))?;
+            if let Some(tx) = c.retracted_tx {
+                return Err(format!("claim `{claim}` is already retracted (tx {tx})").into());
+            }
+            Event::Retract {
+                claim: claim.clone(),
+                reason: reason.clone(),
+            }
+        }
+        Event::Merge { from, into } => {
+            let (from_key, from_id) = existing(&view, from)?;
+            let (into_key, into_id) = existing(&view, into)?;
+            if from_id == into_id {
+                return Err(format!("cannot merge `{from_key}` into itself").into());
+            }
+            if let Some(current) = view.merged_into(from_id)? {
+                let k = view.key_of(current)?.unwrap_or_default();
+                return Err(
+                    format!("`{from_key}` is already merged into `{k}`; unmerge it first").into(),
+                );
+            }
+            if view.resolve(into_id)? == from_id {
+                return Err(
+                    format!("merging `{from_key}` into `{into_key}` would make a cycle").into(),
+                );
+            }
+            Event::Merge {
+                from: from_key,
+                into: into_key,
+            }
+        }
+        Event::Unmerge { entity } => {
+            let (key, id) = existing(&view, entity)?;
+            if view.merged_into(id)?.is_none() {
+                return Err(format!("`{key}` is not merged into anything").into());
+            }
+            Event::Unmerge { entity: key }
+        }
+    })
+}
+
+fn declared_key(key: &str) -> Check<String> {
+    let k = fold_key(key);
+    check_key(&k)?;
+    Ok(k)
+}
+
+fn check_text(what: &str, v: Option<&str>) -> Check<()> {
+    match v {
+        Some(s) if s.trim().is_empty() => Err(format!("{what} cannot be empty")),
+        _ => Ok(()),
+    }
+}
+
+/// The folded key and id of a declared entity, or an error with a suggestion.
+fn existing<R: KvRead>(view: &Snapshot<R>, key: &str) -> Result<(String, u64), Failure> {
+    let k = fold_key(key);
+    if let Some(id) = view.entity_id(&k)? {
+        return Ok((k, id));
+    }
+    let known: Vec<String> = view.entities()?.into_iter().map(|(_, e)| e.key).collect();
+    let hint = closest(&k, known.iter().map(|s| s.as_str()))
+        .map(|c| format!(", did you mean `{c}`?"))
+        .unwrap_or_default();
+    Err(format!("unknown entity `{k}`{hint}").into())
+}
+
+/// The canonical key (through merges) of a declared entity.
+fn canonical<R: KvRead>(view: &Snapshot<R>, key: &str) -> Result<String, Failure> {
+    let (k, id) = existing(view, key)?;
+    let canon = view.resolve(id)?;
+    Ok(if canon == id {
+        k
+    } else {
+        view.key_of(canon)?.unwrap_or(k)
+    })
+}
+
+fn resolve_attrs<R: KvRead>(
+    view: &Snapshot<R>,
+    attrs: &Attrs,
+    what: &str,
+) -> Result<Attrs, Failure> {
+    let mut out = Attrs::new();
+    for (name, value) in attrs {
+        check_predicate(name).map_err(|_| format!("{what} name `{name}` must be snake_case"))?;
+        out.insert(name.clone(), resolve_term(view, value)?);
+    }
+    Ok(out)
+}
+
+fn resolve_term<R: KvRead>(view: &Snapshot<R>, t: &Term) -> Result<Term, Failure> {
+    Ok(match t {
+        Term::Entity(k) => Term::Entity(canonical(view, k)?),
+        Term::Float(x) if !x.is_finite() => {
+            return Err(format!("float {x} is not a finite number").into());
+        }
+        other => other.clone(),
+    })
+}
+
+/// Names that are claim properties and so cannot be qualifiers.
+const RESERVED: &[&str] = &[
+    "id",
+    "predicate",
+    "subject",
+    "object",
+    "stance",
+    "confidence",
+    "by",
+    "source",
+    "valid",
+    "valid_from",
+    "valid_to",
+    "said_at",
+    "quote",
+    "tx",
+    "recorded_at",
+    "retracted_tx",
+    "s",
+    "p",
+    "o",
+    "claim",
+];
+
+fn resolve_assert<B: IndexBackend, R: KvRead>(
+    w: &ChunkWriter<'_, B>,
+    view: &Snapshot<R>,
+    a: &AssertEvent,
+) -> Result<AssertEvent, Failure> {
+    let mut r = a.clone();
+    check_predicate(&a.p)?;
+    r.s = canonical(view, &a.s)?;
+    r.o = resolve_term(view, &a.o)?;
+    r.by = a.by.as_deref().map(|k| canonical(view, k)).transpose()?;
+    if let Some(src) = &a.source {
+        let key = canonical(view, src)?;
+        let id = view.entity_id(&key)?.unwrap_or(0);
+        let doc = view.entity(id)?.and_then(|e| e.document);
+        let Some(doc) = doc else {
+            return Err(format!(
+                "source `{key}` is not a document (declare it with a document event)"
+            )
+            .into());
+        };
+        if r.said_at.is_none() {
+            r.said_at = doc.published;
+        }
+        r.source = Some(key);
+    }
+    a.valid.check()?;
+    if let Some(c) = a.confidence {
+        if !(0.0..=1.0).contains(&c) {
+            return Err(format!("confidence {c} is outside 0..1").into());
+        }
+    }
+    for name in a.qualifiers.keys() {
+        if RESERVED.contains(&name.as_str()) {
+            return Err(format!("`{name}` is a claim property, not a qualifier name").into());
+        }
+    }
+    r.qualifiers = resolve_attrs(view, &a.qualifiers, "qualifier")?;
+    r.claim = Some(match &a.claim {
+        Some(id) => {
+            let id = declared_key(id)
+                .map_err(|_| format!("claim id `{id}` may only hold a-z, 0-9 and `_`"))?;
+            if view.claim_seq(&id)?.is_some() {
+                return Err(format!("claim id `{id}` is already taken").into());
+            }
+            id
+        }
+        None => fresh_claim_id(view, w.next_seq())?,
+    });
+    Ok(r)
+}
+
+/// `c<seq>`, or `c<seq>_<k>` if a caller already chose that id.
+fn fresh_claim_id<R: KvRead>(view: &Snapshot<R>, seq: u64) -> Result<String, Failure> {
+    let base = format!("c{seq}");
+    if view.claim_seq(&base)?.is_none() {
+        return Ok(base);
+    }
+    let mut k = 1u64;
+    loop {
+        let id = format!("{base}_{k}");
+        if view.claim_seq(&id)?.is_none() {
+            return Ok(id);
+        }
+        k += 1;
+    }
+}
