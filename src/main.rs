@@ -13,6 +13,7 @@ claimgraph — an event-sourced knowledge graph of claims
 usage: claimgraph [--store PATH] <command> [args]
 
 commands:
+  demo                    load the seed article's claims into a temporary store and tour it
   import FILE|-           import JSON Lines (one transaction per line)
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
@@ -77,6 +78,7 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             println!("claimgraph {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        "demo" => no_args(rest).and_then(|_| demo()),
         "import" => import(&path, rest),
         "export" => export(&path, rest),
         "stats" => no_args(rest).and_then(|_| stats(&path)),
@@ -140,6 +142,42 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     }
 }
 
+/// The seed article's claims, shipped inside the binary.
+const DEMO_JSONL: &str = include_str!("../examples/sanctions.jsonl");
+
+fn demo() -> Result<(), Failure> {
+    let store = Store::temporary().map_err(failed)?;
+    let summary =
+        jsonl::import(&store, DEMO_JSONL.as_bytes(), "examples/sanctions.jsonl").map_err(failed)?;
+    println!(
+        "Loaded examples/sanctions.jsonl: {} transactions, {} events.\n",
+        summary.transactions, summary.events
+    );
+    let view = store.snapshot();
+    print_stats(&view.stats().map_err(failed)?, store.size_on_disk());
+    println!("\nWho says the United States may ease sanctions on Russia?");
+    let q = claimgraph::ClaimQuery {
+        predicate: Some("may_ease_sanctions_on".into()),
+        object: Some(claimgraph::model::Term::Entity("russia".into())),
+        ..Default::default()
+    };
+    for c in view.claims(&q).map_err(failed)? {
+        let by = c.by.as_deref().unwrap_or("(the article itself)");
+        println!("  {:<4} {:<16} {:<9} valid {}", c.id, by, c.stance, c.valid);
+    }
+    println!("\nThe record of `trump` (declared twice, merged in tx 18):");
+    for h in view.history("trump").map_err(failed)? {
+        println!("  tx {:>2}  {:<8} {}", h.tx, h.op, h.detail);
+    }
+    let report = store.verify().map_err(failed)?;
+    println!(
+        "\nverify: {} transactions, hash chain intact, indexes match a rebuild: {}",
+        report.transactions,
+        report.ok()
+    );
+    Ok(())
+}
+
 fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let as_of = match rest {
         [] => None,
@@ -160,6 +198,11 @@ fn stats(path: &PathBuf) -> Result<(), Failure> {
     let store = open(path)?;
     let s = store.snapshot().stats().map_err(failed)?;
     println!("store         {}", path.display());
+    print_stats(&s, store.size_on_disk());
+    Ok(())
+}
+
+fn print_stats(s: &claimgraph::Stats, bytes: u64) {
     println!("transactions  {}", s.transactions);
     println!("entities      {}", s.entities);
     println!("documents     {}", s.documents);
@@ -168,8 +211,7 @@ fn stats(path: &PathBuf) -> Result<(), Failure> {
         "claims        {} live, {} retracted",
         s.claims_live, s.claims_retracted
     );
-    println!("size on disk  {}", human_bytes(store.size_on_disk()));
-    Ok(())
+    println!("size on disk  {}", human_bytes(bytes));
 }
 
 fn human_bytes(n: u64) -> String {

@@ -179,10 +179,10 @@ impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<Pair>, IndexError> {
         let mut best = self.base.last_in(start, end)?;
         for layer in self.layers.iter().rev() {
-            if let Some((k, v)) = layer.range::<[u8], _>(bounds(start, Some(end))).next_back() {
-                if best.as_ref().is_none_or(|(bk, _)| k >= bk) {
-                    best = Some((k.clone(), v.clone()));
-                }
+            if let Some((k, v)) = layer.range::<[u8], _>(bounds(start, Some(end))).next_back()
+                && best.as_ref().is_none_or(|(bk, _)| k >= bk)
+            {
+                best = Some((k.clone(), v.clone()));
             }
         }
         Ok(best)

@@ -75,7 +75,7 @@ impl Posting {
 
 /// Decodes a block value; a length that is not a whole number of postings is damage.
 pub fn decode_block(bytes: &[u8]) -> Result<Vec<Posting>, IndexError> {
-    if bytes.len() % POSTING_LEN != 0 {
+    if !bytes.len().is_multiple_of(POSTING_LEN) {
         return Err(IndexError::Corrupt(format!(
             "posting block of {} bytes",
             bytes.len()

@@ -45,6 +45,8 @@ pub enum FrameFault {
     },
     BadMagic,
     BadVersion(u8),
+    /// The reserved header bytes are not zero.
+    BadReserved,
     /// The length field is larger than any record may be.
     BadLength(u64),
     /// The recomputed hash differs: the bytes were damaged.
@@ -59,6 +61,7 @@ impl std::fmt::Display for FrameFault {
             }
             FrameFault::BadMagic => write!(f, "no record marker"),
             FrameFault::BadVersion(v) => write!(f, "unknown record format version {v}"),
+            FrameFault::BadReserved => write!(f, "reserved header bytes are not zero"),
             FrameFault::BadLength(n) => write!(f, "record length {n} exceeds the limit"),
             FrameFault::BadChecksum => write!(f, "checksum mismatch (the record is damaged)"),
         }
@@ -108,6 +111,9 @@ pub fn check(bytes: &[u8]) -> Result<Header, FrameFault> {
     }
     if bytes[4] != VERSION {
         return Err(FrameFault::BadVersion(bytes[4]));
+    }
+    if bytes[5..8] != [0, 0, 0] {
+        return Err(FrameFault::BadReserved);
     }
     let body_len = u32::from_le_bytes(take(&bytes[8..12])) as usize;
     if body_len > codec::MAX_DECODE_BYTES {

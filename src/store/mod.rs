@@ -406,13 +406,13 @@ fn prepare(
     prev: &Hash,
     last: Timestamp,
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
-    if let Some(given) = t.expect_tx {
-        if given != txno {
-            return Err(StoreError::TxOutOfOrder {
-                expected: txno,
-                given,
-            });
-        }
+    if let Some(given) = t.expect_tx
+        && given != txno
+    {
+        return Err(StoreError::TxOutOfOrder {
+            expected: txno,
+            given,
+        });
     }
     let recorded_at = match t.recorded_at {
         Some(given) if given < last => {
@@ -434,14 +434,14 @@ fn prepare(
     };
     let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;
     let hash = frame::record_hash(txno, prev, &bytes);
-    if let Some(given) = &t.expect_hash {
-        if Hash::from_hex(given) != Some(hash) {
-            return Err(StoreError::HashMismatch {
-                tx: txno,
-                given: given.clone(),
-                computed: hash,
-            });
-        }
+    if let Some(given) = &t.expect_hash
+        && Hash::from_hex(given) != Some(hash)
+    {
+        return Err(StoreError::HashMismatch {
+            tx: txno,
+            given: given.clone(),
+            computed: hash,
+        });
     }
     let meta = TxMeta {
         tx: txno,

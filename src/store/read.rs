@@ -253,7 +253,7 @@ impl<'a> ReadView<'a> {
             }
             items.push((c.tx, 1, "assert", Some(c.clone()), c.to_string()));
         }
-        items.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        items.sort_by_key(|a| (a.0, a.1));
         items.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2 && a.4 == b.4);
         let mut out = Vec::with_capacity(items.len());
         for (tx, _, op, claim, detail) in items {

@@ -251,10 +251,10 @@ fn resolve_assert<B: IndexBackend, R: KvRead>(
         r.source = Some(key);
     }
     a.valid.check()?;
-    if let Some(c) = a.confidence {
-        if !(0.0..=1.0).contains(&c) {
-            return Err(format!("confidence {c} is outside 0..1").into());
-        }
+    if let Some(c) = a.confidence
+        && !(0.0..=1.0).contains(&c)
+    {
+        return Err(format!("confidence {c} is outside 0..1").into());
     }
     for name in a.qualifiers.keys() {
         if RESERVED.contains(&name.as_str()) {

@@ -94,10 +94,10 @@ fn compare(
             }
             (None, None) => None,
         };
-        if let Some(p) = problem {
-            if report.problems.len() < MAX_PROBLEMS {
-                report.problems.push(p);
-            }
+        if let Some(p) = problem
+            && report.problems.len() < MAX_PROBLEMS
+        {
+            report.problems.push(p);
         }
     }
     let _ = fresh.clear();
