@@ -14,23 +14,24 @@
 //! | 0x07 | MEMBER    | into id u64, from id u64, tx u64        | 1 = merged, 0 = unmerged  |
 //! | 0x08 | PRED      | predicate id u64, tx u64                | codec(Predicate)          |
 //! | 0x09 | CLAIM     | claim seq u64                           | codec(Claim)              |
-//! | 0x0A | CLAIM_ID  | claim id str                            | claim seq u64 BE          |
+//! | 0x0A | CLAIM_ID  | claim id str (only ids not of the form `c<seq>`) | claim seq u64 BE |
 //! | 0x0B | KIND      | kind str, entity id u64, tx u64         | 1 / 0                     |
 //! | 0x0C | PUB       | published day i32, doc id u64, tx u64   | 1 / 0                     |
-//! | 0x10 | SPO       | s u64, p u64, block u64                 | postings                  |
-//! | 0x11 | OPS       | o u64, p u64, block u64                 | postings                  |
-//! | 0x12 | PSO       | p u64, block u64                        | postings                  |
-//! | 0x13 | BY        | speaker u64, block u64                  | postings                  |
-//! | 0x14 | SRC       | document u64, block u64                 | postings                  |
-//! | 0x15 | VF        | valid-from day i32, block u64           | postings                  |
+//! | 0x10 | SPO       | s u64, p u64, first seq u64             | postings                  |
+//! | 0x11 | OPS       | o u64, p u64, first seq u64             | postings                  |
+//! | 0x12 | PSO       | p u64, first seq u64                    | postings                  |
+//! | 0x13 | BY        | speaker u64, first seq u64              | postings                  |
+//! | 0x14 | SRC       | document u64, first seq u64             | postings                  |
+//! | 0x15 | VF        | valid-from day i32, first seq u64       | postings                  |
 //! | 0x20 | TX        | tx u64                                  | codec(TxMeta)             |
 //! | 0x21 | TX_TIME   | recorded-at µs i64, tx u64              | empty                     |
 //!
 //! Encodings: unsigned integers big-endian; signed integers big-endian with the
 //! sign bit flipped; floats by their total-order bits; strings with `0x00`
 //! escaped as `0x00 0xFF` and terminated by `0x00 0x01`, so no encoded string is
-//! a prefix of another and order is preserved. A posting block number is
-//! `seq >> BLOCK_SHIFT`.
+//! a prefix of another and order is preserved. A posting block holds the
+//! postings of one prefix that one index batch added, in seq order, and is keyed
+//! by the first seq it holds; blocks are never appended to by a later batch.
 
 use crate::model::{Date, Term};
 
@@ -54,9 +55,6 @@ pub const SRC: u8 = 0x14;
 pub const VF: u8 = 0x15;
 pub const TX: u8 = 0x20;
 pub const TX_TIME: u8 = 0x21;
-
-/// Posting blocks hold claims whose seqs share `seq >> BLOCK_SHIFT`.
-pub const BLOCK_SHIFT: u32 = 8;
 
 /// Term tags inside TERM keys.
 pub const TERM_ENTITY: u8 = 0x01;

@@ -52,9 +52,9 @@ impl Ordering {
         }
     }
 
-    /// The block key holding posting `p` in this ordering (None: not indexed here).
-    pub fn block_key(self, p: &Posting) -> Option<Vec<u8>> {
-        let block = p.seq >> keys::BLOCK_SHIFT;
+    /// The key prefix of posting `p` in this ordering (None: not indexed here).
+    /// Its blocks are keyed by this prefix plus the first seq they hold.
+    pub fn prefix(self, p: &Posting) -> Option<Vec<u8>> {
         let k = Key::new(self.tag());
         let k = match self {
             Ordering::Spo => k.u64(p.s).u64(p.p),
@@ -66,8 +66,22 @@ impl Ordering {
             Ordering::Src => k.u64(p.src),
             Ordering::Vf => k.i32(p.valid.start),
         };
-        Some(k.u64(block).into_vec())
+        Some(k.into_vec())
     }
+}
+
+/// The id the store assigns to the claim with this seq.
+pub fn auto_claim_id(seq: u64) -> String {
+    format!("c{seq}")
+}
+
+/// The seq an assigned-form id (`c<seq>`, no leading zero) names.
+fn auto_seq(id: &str) -> Option<u64> {
+    let digits = id.strip_prefix('c')?;
+    let ok = !digits.is_empty()
+        && !digits.starts_with('0')
+        && digits.bytes().all(|b| b.is_ascii_digit());
+    if ok { digits.parse().ok() } else { None }
 }
 
 fn decode<T: serde::de::DeserializeOwned>(
@@ -284,15 +298,19 @@ impl<R: KvRead> Snapshot<R> {
         Ok(out)
     }
 
-    /// The seq of a claim id, if asserted as of the snapshot.
+    /// The seq of a claim id, if asserted as of the snapshot. Ids the store
+    /// assigned (`c<seq>`) need no CLAIM_ID entry; chosen ids have one.
     pub fn claim_seq(&self, id: &str) -> Result<Option<u64>, IndexError> {
-        let Some(v) = self.kv.get(&Key::new(keys::CLAIM_ID).str(id).into_vec())? else {
+        if let Some(v) = self.kv.get(&Key::new(keys::CLAIM_ID).str(id).into_vec())? {
+            let seq = Reader(&v)
+                .u64()
+                .ok_or_else(|| IndexError::Corrupt("claim id".into()))?;
+            return Ok(self.claim(seq)?.map(|_| seq));
+        }
+        let Some(seq) = auto_seq(id) else {
             return Ok(None);
         };
-        let seq = Reader(&v)
-            .u64()
-            .ok_or_else(|| IndexError::Corrupt("claim id".into()))?;
-        Ok(self.claim(seq)?.map(|_| seq))
+        Ok(self.claim(seq)?.filter(|c| c.id == id).map(|_| seq))
     }
 
     /// The claim with this seq as the snapshot sees it (retraction only if at

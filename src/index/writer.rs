@@ -3,16 +3,22 @@
 //! in its own layer, so a rejected one is dropped whole), lets the validator
 //! read the state *through* those pending writes, and hands the whole chunk to
 //! the backend as one atomic batch together with the "applied through" mark.
+//!
+//! Postings are gathered per transaction and folded into the chunk's posting
+//! blocks at commit: one new block per (ordering, prefix) per chunk, keyed by
+//! its first seq, so a bulk load writes one key per prefix per chunk and never
+//! rewrites a block it did not create (retractions excepted).
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 
-use super::backend::{IndexBackend, Overlay};
+use super::backend::{IndexBackend, KvRead, Overlay};
 use super::keys::{self, Key};
 use super::posting::{Posting, mark_retracted};
-use super::snapshot::{Ordering, Snapshot};
+use super::snapshot::{Ordering, Snapshot, auto_claim_id};
 use super::{IndexError, TxMeta, meta, meta_key, read_meta};
 use crate::codec;
-use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, Term, fold_name};
+use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, fold_name};
 
 type Writes = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -22,11 +28,51 @@ struct Counters {
     next_seq: u64,
 }
 
+/// A cache of lookups with a layer for the current transaction, so an aborted
+/// transaction's entries vanish with it.
+#[derive(Debug, Default)]
+struct Layered<K, V> {
+    chunk: HashMap<K, V>,
+    tx: HashMap<K, V>,
+}
+
+impl<K: std::hash::Hash + Eq + Clone, V: Clone> Layered<K, V> {
+    fn get(&self, k: &K) -> Option<V> {
+        self.tx.get(k).or_else(|| self.chunk.get(k)).cloned()
+    }
+    fn insert(&mut self, k: K, v: V) {
+        self.tx.insert(k, v);
+    }
+    fn commit(&mut self) {
+        let tx = std::mem::take(&mut self.tx);
+        self.chunk.extend(tx);
+    }
+    fn abort(&mut self) {
+        self.tx.clear();
+    }
+    fn clear(&mut self) {
+        self.tx.clear();
+        self.chunk.clear();
+    }
+}
+
 /// Pending index writes for a chunk of transactions.
 pub struct ChunkWriter<'a, B: IndexBackend> {
     base: &'a B,
     chunk: Writes,
     tx: Writes,
+    /// Posting blocks written by this chunk (new ones, and base blocks a
+    /// retraction touched).
+    blocks: Writes,
+    /// Prefix → the key of the block this chunk opened for it.
+    open: HashMap<Vec<u8>, Vec<u8>>,
+    tx_postings: Vec<Posting>,
+    tx_retracts: Vec<(Posting, u64)>,
+    terms: RefCell<Layered<Vec<u8>, u64>>,
+    /// Entity key → (id, canonical id): declared entities only.
+    refs: RefCell<Layered<String, (u64, u64)>>,
+    /// Predicates known to be declared.
+    preds: Layered<String, u64>,
     counters: Counters,
     saved: Counters,
     txno: u64,
@@ -49,6 +95,13 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             base,
             chunk: Writes::new(),
             tx: Writes::new(),
+            blocks: Writes::new(),
+            open: HashMap::new(),
+            tx_postings: Vec::new(),
+            tx_retracts: Vec::new(),
+            terms: RefCell::default(),
+            refs: RefCell::default(),
+            preds: Layered::default(),
             counters,
             saved: counters,
             txno: applied,
@@ -56,26 +109,26 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         })
     }
 
-    /// The tx the chunk is applied through.
-    pub fn applied(&self) -> u64 {
-        self.applied
-    }
-
     /// Begins the next transaction's layer.
     pub fn begin(&mut self, tx: u64) {
-        self.tx.clear();
-        self.saved = self.counters;
+        self.abort();
         self.txno = tx;
     }
 
     /// Drops the current transaction's writes.
     pub fn abort(&mut self) {
         self.tx.clear();
+        self.tx_postings.clear();
+        self.tx_retracts.clear();
+        self.terms.borrow_mut().abort();
+        self.refs.borrow_mut().abort();
+        self.preds.abort();
         self.counters = self.saved;
         self.txno = self.applied;
     }
 
-    /// The state as of the current transaction, its own writes so far included.
+    /// The state as of the current transaction, its own writes so far included
+    /// (posting blocks excepted: validation never reads them).
     pub fn view(&self) -> Snapshot<Overlay<'_, B>> {
         Snapshot::new(
             Overlay {
@@ -91,29 +144,45 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         self.counters.next_seq
     }
 
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
-        if let Some(v) = self.tx.get(key).or_else(|| self.chunk.get(key)) {
-            return Ok(Some(v.clone()));
+    /// The id of an interned term key, cached.
+    fn term_id(&self, term_key: &[u8]) -> Result<Option<u64>, IndexError> {
+        let key = term_key.to_vec();
+        if let Some(id) = self.terms.borrow().get(&key) {
+            return Ok(Some(id));
         }
-        super::KvRead::get(self.base, key)
+        let id = self.view().term_id(term_key)?;
+        if let Some(id) = id {
+            self.terms.borrow_mut().insert(key, id);
+        }
+        Ok(id)
+    }
+
+    /// `(id, canonical id)` of a declared entity key (folded), cached.
+    pub fn entity_ref(&self, key: &str) -> Result<Option<(u64, u64)>, IndexError> {
+        if let Some(r) = self.refs.borrow().get(&key.to_string()) {
+            return Ok(Some(r));
+        }
+        let Some(id) = self.term_id(&keys::entity_term(key))? else {
+            return Ok(None);
+        };
+        let view = self.view();
+        if view.entity(id)?.is_none() {
+            return Ok(None);
+        }
+        let canonical = view.resolve(id)?;
+        self.refs
+            .borrow_mut()
+            .insert(key.to_string(), (id, canonical));
+        Ok(Some((id, canonical)))
     }
 
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
         self.tx.insert(key, value);
     }
 
-    /// A mutable pending value, loaded from below when first touched.
-    fn slot(&mut self, key: Vec<u8>) -> Result<&mut Vec<u8>, IndexError> {
-        if !self.tx.contains_key(&key) {
-            let current = self.get(&key)?.unwrap_or_default();
-            self.tx.insert(key.clone(), current);
-        }
-        Ok(self.tx.get_mut(&key).expect("inserted above"))
-    }
-
     /// The id of a term key, allocating one if new.
     fn intern(&mut self, term_key: Vec<u8>) -> Result<u64, IndexError> {
-        if let Some(id) = self.view().term_id(&term_key)? {
+        if let Some(id) = self.term_id(&term_key)? {
             return Ok(id);
         }
         let id = self.counters.next_term;
@@ -122,7 +191,8 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             Key::new(keys::TERM_OF).u64(id).into_vec(),
             term_key[1..].to_vec(),
         );
-        self.put(term_key, id.to_be_bytes().to_vec());
+        self.put(term_key.clone(), id.to_be_bytes().to_vec());
+        self.terms.borrow_mut().insert(term_key, id);
         Ok(id)
     }
 
@@ -163,6 +233,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                     Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(),
                     enc(&pred)?,
                 );
+                self.preds.insert(p.key.clone(), id);
                 Ok(())
             }
             Event::Assert(a) => self.assert(a),
@@ -175,6 +246,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                     into.to_be_bytes().to_vec(),
                 );
                 self.flag(Key::new(keys::MEMBER).u64(into).u64(from), true);
+                self.refs.borrow_mut().clear();
                 Ok(())
             }
             Event::Unmerge { entity } => {
@@ -186,6 +258,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                     0u64.to_be_bytes().to_vec(),
                 );
                 self.flag(Key::new(keys::MEMBER).u64(into).u64(id), false);
+                self.refs.borrow_mut().clear();
                 Ok(())
             }
         }
@@ -250,20 +323,22 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
     }
 
     fn assert(&mut self, a: &AssertEvent) -> Result<(), IndexError> {
-        let (p, pred) = self.predicate_or_default(&a.p)?;
-        if self.view().predicate(&a.p)?.is_none() {
-            self.put(
-                Key::new(keys::PRED).u64(p).u64(self.txno).into_vec(),
-                enc(&pred)?,
-            );
-        }
+        let p = match self.preds.get(&a.p) {
+            Some(id) => id,
+            None => {
+                let (id, pred) = self.predicate_or_default(&a.p)?;
+                if self.view().predicate(&a.p)?.is_none() {
+                    self.put(
+                        Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(),
+                        enc(&pred)?,
+                    );
+                }
+                self.preds.insert(a.p.clone(), id);
+                id
+            }
+        };
         let s = self.intern_entity(&a.s)?;
         let o = self.intern(keys::term(&a.o))?;
-        for v in a.qualifiers.values() {
-            if let Term::Entity(_) = v {
-                self.intern(keys::term(v))?;
-            }
-        }
         let by =
             a.by.as_deref()
                 .map(|k| self.intern_entity(k))
@@ -279,27 +354,26 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         self.counters.next_seq += 1;
         let claim = Claim::from_assert(a, self.txno);
         self.put(Key::new(keys::CLAIM).u64(seq).into_vec(), enc(&claim)?);
-        self.put(
-            Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(),
-            seq.to_be_bytes().to_vec(),
-        );
-        let posting = Posting {
+        if claim.id != auto_claim_id(seq) {
+            self.put(
+                Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(),
+                seq.to_be_bytes().to_vec(),
+            );
+        }
+        let valid = a.valid.days();
+        let (atx, rtx, stance) = (self.txno, 0, a.stance);
+        self.tx_postings.push(Posting {
             seq,
             s,
             p,
             o,
             by,
             src,
-            atx: self.txno,
-            rtx: 0,
-            valid: a.valid.days(),
-            stance: a.stance,
-        };
-        for ordering in Ordering::ALL {
-            if let Some(key) = ordering.block_key(&posting) {
-                posting.encode(self.slot(key)?);
-            }
-        }
+            atx,
+            rtx,
+            valid,
+            stance,
+        });
         Ok(())
     }
 
@@ -309,7 +383,8 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             .claim_seq(id)?
             .ok_or_else(|| IndexError::Corrupt(format!("retract of unknown claim {id}")))?;
         let key = Key::new(keys::CLAIM).u64(seq).into_vec();
-        let bytes = self
+        let bytes = view
+            .kv()
             .get(&key)?
             .ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
         let mut claim: Claim =
@@ -318,24 +393,14 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         claim.retract_reason = reason;
         let posting = self.posting_of(seq, &claim)?;
         self.put(key, enc(&claim)?);
-        for ordering in Ordering::ALL {
-            if let Some(key) = ordering.block_key(&posting) {
-                let rtx = self.txno;
-                if !mark_retracted(self.slot(key)?, seq, rtx) {
-                    return Err(IndexError::Corrupt(format!(
-                        "claim {id} missing from its posting block"
-                    )));
-                }
-            }
-        }
+        self.tx_retracts.push((posting, self.txno));
         Ok(())
     }
 
     /// Rebuilds the posting of a stored claim (for locating its blocks).
     fn posting_of(&self, seq: u64, c: &Claim) -> Result<Posting, IndexError> {
-        let view = self.view();
         let id = |term: Vec<u8>| -> Result<u64, IndexError> {
-            view.term_id(&term)?
+            self.term_id(&term)?
                 .ok_or_else(|| IndexError::Corrupt("claim term not interned".into()))
         };
         Ok(Posting {
@@ -372,11 +437,75 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                 .into_vec(),
             Vec::new(),
         );
+        for posting in std::mem::take(&mut self.tx_postings) {
+            self.add_posting(&posting);
+        }
+        for (posting, rtx) in std::mem::take(&mut self.tx_retracts) {
+            self.mark_retracted(&posting, rtx)?;
+        }
         let tx = std::mem::take(&mut self.tx);
         self.chunk.extend(tx);
+        self.terms.borrow_mut().commit();
+        self.refs.borrow_mut().commit();
+        self.preds.commit();
         self.saved = self.counters;
         self.applied = m.tx;
         self.txno = m.tx;
+        Ok(())
+    }
+
+    fn add_posting(&mut self, posting: &Posting) {
+        for ordering in Ordering::ALL {
+            let Some(prefix) = ordering.prefix(posting) else {
+                continue;
+            };
+            let key = self
+                .open
+                .entry(prefix)
+                .or_insert_with_key(|prefix| Key(prefix.clone()).u64(posting.seq).into_vec())
+                .clone();
+            posting.encode(self.blocks.entry(key).or_default());
+        }
+    }
+
+    /// Stamps the retraction into the block holding the posting in each ordering.
+    fn mark_retracted(&mut self, posting: &Posting, rtx: u64) -> Result<(), IndexError> {
+        for ordering in Ordering::ALL {
+            let Some(prefix) = ordering.prefix(posting) else {
+                continue;
+            };
+            let start = Key(prefix.clone()).u64(0).into_vec();
+            let end = Key(prefix).u64(posting.seq + 1).into_vec();
+            // The block holding `seq` is the last one starting at or before it,
+            // whether this chunk already holds it or it is only in the base.
+            let pending = self
+                .blocks
+                .range(start.clone()..end.clone())
+                .next_back()
+                .map(|(k, _)| k.clone());
+            let stored = self.base.last_in(&start, &end)?;
+            let key = match (pending, stored) {
+                (Some(p), Some((k, _))) if p >= k => p,
+                (_, Some((k, v))) => {
+                    self.blocks.entry(k.clone()).or_insert(v);
+                    k
+                }
+                (Some(p), None) => p,
+                (None, None) => {
+                    return Err(IndexError::Corrupt(format!(
+                        "claim seq {} has no posting block",
+                        posting.seq
+                    )));
+                }
+            };
+            let block = self.blocks.get_mut(&key).expect("present above");
+            if !mark_retracted(block, posting.seq, rtx) {
+                return Err(IndexError::Corrupt(format!(
+                    "claim seq {} missing from its block",
+                    posting.seq
+                )));
+            }
+        }
         Ok(())
     }
 
@@ -389,6 +518,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
     /// one atomic batch.
     pub fn into_writes(mut self) -> Writes {
         let m = |name: &[u8], v: u64| (meta_key(name), v.to_be_bytes().to_vec());
+        self.chunk.append(&mut self.blocks);
         for (k, v) in [
             m(meta::APPLIED, self.applied),
             m(meta::NEXT_TERM, self.saved.next_term),

@@ -80,7 +80,7 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             check_text("name", e.name.as_deref())?;
             check_text("kind", e.kind.as_deref())?;
             if let Some(attrs) = &e.attrs {
-                e.attrs = Some(resolve_attrs(&view, attrs, "attribute")?);
+                e.attrs = Some(resolve_attrs(w, attrs, "attribute")?);
             }
             Event::Entity(e)
         }
@@ -93,7 +93,7 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             check_predicate(&p.key)?;
             Event::Predicate(p.clone())
         }
-        Event::Assert(a) => Event::Assert(resolve_assert(w, &view, a)?),
+        Event::Assert(a) => Event::Assert(resolve_assert(w, a)?),
         Event::Retract { claim, reason } => {
             let Some(seq) = view.claim_seq(claim)? else {
                 return Err(format!("unknown claim `{claim}`").into());
@@ -110,8 +110,8 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             }
         }
         Event::Merge { from, into } => {
-            let (from_key, from_id) = existing(&view, from)?;
-            let (into_key, into_id) = existing(&view, into)?;
+            let (from_key, from_id, _) = existing(w, from)?;
+            let (into_key, into_id, _) = existing(w, into)?;
             if from_id == into_id {
                 return Err(format!("cannot merge `{from_key}` into itself").into());
             }
@@ -132,7 +132,7 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             }
         }
         Event::Unmerge { entity } => {
-            let (key, id) = existing(&view, entity)?;
+            let (key, id, _) = existing(w, entity)?;
             if view.merged_into(id)?.is_none() {
                 return Err(format!("`{key}` is not merged into anything").into());
             }
@@ -154,13 +154,22 @@ fn check_text(what: &str, v: Option<&str>) -> Check<()> {
     }
 }
 
-/// The folded key and id of a declared entity, or an error with a suggestion.
-fn existing<R: KvRead>(view: &Snapshot<R>, key: &str) -> Result<(String, u64), Failure> {
+/// The folded key, id and canonical id of a declared entity, or an error with
+/// a suggestion.
+fn existing<B: IndexBackend>(
+    w: &ChunkWriter<'_, B>,
+    key: &str,
+) -> Result<(String, u64, u64), Failure> {
     let k = fold_key(key);
-    if let Some(id) = view.entity_id(&k)? {
-        return Ok((k, id));
+    if let Some((id, canonical)) = w.entity_ref(&k)? {
+        return Ok((k, id, canonical));
     }
-    let known: Vec<String> = view.entities()?.into_iter().map(|(_, e)| e.key).collect();
+    let known: Vec<String> = w
+        .view()
+        .entities()?
+        .into_iter()
+        .map(|(_, e)| e.key)
+        .collect();
     let hint = closest(&k, known.iter().map(|s| s.as_str()))
         .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default();
@@ -168,32 +177,31 @@ fn existing<R: KvRead>(view: &Snapshot<R>, key: &str) -> Result<(String, u64), F
 }
 
 /// The canonical key (through merges) of a declared entity.
-fn canonical<R: KvRead>(view: &Snapshot<R>, key: &str) -> Result<String, Failure> {
-    let (k, id) = existing(view, key)?;
-    let canon = view.resolve(id)?;
+fn canonical<B: IndexBackend>(w: &ChunkWriter<'_, B>, key: &str) -> Result<String, Failure> {
+    let (k, id, canon) = existing(w, key)?;
     Ok(if canon == id {
         k
     } else {
-        view.key_of(canon)?.unwrap_or(k)
+        w.view().key_of(canon)?.unwrap_or(k)
     })
 }
 
-fn resolve_attrs<R: KvRead>(
-    view: &Snapshot<R>,
+fn resolve_attrs<B: IndexBackend>(
+    w: &ChunkWriter<'_, B>,
     attrs: &Attrs,
     what: &str,
 ) -> Result<Attrs, Failure> {
     let mut out = Attrs::new();
     for (name, value) in attrs {
         check_predicate(name).map_err(|_| format!("{what} name `{name}` must be snake_case"))?;
-        out.insert(name.clone(), resolve_term(view, value)?);
+        out.insert(name.clone(), resolve_term(w, value)?);
     }
     Ok(out)
 }
 
-fn resolve_term<R: KvRead>(view: &Snapshot<R>, t: &Term) -> Result<Term, Failure> {
+fn resolve_term<B: IndexBackend>(w: &ChunkWriter<'_, B>, t: &Term) -> Result<Term, Failure> {
     Ok(match t {
-        Term::Entity(k) => Term::Entity(canonical(view, k)?),
+        Term::Entity(k) => Term::Entity(canonical(w, k)?),
         Term::Float(x) if !x.is_finite() => {
             return Err(format!("float {x} is not a finite number").into());
         }
@@ -225,19 +233,19 @@ const RESERVED: &[&str] = &[
     "claim",
 ];
 
-fn resolve_assert<B: IndexBackend, R: KvRead>(
+fn resolve_assert<B: IndexBackend>(
     w: &ChunkWriter<'_, B>,
-    view: &Snapshot<R>,
     a: &AssertEvent,
 ) -> Result<AssertEvent, Failure> {
+    let view = w.view();
     let mut r = a.clone();
     check_predicate(&a.p)?;
-    r.s = canonical(view, &a.s)?;
-    r.o = resolve_term(view, &a.o)?;
-    r.by = a.by.as_deref().map(|k| canonical(view, k)).transpose()?;
+    r.s = canonical(w, &a.s)?;
+    r.o = resolve_term(w, &a.o)?;
+    r.by = a.by.as_deref().map(|k| canonical(w, k)).transpose()?;
     if let Some(src) = &a.source {
-        let key = canonical(view, src)?;
-        let id = view.entity_id(&key)?.unwrap_or(0);
+        let (_, _, id) = existing(w, src)?;
+        let key = view.key_of(id)?.unwrap_or_default();
         let doc = view.entity(id)?.and_then(|e| e.document);
         let Some(doc) = doc else {
             return Err(format!(
@@ -261,7 +269,7 @@ fn resolve_assert<B: IndexBackend, R: KvRead>(
             return Err(format!("`{name}` is a claim property, not a qualifier name").into());
         }
     }
-    r.qualifiers = resolve_attrs(view, &a.qualifiers, "qualifier")?;
+    r.qualifiers = resolve_attrs(w, &a.qualifiers, "qualifier")?;
     r.claim = Some(match &a.claim {
         Some(id) => {
             let id = declared_key(id)
@@ -271,7 +279,7 @@ fn resolve_assert<B: IndexBackend, R: KvRead>(
             }
             id
         }
-        None => fresh_claim_id(view, w.next_seq())?,
+        None => fresh_claim_id(&view, w.next_seq())?,
     });
     Ok(r)
 }

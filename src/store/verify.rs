@@ -2,7 +2,8 @@
 //! entry by entry with a fresh rebuild from the log.
 
 use super::{StoreError, replay};
-use crate::index::{IndexBackend, KvRead, SledBackend};
+use crate::index::backend::{Pair, RangeIter};
+use crate::index::{IndexBackend, IndexError, KvRead, SledBackend, keys};
 use crate::log::{Log, LogError};
 use crate::model::Hash;
 
@@ -58,14 +59,20 @@ pub(super) fn verify(log: &Log, index: &SledBackend) -> Result<VerifyReport, Sto
     Ok(report)
 }
 
-/// Compares two indexes entry by entry.
+/// Compares two indexes entry by entry. Posting blocks are compared per
+/// prefix (all blocks of a prefix concatenated), since how postings are cut
+/// into blocks depends on how transactions were batched.
 fn compare(
     live: &SledBackend,
     fresh: &SledBackend,
     report: &mut VerifyReport,
 ) -> Result<(), StoreError> {
-    let mut a = live.range(&[], None);
-    let mut b = fresh.range(&[], None);
+    let mut a = Normalized {
+        inner: live.range(&[], None).peekable(),
+    };
+    let mut b = Normalized {
+        inner: fresh.range(&[], None).peekable(),
+    };
     let (mut x, mut y) = (a.next().transpose()?, b.next().transpose()?);
     while x.is_some() || y.is_some() {
         let problem = match (&x, &y) {
@@ -102,6 +109,40 @@ fn compare(
     }
     let _ = fresh.clear();
     Ok(())
+}
+
+/// Index entries with each prefix's posting blocks folded into one entry.
+struct Normalized<'a> {
+    inner: std::iter::Peekable<RangeIter<'a>>,
+}
+
+fn posting_prefix(key: &[u8]) -> Option<&[u8]> {
+    let is_posting = matches!(key.first(), Some(&t) if (keys::SPO..=keys::VF).contains(&t));
+    (is_posting && key.len() > 8).then(|| &key[..key.len() - 8])
+}
+
+impl Iterator for Normalized<'_> {
+    type Item = Result<Pair, IndexError>;
+    fn next(&mut self) -> Option<Self::Item> {
+        let (key, mut value) = match self.inner.next()? {
+            Ok(kv) => kv,
+            Err(e) => return Some(Err(e)),
+        };
+        let Some(prefix) = posting_prefix(&key).map(<[u8]>::to_vec) else {
+            return Some(Ok((key, value)));
+        };
+        while let Some(Ok((k, _))) = self.inner.peek() {
+            if posting_prefix(k) != Some(prefix.as_slice()) {
+                break;
+            }
+            match self.inner.next() {
+                Some(Ok((_, v))) => value.extend_from_slice(&v),
+                Some(Err(e)) => return Some(Err(e)),
+                None => break,
+            }
+        }
+        Some(Ok((prefix, value)))
+    }
 }
 
 fn show(key: &[u8]) -> String {
