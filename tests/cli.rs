@@ -1,0 +1,199 @@
+//! The `claimgraph` binary end to end: import, export, stats, verify, reindex,
+//! repair, exit codes and messages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn cg(store: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env_remove("CLAIMGRAPH_STORE")
+        .output()
+        .expect("the binary runs")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sanctions.jsonl");
+
+#[test]
+fn import_stats_verify_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let out = cg(&store, &["import", SAMPLE]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).starts_with("imported 20 transactions"),
+        "{}",
+        text(&out.stdout)
+    );
+    let stats = text(&cg(&store, &["stats"]).stdout);
+    assert!(stats.contains("transactions  20\n"), "{stats}");
+    assert!(
+        stats.contains("claims        57 live, 2 retracted\n"),
+        "{stats}"
+    );
+    let verify = cg(&store, &["verify"]);
+    assert!(verify.status.success());
+    assert!(text(&verify.stdout).starts_with("ok: 20 transactions checked"));
+    let export = cg(&store, &["export"]);
+    assert!(export.status.success());
+    let first = export.stdout;
+    assert_eq!(text(&first).lines().count(), 20);
+
+    let copy = dir.path().join("copy.db");
+    let file = dir.path().join("export.jsonl");
+    std::fs::write(&file, &first).unwrap();
+    assert!(
+        cg(&copy, &["import", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    assert_eq!(
+        cg(&copy, &["export"]).stdout,
+        first,
+        "export → import → export must be byte-identical"
+    );
+    let partial = cg(&store, &["export", "--as-of-tx", "3"]);
+    assert_eq!(text(&partial.stdout).lines().count(), 3);
+    let reindex = cg(&store, &["reindex"]);
+    assert_eq!(
+        text(&reindex.stdout),
+        "rebuilt the indexes from 20 transactions\n"
+    );
+}
+
+#[test]
+fn a_bad_line_stops_the_import_with_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("bad.jsonl");
+    let lines = [
+        r#"{"events":[{"op":"entity","key":"russia","kind":"Country","name":"Russia"}]}"#,
+        "",
+        r#"{"events":[{"op":"entity","key":"us","kind":"Country","name":"United States"}]}"#,
+        r#"{"events":[{"op":"assert","s":"us","p":"sanctions","o":{"entity":"rusia"}}]}"#,
+        r#"{"events":[{"op":"entity","key":"never","kind":"Thing"}]}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(
+            "bad.jsonl:4: event 1 (assert): unknown entity `rusia`, did you mean `russia`?"
+        ),
+        "{err}"
+    );
+    assert!(
+        err.contains("(2 transactions before it were committed)"),
+        "{err}"
+    );
+    let stats = text(&cg(&store, &["stats"]).stdout);
+    assert!(stats.contains("transactions  2\n"), "{stats}");
+}
+
+#[test]
+fn malformed_json_and_unknown_ops_are_reported_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    for (content, want) in [
+        ("{\"events\": [", "x.jsonl:1: EOF while parsing"),
+        (
+            r#"{"events":[{"op":"explode"}]}"#,
+            "x.jsonl:1: unknown variant `explode`",
+        ),
+        (
+            r#"{"events":[{"op":"entity","key":1}]}"#,
+            "x.jsonl:1: invalid type: integer `1`, expected a string",
+        ),
+        (
+            r#"{"events":[],"surprise":1}"#,
+            "x.jsonl:1: unknown field `surprise`",
+        ),
+        (
+            r#"{"events":[]}"#,
+            "x.jsonl:1: a transaction needs at least one event",
+        ),
+        (
+            r#"{"events":[{"op":"assert","s":"a","p":"b","o":{"int":1},"valid":"2025","valid_to":"2026"}]}"#,
+            "x.jsonl:1: event 1: give either `valid` or `valid_from`/`valid_to`, not both",
+        ),
+        (
+            r#"{"tx":7,"events":[{"op":"entity","key":"a"}]}"#,
+            "x.jsonl:1: expected tx 1, but the transaction says tx 7",
+        ),
+    ] {
+        let file = dir.path().join("x.jsonl");
+        std::fs::write(&file, content).unwrap();
+        let out = cg(&store, &["import", file.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{content}");
+        let err = text(&out.stderr);
+        assert!(
+            err.contains(want),
+            "{content}\n  wanted: {want}\n  got: {err}"
+        );
+    }
+    assert!(text(&cg(&store, &["stats"]).stdout).contains("transactions  0\n"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    for args in [
+        &["frobnicate"][..],
+        &["import"],
+        &["export", "--as-of-tx", "x"],
+        &["stats", "extra"],
+        &[],
+        &["repair"],
+    ] {
+        let out = cg(&store, args);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(text(&out.stderr).contains("usage: claimgraph"), "{args:?}");
+    }
+}
+
+#[test]
+fn a_damaged_store_is_refused_then_repaired_on_request() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    assert!(cg(&store, &["import", SAMPLE]).status.success());
+    let seg = store.join("log/seg-0000000000000001.log");
+    let mut bytes = std::fs::read(&seg).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x40;
+    std::fs::write(&seg, &bytes).unwrap();
+    let out = cg(&store, &["stats"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("the log is damaged at tx"), "{err}");
+    let repaired = cg(&store, &["repair", "--yes"]);
+    assert!(repaired.status.success(), "{}", text(&repaired.stderr));
+    assert!(
+        text(&repaired.stdout).starts_with("cut the log at tx"),
+        "{}",
+        text(&repaired.stdout)
+    );
+    assert!(cg(&store, &["verify"]).status.success());
+}
+
+#[test]
+fn demo_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = cg(&dir.path().join("unused"), &["demo"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    assert!(s.contains("claims        57 live, 2 retracted"), "{s}");
+    assert!(s.contains("indexes match a rebuild: true"), "{s}");
+}
