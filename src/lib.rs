@@ -25,8 +25,10 @@ pub mod index;
 pub mod jsonl;
 pub mod log;
 pub mod model;
+pub mod query;
 pub mod store;
 
+pub use query::{QueryError, QueryResult, Session, Value};
 pub use store::{
     ClaimQuery, HistoryEntry, OpenReport, ReadView, Stats, Store, StoreError, Transaction,
     VerifyReport,

@@ -450,3 +450,41 @@ impl<R: KvRead> Snapshot<R> {
         Ok(out)
     }
 }
+
+impl<R: KvRead> Snapshot<R> {
+    /// [`Snapshot::postings`] for an owned prefix, so the iterator borrows only
+    /// the snapshot.
+    pub fn postings_owned(
+        &self,
+        prefix: Vec<u8>,
+        include_retracted: bool,
+    ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
+        let at = self.at;
+        let end = keys::prefix_end(&prefix);
+        self.kv.range(&prefix, end.as_deref()).flat_map(move |r| {
+            let items: Vec<Result<Posting, IndexError>> =
+                match r.and_then(|(_, v)| decode_block(&v)) {
+                    Ok(ps) => ps
+                        .into_iter()
+                        .filter(|p| p.visible_at(at, include_retracted))
+                        .map(Ok)
+                        .collect(),
+                    Err(e) => vec![Err(e)],
+                };
+            items
+        })
+    }
+
+    /// Counts visible postings under a prefix, stopping at `cap` (planning).
+    pub fn count_postings(&self, prefix: Vec<u8>, cap: u64) -> Result<u64, IndexError> {
+        let mut n = 0;
+        for p in self.postings_owned(prefix, false) {
+            p?;
+            n += 1;
+            if n >= cap {
+                break;
+            }
+        }
+        Ok(n)
+    }
+}

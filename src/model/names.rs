@@ -49,15 +49,29 @@ pub fn check_predicate(p: &str) -> Result<(), String> {
 }
 
 /// The candidate nearest to `word` by edit distance, if it is near enough to be
-/// a plausible typo (at most a third of the word's length, at least 1).
+/// a plausible typo (at most a third of the word's length), else the shortest
+/// candidate that `word` begins (an abbreviation). Words under three
+/// characters get no suggestion: every short name is "near" them.
 pub fn closest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -> Option<&'a str> {
-    let limit = (word.chars().count() / 3).max(1);
-    candidates
-        .into_iter()
-        .map(|c| (edit_distance(word, c), c))
+    let len = word.chars().count();
+    if len < 3 {
+        return None;
+    }
+    let limit = (len / 3).max(1);
+    let candidates: Vec<&'a str> = candidates.into_iter().collect();
+    let near = candidates
+        .iter()
+        .map(|c| (edit_distance(word, c), *c))
         .filter(|(d, _)| *d <= limit)
         .min()
-        .map(|(_, c)| c)
+        .map(|(_, c)| c);
+    near.or_else(|| {
+        candidates
+            .iter()
+            .filter(|c| c.starts_with(word))
+            .min_by_key(|c| (c.len(), **c))
+            .copied()
+    })
 }
 
 /// Levenshtein distance over chars.
@@ -104,6 +118,11 @@ mod tests {
             Some("russia")
         );
         assert_eq!(closest("zzzzzz", ["russia", "us"]), None);
+        assert_eq!(
+            closest("may_ease", ["may_ease_sanctions_on", "made"]),
+            Some("may_ease_sanctions_on")
+        );
+        assert_eq!(closest("y", ["a", "b"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -66,6 +66,11 @@ impl<'a> ReadView<'a> {
         self.snap.at()
     }
 
+    /// The underlying index snapshot (for the query engine).
+    pub(crate) fn index(&self) -> &Snapshot<&'a SledBackend> {
+        &self.snap
+    }
+
     /// The last transaction recorded at or before `t`.
     pub fn tx_at_time(&self, t: Timestamp) -> Result<u64, IndexError> {
         self.snap.tx_at_time(t)

@@ -1,0 +1,388 @@
+//! The public face of the language: [`Session`] runs statements (reads, time
+//! travel, history, conflicts, SHOW, writes and `BEGIN … COMMIT` blocks)
+//! against a [`Store`]; [`Store::query`] and [`Store::prepare`] are the
+//! one-shot forms. A statement flows: parse → plan (check names, choose
+//! indexes) → execute (pull rows) → typed rows.
+
+use std::collections::HashMap;
+
+use super::ast::{Span, Statement, TxPoint, ValidRange};
+use super::error::ParseError;
+use super::exec::ctx::{CancelHandle, Ctx, Limits, Params};
+use super::exec::eval::semantic;
+use super::exec::{plan, run, statements, writes};
+use super::parser::{parse_script, parse_statement};
+use super::value::Value;
+use crate::index::IndexError;
+use crate::model::{DayRange, Receipt, Timestamp};
+use crate::store::{Store, StoreError, Transaction};
+
+/// Errors of the query layer.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum QueryError {
+    /// The text is not a statement of the language.
+    #[error("{0}")]
+    Parse(#[from] ParseError),
+    /// The statement is well-formed but names something wrong.
+    #[error("{message}")]
+    Semantic { span: Span, message: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A budget (rows, time) ran out.
+    #[error("limit exceeded: {0}")]
+    LimitExceeded(String),
+    #[error("the query was cancelled")]
+    Cancelled,
+}
+
+impl From<IndexError> for QueryError {
+    fn from(e: IndexError) -> QueryError {
+        QueryError::Store(StoreError::Index(e))
+    }
+}
+
+impl QueryError {
+    /// The error for people: parse and semantic errors point at the spot in
+    /// `src` with a caret; others are one line.
+    pub fn render(&self, src: &str) -> String {
+        match self {
+            QueryError::Parse(e) => e.render(src),
+            QueryError::Semantic { span, message } => {
+                let found = src.get(span.start..span.end).unwrap_or("").to_string();
+                ParseError::at(
+                    src,
+                    span.start,
+                    format!("`{found}`"),
+                    Vec::new(),
+                    message.clone(),
+                )
+                .render(src)
+            }
+            other => format!("error: {other}"),
+        }
+    }
+}
+
+/// The result of one statement.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueryResult {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Value>>,
+    /// For writes: what was committed.
+    pub receipt: Option<Receipt>,
+    /// A one-line note (BEGIN, ROLLBACK, a write inside a block).
+    pub message: Option<String>,
+}
+
+/// Receives the column names and one row; returns false to stop.
+pub type RowSink<'a> = dyn FnMut(&[String], Vec<Value>) -> Result<bool, QueryError> + 'a;
+
+/// Session-wide default for transaction time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AsOf {
+    Tx(u64),
+    Time(Timestamp),
+}
+
+/// A conversation with the store: parameters, time settings, an open
+/// transaction block, budgets and a cancel handle.
+pub struct Session {
+    store: Store,
+    pub params: Params,
+    pub limits: Limits,
+    pub cancel: CancelHandle,
+    /// Applied to reads that give no AS OF of their own.
+    pub as_of: Option<AsOf>,
+    /// Applied to reads that give no VALID clause of their own.
+    pub valid: Option<DayRange>,
+    pub author: String,
+    pending: Option<Transaction>,
+}
+
+impl Session {
+    pub fn new(store: Store) -> Session {
+        Session {
+            store,
+            params: HashMap::new(),
+            limits: Limits::default(),
+            cancel: CancelHandle::new(),
+            as_of: None,
+            valid: None,
+            author: std::env::var("USER").unwrap_or_else(|_| "claimgraph".into()),
+            pending: None,
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Whether a `BEGIN` block is open.
+    pub fn in_transaction(&self) -> bool {
+        self.pending.is_some()
+    }
+
+    /// Runs every statement of a script, stopping at the first error.
+    pub fn run_script(&mut self, src: &str) -> Result<Vec<QueryResult>, QueryError> {
+        let statements = parse_script(src)?;
+        let mut out = Vec::with_capacity(statements.len());
+        for (stmt, _) in statements {
+            out.push(self.run(&stmt, src)?);
+        }
+        Ok(out)
+    }
+
+    /// Parses and runs one statement.
+    pub fn execute(&mut self, src: &str) -> Result<QueryResult, QueryError> {
+        let stmt = parse_statement(src)?;
+        self.run(&stmt, src)
+    }
+
+    /// Runs one parsed statement, streaming rows to `sink` (return false to
+    /// stop); the result's `rows` stays empty.
+    pub fn run_streaming(
+        &mut self,
+        stmt: &Statement,
+        src: &str,
+        sink: &mut RowSink<'_>,
+    ) -> Result<QueryResult, QueryError> {
+        self.cancel.reset();
+        match stmt {
+            Statement::Match(q) => {
+                let at = self.resolve_as_of(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let view = self.store.snapshot_at(at);
+                let mut ctx = Ctx::new(
+                    view.index(),
+                    &self.params,
+                    self.limits,
+                    Some(self.cancel.clone()),
+                );
+                ctx.valid =
+                    self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                ctx.include_retracted = q.time.include_retracted;
+                let planned = plan::plan(&ctx, q, src)?;
+                let columns = run::columns(q, src);
+                run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
+                Ok(QueryResult {
+                    columns,
+                    ..QueryResult::default()
+                })
+            }
+            other => {
+                let result = self.run(other, src)?;
+                for row in &result.rows {
+                    if !sink(&result.columns, row.clone())? {
+                        break;
+                    }
+                }
+                Ok(QueryResult {
+                    rows: Vec::new(),
+                    ..result
+                })
+            }
+        }
+    }
+
+    /// Runs one parsed statement (`src` is the text its spans point into).
+    pub fn run(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
+        self.cancel.reset();
+        match stmt {
+            Statement::Match(_) => {
+                let mut rows = Vec::new();
+                let mut result = self.run_streaming(stmt, src, &mut |_, row| {
+                    rows.push(row);
+                    Ok(true)
+                })?;
+                result.rows = rows;
+                Ok(result)
+            }
+            Statement::Explain { analyze, inner } => {
+                let at =
+                    self.resolve_as_of(inner.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let view = self.store.snapshot_at(at);
+                let mut ctx = Ctx::new(
+                    view.index(),
+                    &self.params,
+                    self.limits,
+                    Some(self.cancel.clone()),
+                );
+                ctx.valid =
+                    self.resolve_valid(inner.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                ctx.include_retracted = inner.time.include_retracted;
+                statements::explain(&ctx, inner, src, *analyze)
+            }
+            Statement::History(h) => {
+                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                statements::history(&view, &self.params, h)
+            }
+            Statement::Conflicts(c) => {
+                let at = self.resolve_as_of(c.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let view = self.store.snapshot_at(at);
+                let mut ctx = Ctx::new(
+                    view.index(),
+                    &self.params,
+                    self.limits,
+                    Some(self.cancel.clone()),
+                );
+                ctx.valid = self.resolve_valid(c.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                statements::conflicts(&ctx, c)
+            }
+            Statement::Show(s) => {
+                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                statements::show(&view, s)
+            }
+            Statement::Stats => {
+                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                statements::stats(&view, self.store.size_on_disk())
+            }
+            Statement::Begin { message } => {
+                if self.pending.is_some() {
+                    return Err(semantic(
+                        Span::default(),
+                        "a transaction is already open; COMMIT or ROLLBACK it first",
+                    ));
+                }
+                let mut tx = Transaction::new(&self.author);
+                tx.message = message.clone();
+                self.pending = Some(tx);
+                Ok(note("transaction open"))
+            }
+            Statement::Commit => match self.pending.take() {
+                None => Err(semantic(Span::default(), "COMMIT without BEGIN")),
+                Some(tx) if tx.events.is_empty() => Ok(note("nothing to commit")),
+                Some(tx) => Ok(receipt_result(self.store.commit(tx)?)),
+            },
+            Statement::Rollback => match self.pending.take() {
+                None => Err(semantic(Span::default(), "ROLLBACK without BEGIN")),
+                Some(tx) => Ok(note(&format!("rolled back {} events", tx.events.len()))),
+            },
+            write => {
+                let events = writes::events(&self.store, &self.params, write)?;
+                match &mut self.pending {
+                    Some(tx) => {
+                        tx.events.extend(events);
+                        Ok(note(&format!(
+                            "queued ({} events in the open transaction)",
+                            tx.events.len()
+                        )))
+                    }
+                    None => {
+                        let mut tx = Transaction::new(&self.author);
+                        tx.events = events;
+                        Ok(receipt_result(self.store.commit(tx)?))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The tx a read sees: its own AS OF, else the session's, else the head.
+    fn resolve_as_of(&self, point: Option<(&TxPoint, Span)>) -> Result<u64, QueryError> {
+        let head = self.store.head();
+        let (tx, span) = match point {
+            Some((TxPoint::Tx(n), span)) => (*n, span),
+            Some((TxPoint::Timestamp(t), span)) => {
+                (self.store.tx_at_time(Timestamp(t.micros))?, span)
+            }
+            None => match self.as_of {
+                Some(AsOf::Tx(n)) => (n, Span::default()),
+                Some(AsOf::Time(t)) => (self.store.tx_at_time(t)?, Span::default()),
+                None => (head, Span::default()),
+            },
+        };
+        if tx > head {
+            return Err(semantic(
+                span,
+                format!("AS OF TX {tx} is beyond the last transaction (tx {head})"),
+            ));
+        }
+        Ok(tx)
+    }
+
+    fn resolve_valid(
+        &self,
+        range: Option<(&ValidRange, Span)>,
+    ) -> Result<Option<DayRange>, QueryError> {
+        let Some((range, span)) = range else {
+            return Ok(self.valid);
+        };
+        let date = |d: &super::ast::DateLit| {
+            crate::model::Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from))
+                .map_err(|e| semantic(span, e))
+        };
+        Ok(Some(match range {
+            ValidRange::At(d) => DayRange::of(date(d)?),
+            ValidRange::During(a, b) => {
+                let (a, b) = (date(a)?, date(b)?);
+                if a.first_day() >= b.end_day() {
+                    return Err(semantic(
+                        span,
+                        format!("VALID DURING {a} .. {b} runs backwards"),
+                    ));
+                }
+                DayRange {
+                    start: a.first_day(),
+                    end: b.end_day(),
+                }
+            }
+        }))
+    }
+}
+
+fn note(text: &str) -> QueryResult {
+    QueryResult {
+        message: Some(text.to_string()),
+        ..QueryResult::default()
+    }
+}
+
+fn receipt_result(r: Receipt) -> QueryResult {
+    let row = vec![
+        Value::Int(r.tx as i64),
+        Value::String(r.hash.to_string()),
+        Value::List(
+            r.claim_ids
+                .iter()
+                .map(|c| Value::String(c.clone()))
+                .collect(),
+        ),
+    ];
+    QueryResult {
+        columns: vec!["tx".into(), "hash".into(), "claims".into()],
+        rows: vec![row],
+        message: Some(format!("committed tx {}", r.tx)),
+        receipt: Some(r),
+    }
+}
+
+/// A parsed statement ready to run with different parameters.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    src: String,
+    stmt: Statement,
+}
+
+impl Prepared {
+    /// Runs the statement with `params`.
+    pub fn run(&self, store: &Store, params: &Params) -> Result<QueryResult, QueryError> {
+        let mut session = Session::new(store.clone());
+        session.params = params.clone();
+        session.run(&self.stmt, &self.src)
+    }
+}
+
+impl Store {
+    /// Parses and runs one statement.
+    pub fn query(&self, src: &str) -> Result<QueryResult, QueryError> {
+        Session::new(self.clone()).execute(src)
+    }
+
+    /// Parses a statement once for repeated runs with parameters.
+    pub fn prepare(&self, src: &str) -> Result<Prepared, QueryError> {
+        Ok(Prepared {
+            src: src.to_string(),
+            stmt: parse_statement(src)?,
+        })
+    }
+}

@@ -1,0 +1,255 @@
+//! What one query execution carries: the snapshot it reads, its time filters,
+//! parameters, budgets and cancel flag, and per-query caches of entities,
+//! claims, terms and merge resolution.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use super::super::QueryError;
+use super::super::value::{Val, Value};
+use crate::index::{IndexError, SledBackend, Snapshot};
+use crate::model::{Claim, DayRange, Entity, Term};
+
+/// Values for `$name` parameters.
+pub type Params = HashMap<String, Value>;
+
+/// Per-query budgets, checked inside every expanding operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Most intermediate rows (postings and bindings) a query may examine.
+    pub max_rows: u64,
+    /// Longest a query may run.
+    pub max_time: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_rows: 50_000_000,
+            max_time: Duration::from_secs(300),
+        }
+    }
+}
+
+/// Cancels a running query from another thread.
+#[derive(Debug, Clone, Default)]
+pub struct CancelHandle(pub(crate) Arc<AtomicBool>);
+
+impl CancelHandle {
+    pub fn new() -> CancelHandle {
+        CancelHandle::default()
+    }
+    /// Asks the query to stop at its next budget check.
+    pub fn cancel(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+    pub fn is_cancelled(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+    /// Clears the flag so the handle can serve the next query.
+    pub fn reset(&self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+pub(crate) struct Ctx<'s> {
+    pub snap: &'s Snapshot<&'s SledBackend>,
+    pub valid: Option<DayRange>,
+    pub include_retracted: bool,
+    pub params: &'s Params,
+    limits: Limits,
+    cancel: Option<CancelHandle>,
+    started: Instant,
+    examined: Cell<u64>,
+    entities: RefCell<HashMap<u64, Option<Rc<Entity>>>>,
+    claims: RefCell<HashMap<u64, Rc<Claim>>>,
+    terms: RefCell<HashMap<u64, Rc<Term>>>,
+    canon: RefCell<HashMap<u64, u64>>,
+    members: RefCell<HashMap<u64, Rc<Vec<u64>>>>,
+    /// Entity references already resolved: written text → canonical id.
+    pub refs: RefCell<HashMap<String, u64>>,
+}
+
+impl<'s> Ctx<'s> {
+    pub fn new(
+        snap: &'s Snapshot<&'s SledBackend>,
+        params: &'s Params,
+        limits: Limits,
+        cancel: Option<CancelHandle>,
+    ) -> Ctx<'s> {
+        Ctx {
+            snap,
+            valid: None,
+            include_retracted: false,
+            params,
+            limits,
+            cancel,
+            started: Instant::now(),
+            examined: Cell::new(0),
+            entities: RefCell::default(),
+            claims: RefCell::default(),
+            terms: RefCell::default(),
+            canon: RefCell::default(),
+            members: RefCell::default(),
+            refs: RefCell::default(),
+        }
+    }
+
+    /// Counts `n` examined rows and checks the budgets and the cancel flag.
+    pub fn tick(&self, n: u64) -> Result<(), QueryError> {
+        let total = self.examined.get() + n;
+        self.examined.set(total);
+        if total > self.limits.max_rows {
+            return Err(QueryError::LimitExceeded(format!(
+                "the query examined more than {} rows",
+                self.limits.max_rows
+            )));
+        }
+        if total % 1024 < n.max(1) {
+            if self.cancel.as_ref().is_some_and(|c| c.is_cancelled()) {
+                return Err(QueryError::Cancelled);
+            }
+            if self.started.elapsed() > self.limits.max_time {
+                return Err(QueryError::LimitExceeded(format!(
+                    "the query ran longer than {:?}",
+                    self.limits.max_time
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    pub fn examined(&self) -> u64 {
+        self.examined.get()
+    }
+
+    pub fn entity(&self, id: u64) -> Result<Option<Rc<Entity>>, IndexError> {
+        if let Some(e) = self.entities.borrow().get(&id) {
+            return Ok(e.clone());
+        }
+        let e = self.snap.entity(id)?.map(Rc::new);
+        self.entities.borrow_mut().insert(id, e.clone());
+        Ok(e)
+    }
+
+    pub fn claim(&self, seq: u64) -> Result<Rc<Claim>, IndexError> {
+        if let Some(c) = self.claims.borrow().get(&seq) {
+            return Ok(c.clone());
+        }
+        let c = Rc::new(
+            self.snap
+                .claim(seq)?
+                .ok_or_else(|| IndexError::Corrupt(format!("claim seq {seq} has no record")))?,
+        );
+        self.claims.borrow_mut().insert(seq, c.clone());
+        Ok(c)
+    }
+
+    pub fn term(&self, id: u64) -> Result<Rc<Term>, IndexError> {
+        if let Some(t) = self.terms.borrow().get(&id) {
+            return Ok(t.clone());
+        }
+        let t = Rc::new(
+            self.snap
+                .term(id)?
+                .ok_or_else(|| IndexError::Corrupt(format!("term {id} unknown")))?,
+        );
+        self.terms.borrow_mut().insert(id, t.clone());
+        Ok(t)
+    }
+
+    /// The canonical entity of an entity id.
+    pub fn canonical(&self, id: u64) -> Result<u64, IndexError> {
+        if let Some(&c) = self.canon.borrow().get(&id) {
+            return Ok(c);
+        }
+        let c = self.snap.resolve(id)?;
+        self.canon.borrow_mut().insert(id, c);
+        Ok(c)
+    }
+
+    /// An entity and everything merged into it.
+    pub fn members(&self, id: u64) -> Result<Rc<Vec<u64>>, IndexError> {
+        if let Some(m) = self.members.borrow().get(&id) {
+            return Ok(m.clone());
+        }
+        let m = Rc::new(self.snap.members(id)?);
+        self.members.borrow_mut().insert(id, m.clone());
+        Ok(m)
+    }
+
+    /// The value a term id stands for: a canonical entity or a literal.
+    pub fn term_val(&self, id: u64) -> Result<Val, IndexError> {
+        Ok(match &*self.term(id)? {
+            Term::Entity(_) => Val::Entity(self.canonical(id)?),
+            other => literal_val(other),
+        })
+    }
+
+    /// The value of a term written in data (entity keys resolve to canonical ids).
+    pub fn data_val(&self, t: &Term) -> Result<Val, IndexError> {
+        Ok(match t {
+            Term::Entity(key) => match self.snap.entity_id(key)? {
+                Some(id) => Val::Entity(self.canonical(id)?),
+                None => Val::Null,
+            },
+            other => literal_val(other),
+        })
+    }
+
+    /// Turns an execution value into a result value.
+    pub fn resolve(&self, v: &Val) -> Result<Value, IndexError> {
+        Ok(match v {
+            Val::Null => Value::Null,
+            Val::Bool(b) => Value::Bool(*b),
+            Val::Int(i) => Value::Int(*i),
+            Val::Float(f) => Value::Float(*f),
+            Val::Str(s) => Value::String(s.clone()),
+            Val::Date(d) => Value::Date(*d),
+            Val::Time(t) => Value::Timestamp(*t),
+            Val::Entity(id) => match self.entity(*id)? {
+                Some(e) => Value::Entity {
+                    key: e.key.clone(),
+                    name: e.name.clone(),
+                    kind: e.kind.clone(),
+                },
+                None => Value::Null,
+            },
+            Val::Claim(seq) => {
+                let c = self.claim(*seq)?;
+                Value::Claim {
+                    id: c.id.clone(),
+                    summary: c.to_string(),
+                }
+            }
+            Val::List(items) => Value::List(
+                items
+                    .iter()
+                    .map(|v| self.resolve(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Val::Path(items) => Value::Path(
+                items
+                    .iter()
+                    .map(|v| self.resolve(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+        })
+    }
+}
+
+/// The execution value of a literal term.
+pub(crate) fn literal_val(t: &Term) -> Val {
+    match t {
+        Term::Entity(_) => Val::Null,
+        Term::String(s) => Val::Str(s.clone()),
+        Term::Int(i) => Val::Int(*i),
+        Term::Float(f) => Val::Float(*f),
+        Term::Bool(b) => Val::Bool(*b),
+        Term::Date(d) => Val::Date(*d),
+    }
+}

@@ -1,0 +1,433 @@
+//! Expression evaluation against one row: variables by slot, properties of
+//! entities and claims (dotted chains walk through entity-valued ones),
+//! operators with null propagation, and scalar functions.
+
+use std::cmp::Ordering;
+use std::collections::HashMap;
+
+use super::super::QueryError;
+use super::super::ast::{BinOp, EntityRef, EntityTarget, Expr, ExprKind, Literal, Span};
+use super::super::value::{Val, compare};
+use super::ctx::Ctx;
+use crate::model::{Date, Term, closest};
+
+/// Variable name → row slot.
+pub(crate) type Scope = HashMap<String, usize>;
+
+pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
+    QueryError::Semantic {
+        span,
+        message: message.into(),
+    }
+}
+
+/// The scalar functions the language knows (aggregates are separate).
+pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "coalesce", "year", "to_string"];
+
+/// Resolves `@key` / `@"Name"` to a canonical entity id, or an error naming
+/// the nearest known entity.
+pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError> {
+    let text = match &r.target {
+        EntityTarget::Key(k) => k.as_str(),
+        EntityTarget::Name(n) => n.as_str(),
+    };
+    if let Some(&id) = ctx.refs.borrow().get(text) {
+        return Ok(id);
+    }
+    let found = match &r.target {
+        EntityTarget::Key(k) => match ctx.snap.entity_id(k)? {
+            Some(id) => Some(ctx.canonical(id)?),
+            None => ctx.snap.lookup(k)?.first().copied(),
+        },
+        EntityTarget::Name(n) => ctx.snap.lookup(n)?.first().copied(),
+    };
+    match found {
+        Some(id) => {
+            ctx.refs.borrow_mut().insert(text.to_string(), id);
+            Ok(id)
+        }
+        None => {
+            let known: Vec<String> = ctx
+                .snap
+                .entities()?
+                .into_iter()
+                .map(|(_, e)| e.key)
+                .collect();
+            let hint = closest(&text.to_lowercase(), known.iter().map(|s| s.as_str()))
+                .map(|c| format!(", did you mean `@{c}`?"))
+                .unwrap_or_default();
+            Err(semantic(r.span, format!("unknown entity `{text}`{hint}")))
+        }
+    }
+}
+
+pub(crate) fn literal(l: &Literal) -> Val {
+    match l {
+        Literal::Null => Val::Null,
+        Literal::Bool(b) => Val::Bool(*b),
+        Literal::Int(i) => Val::Int(*i),
+        Literal::Float(f) => Val::Float(*f),
+        Literal::Str(s) => Val::Str(s.clone()),
+        Literal::Date(d) => match Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)) {
+            Ok(date) => Val::Date(date),
+            Err(_) => Val::Null,
+        },
+        Literal::Timestamp(t) => Val::Time(crate::model::Timestamp(t.micros)),
+    }
+}
+
+/// Evaluates an expression for one row.
+pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Result<Val, QueryError> {
+    Ok(match &e.kind {
+        ExprKind::Lit(l) => literal(l),
+        ExprKind::Param(name) => match ctx.params.get(name) {
+            Some(v) => param_val(ctx, v),
+            None => {
+                return Err(semantic(
+                    e.span,
+                    format!("no value for parameter `${name}`"),
+                ));
+            }
+        },
+        ExprKind::Entity(r) => Val::Entity(entity_ref(ctx, r)?),
+        ExprKind::Var(name) => match scope.get(name) {
+            Some(&slot) => row.get(slot).cloned().unwrap_or(Val::Null),
+            None => return Err(semantic(e.span, format!("unknown variable `{name}`"))),
+        },
+        ExprKind::Property { base, path } => {
+            let mut v = eval(ctx, scope, row, base)?;
+            for ident in path {
+                v = property(ctx, &v, &ident.name, ident.span)?;
+            }
+            v
+        }
+        ExprKind::List(items) => Val::List(
+            items
+                .iter()
+                .map(|i| eval(ctx, scope, row, i))
+                .collect::<Result<_, _>>()?,
+        ),
+        ExprKind::Not(inner) => match eval(ctx, scope, row, inner)? {
+            Val::Bool(b) => Val::Bool(!b),
+            Val::Null => Val::Null,
+            other => return Err(type_error(inner.span, "NOT", &other)),
+        },
+        ExprKind::Neg(inner) => match eval(ctx, scope, row, inner)? {
+            Val::Int(i) => Val::Int(
+                i.checked_neg()
+                    .ok_or_else(|| semantic(e.span, "integer overflow"))?,
+            ),
+            Val::Float(f) => Val::Float(-f),
+            Val::Null => Val::Null,
+            other => return Err(type_error(inner.span, "-", &other)),
+        },
+        ExprKind::And(items) => {
+            let mut saw_null = false;
+            for i in items {
+                match eval(ctx, scope, row, i)? {
+                    Val::Bool(false) => return Ok(Val::Bool(false)),
+                    Val::Bool(true) => {}
+                    Val::Null => saw_null = true,
+                    other => return Err(type_error(i.span, "AND", &other)),
+                }
+            }
+            if saw_null { Val::Null } else { Val::Bool(true) }
+        }
+        ExprKind::Or(items) => {
+            let mut saw_null = false;
+            for i in items {
+                match eval(ctx, scope, row, i)? {
+                    Val::Bool(true) => return Ok(Val::Bool(true)),
+                    Val::Bool(false) => {}
+                    Val::Null => saw_null = true,
+                    other => return Err(type_error(i.span, "OR", &other)),
+                }
+            }
+            if saw_null {
+                Val::Null
+            } else {
+                Val::Bool(false)
+            }
+        }
+        ExprKind::IsNull { expr, negated } => {
+            let is_null = matches!(eval(ctx, scope, row, expr)?, Val::Null);
+            Val::Bool(is_null != *negated)
+        }
+        ExprKind::Binary { op, lhs, rhs } => {
+            let (a, b) = (eval(ctx, scope, row, lhs)?, eval(ctx, scope, row, rhs)?);
+            binary(*op, a, b, e.span)?
+        }
+        ExprKind::Aggregate { .. } => {
+            return Err(semantic(
+                e.span,
+                "aggregate functions are only allowed in RETURN and ORDER BY",
+            ));
+        }
+        ExprKind::Call { name, args } => {
+            let vals: Vec<Val> = args
+                .iter()
+                .map(|a| eval(ctx, scope, row, a))
+                .collect::<Result<_, _>>()?;
+            call(&name.name, vals, e.span)?
+        }
+    })
+}
+
+fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
+    use super::super::value::Value;
+    match v {
+        Value::Null => Val::Null,
+        Value::Bool(b) => Val::Bool(*b),
+        Value::Int(i) => Val::Int(*i),
+        Value::Float(f) => Val::Float(*f),
+        Value::String(s) => Val::Str(s.clone()),
+        Value::Date(d) => Val::Date(*d),
+        Value::Timestamp(t) => Val::Time(*t),
+        Value::Entity { key, .. } => ctx
+            .data_val(&Term::Entity(key.clone()))
+            .unwrap_or(Val::Null),
+        Value::Claim { id, .. } => match ctx.snap.claim_seq(id) {
+            Ok(Some(seq)) => Val::Claim(seq),
+            _ => Val::Null,
+        },
+        Value::List(items) | Value::Path(items) => {
+            Val::List(items.iter().map(|i| param_val(ctx, i)).collect())
+        }
+    }
+}
+
+fn type_error(span: Span, op: &str, v: &Val) -> QueryError {
+    semantic(
+        span,
+        format!("type mismatch: `{op}` cannot take a {}", v.type_name()),
+    )
+}
+
+fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
+    use BinOp::*;
+    let cmp =
+        |want: fn(Ordering) -> bool| compare(&a, &b).map_or(Val::Null, |o| Val::Bool(want(o)));
+    Ok(match op {
+        Eq => cmp(|o| o == Ordering::Equal),
+        Ne => cmp(|o| o != Ordering::Equal),
+        Lt => cmp(|o| o == Ordering::Less),
+        Le => cmp(|o| o != Ordering::Greater),
+        Gt => cmp(|o| o == Ordering::Greater),
+        Ge => cmp(|o| o != Ordering::Less),
+        In => match &b {
+            Val::List(items) => {
+                if matches!(a, Val::Null) {
+                    return Ok(Val::Null);
+                }
+                Val::Bool(
+                    items
+                        .iter()
+                        .any(|i| compare(&a, i) == Some(Ordering::Equal)),
+                )
+            }
+            Val::Null => Val::Null,
+            other => {
+                return Err(semantic(
+                    span,
+                    format!(
+                        "type mismatch: IN needs a list, got a {}",
+                        other.type_name()
+                    ),
+                ));
+            }
+        },
+        StartsWith | EndsWith | Contains => match (&a, &b) {
+            (Val::Str(x), Val::Str(y)) => Val::Bool(match op {
+                StartsWith => x.starts_with(y.as_str()),
+                EndsWith => x.ends_with(y.as_str()),
+                _ => x.contains(y.as_str()),
+            }),
+            (Val::Null, _) | (_, Val::Null) => Val::Null,
+            (x, y) => {
+                return Err(semantic(
+                    span,
+                    format!(
+                        "type mismatch: string operator on a {} and a {}",
+                        x.type_name(),
+                        y.type_name()
+                    ),
+                ));
+            }
+        },
+        Add | Sub | Mul | Div | Mod => arithmetic(op, &a, &b, span)?,
+    })
+}
+
+fn arithmetic(op: BinOp, a: &Val, b: &Val, span: Span) -> Result<Val, QueryError> {
+    let overflow = || semantic(span, "integer overflow");
+    Ok(match (a, b) {
+        (Val::Null, _) | (_, Val::Null) => Val::Null,
+        (Val::Int(x), Val::Int(y)) => Val::Int(match op {
+            BinOp::Add => x.checked_add(*y).ok_or_else(overflow)?,
+            BinOp::Sub => x.checked_sub(*y).ok_or_else(overflow)?,
+            BinOp::Mul => x.checked_mul(*y).ok_or_else(overflow)?,
+            BinOp::Div if *y == 0 => return Err(semantic(span, "division by zero")),
+            BinOp::Div => x.checked_div(*y).ok_or_else(overflow)?,
+            BinOp::Mod if *y == 0 => return Err(semantic(span, "division by zero")),
+            _ => x.checked_rem(*y).ok_or_else(overflow)?,
+        }),
+        (Val::Int(_) | Val::Float(_), Val::Int(_) | Val::Float(_)) => {
+            let (x, y) = (num(a), num(b));
+            Val::Float(match op {
+                BinOp::Add => x + y,
+                BinOp::Sub => x - y,
+                BinOp::Mul => x * y,
+                BinOp::Div => x / y,
+                _ => x % y,
+            })
+        }
+        (Val::Str(x), Val::Str(y)) if op == BinOp::Add => Val::Str(format!("{x}{y}")),
+        (x, y) => {
+            return Err(semantic(
+                span,
+                format!(
+                    "type mismatch: arithmetic on a {} and a {}",
+                    x.type_name(),
+                    y.type_name()
+                ),
+            ));
+        }
+    })
+}
+
+fn num(v: &Val) -> f64 {
+    match v {
+        Val::Int(i) => *i as f64,
+        Val::Float(f) => *f,
+        _ => 0.0,
+    }
+}
+
+fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
+    let one = |args: &[Val]| -> Result<Val, QueryError> {
+        match args {
+            [v] => Ok(v.clone()),
+            _ => Err(semantic(span, format!("`{name}` takes one argument"))),
+        }
+    };
+    Ok(match name.to_lowercase().as_str() {
+        "lower" => match one(&args)? {
+            Val::Str(s) => Val::Str(s.to_lowercase()),
+            other => other,
+        },
+        "upper" => match one(&args)? {
+            Val::Str(s) => Val::Str(s.to_uppercase()),
+            other => other,
+        },
+        "size" => match one(&args)? {
+            Val::Str(s) => Val::Int(s.chars().count() as i64),
+            Val::List(l) => Val::Int(l.len() as i64),
+            Val::Path(p) => Val::Int((p.len() / 2) as i64),
+            _ => Val::Null,
+        },
+        "year" => match one(&args)? {
+            Val::Date(d) => Val::Int(d.year() as i64),
+            Val::Time(t) => Val::Int(t.date().year() as i64),
+            _ => Val::Null,
+        },
+        "to_string" => match one(&args)? {
+            Val::Null => Val::Null,
+            Val::Str(s) => Val::Str(s),
+            Val::Date(d) => Val::Str(d.to_string()),
+            Val::Time(t) => Val::Str(t.to_string()),
+            Val::Int(i) => Val::Str(i.to_string()),
+            Val::Float(f) => Val::Str(f.to_string()),
+            Val::Bool(b) => Val::Str(b.to_string()),
+            other => Val::Str(other.type_name().to_string()),
+        },
+        "coalesce" => args
+            .into_iter()
+            .find(|v| !matches!(v, Val::Null))
+            .unwrap_or(Val::Null),
+        _ => {
+            let hint =
+                closest(name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
+            return Err(semantic(
+                span,
+                format!("unknown function `{name}`{}", hint.unwrap_or_default()),
+            ));
+        }
+    })
+}
+
+/// `base.name`.
+pub(crate) fn property(
+    ctx: &Ctx<'_>,
+    base: &Val,
+    name: &str,
+    span: Span,
+) -> Result<Val, QueryError> {
+    Ok(match base {
+        Val::Null => Val::Null,
+        Val::Entity(id) => match ctx.entity(*id)? {
+            None => Val::Null,
+            Some(e) => {
+                let doc = e.document.as_ref();
+                let s = |v: Option<&String>| v.map_or(Val::Null, |s| Val::Str(s.clone()));
+                match name {
+                    "key" => Val::Str(e.key.clone()),
+                    "name" => Val::Str(e.name.clone()),
+                    "kind" => Val::Str(e.kind.clone()),
+                    "aliases" => Val::List(e.aliases.iter().map(|a| Val::Str(a.clone())).collect()),
+                    "title" => s(doc.and_then(|d| d.title.as_ref())),
+                    "publisher" => s(doc.and_then(|d| d.publisher.as_ref())),
+                    "published" => doc.and_then(|d| d.published).map_or(Val::Null, Val::Date),
+                    "url" => s(doc.and_then(|d| d.url.as_ref())),
+                    "language" => s(doc.and_then(|d| d.language.as_ref())),
+                    "text" => s(doc.and_then(|d| d.text.as_ref())),
+                    other => match e.attrs.get(other) {
+                        Some(t) => ctx.data_val(t)?,
+                        None => Val::Null,
+                    },
+                }
+            }
+        },
+        Val::Claim(seq) => claim_property(ctx, *seq, name)?,
+        other => {
+            return Err(semantic(
+                span,
+                format!("cannot read property `{name}` of a {}", other.type_name()),
+            ));
+        }
+    })
+}
+
+fn claim_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Val, QueryError> {
+    let c = ctx.claim(seq)?;
+    let entity = |k: Option<&String>| -> Result<Val, QueryError> {
+        Ok(match k {
+            Some(k) => ctx.data_val(&Term::Entity(k.clone()))?,
+            None => Val::Null,
+        })
+    };
+    Ok(match name {
+        "id" => Val::Str(c.id.clone()),
+        "predicate" => Val::Str(c.p.clone()),
+        "subject" => entity(Some(&c.s))?,
+        "object" => ctx.data_val(&c.o)?,
+        "stance" => Val::Str(c.stance.as_str().to_string()),
+        "confidence" => c.confidence.map_or(Val::Null, Val::Float),
+        "by" => entity(c.by.as_ref())?,
+        "source" => entity(c.source.as_ref())?,
+        "valid_from" => c.valid.from.map_or(Val::Null, Val::Date),
+        "valid_to" => c.valid.to.map_or(Val::Null, Val::Date),
+        "said_at" => c.said_at.map_or(Val::Null, Val::Date),
+        "quote" => c.quote.clone().map_or(Val::Null, Val::Str),
+        "tx" => Val::Int(c.tx as i64),
+        "recorded_at" => ctx
+            .snap
+            .tx_meta(c.tx)?
+            .map_or(Val::Null, |m| Val::Time(m.recorded_at)),
+        "retracted_tx" => c.retracted_tx.map_or(Val::Null, |t| Val::Int(t as i64)),
+        "retract_reason" => c.retract_reason.clone().map_or(Val::Null, Val::Str),
+        other => match c.qualifiers.get(other) {
+            Some(t) => ctx.data_val(t)?,
+            None => Val::Null,
+        },
+    })
+}

@@ -1,0 +1,733 @@
+//! Pull-based operators: each `next` call yields one row (a slot vector) or
+//! `None` when done. Expanding operators read posting blocks lazily, so
+//! `LIMIT 10` over a million claims touches about ten, and they check the
+//! query's budgets for every posting they examine.
+
+use std::time::{Duration, Instant};
+
+use super::super::QueryError;
+use super::super::ast::{Direction, Expr};
+use super::super::value::{Val, compare};
+use super::ctx::Ctx;
+use super::eval::{Scope, eval, property, semantic};
+use crate::index::keys::{self, Key};
+use crate::index::{IndexError, Posting};
+
+pub(crate) type Row = Vec<Val>;
+pub(crate) type BoxOp<'s> = Box<dyn Op<'s> + 's>;
+type Postings<'s> = Box<dyn Iterator<Item = Result<(Posting, bool), IndexError>> + 's>;
+
+/// One line of an EXPLAIN tree.
+#[derive(Debug, Clone)]
+pub(crate) struct PlanLine {
+    pub depth: usize,
+    pub text: String,
+    pub estimate: Option<u64>,
+    pub rows: u64,
+    pub time: Duration,
+}
+
+pub(crate) trait Op<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError>;
+    /// Appends this operator and its inputs, outermost first.
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>);
+}
+
+/// Counts rows and time for EXPLAIN ANALYZE.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Meter {
+    pub rows: u64,
+    pub time: Duration,
+}
+
+impl Meter {
+    fn line(&self, depth: usize, text: String, estimate: Option<u64>) -> PlanLine {
+        PlanLine {
+            depth,
+            text,
+            estimate,
+            rows: self.rows,
+            time: self.time,
+        }
+    }
+}
+
+/// Yields one empty row.
+pub(crate) struct Unit {
+    pub width: usize,
+    pub done: bool,
+}
+
+impl<'s> Op<'s> for Unit {
+    fn next(&mut self, _: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        if self.done {
+            return Ok(None);
+        }
+        self.done = true;
+        Ok(Some(vec![Val::Null; self.width]))
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        out.push(PlanLine {
+            depth,
+            text: "Start".into(),
+            estimate: Some(1),
+            rows: 1,
+            time: Duration::ZERO,
+        });
+    }
+}
+
+/// Checks a candidate node: kind, a fixed entity, property values.
+#[derive(Default)]
+pub(crate) struct NodeCheck {
+    pub kind: Option<String>,
+    pub entity: Option<u64>,
+    pub props: Vec<(String, Expr)>,
+}
+
+impl NodeCheck {
+    pub fn is_empty(&self) -> bool {
+        self.kind.is_none() && self.entity.is_none() && self.props.is_empty()
+    }
+
+    fn accepts(
+        &self,
+        ctx: &Ctx<'_>,
+        scope: &Scope,
+        row: &[Val],
+        v: &Val,
+    ) -> Result<bool, QueryError> {
+        if self.is_empty() {
+            return Ok(true);
+        }
+        let Val::Entity(id) = v else { return Ok(false) };
+        if self.entity.is_some_and(|e| e != *id) {
+            return Ok(false);
+        }
+        if let Some(kind) = &self.kind {
+            match ctx.entity(*id)? {
+                Some(e) if &e.kind == kind => {}
+                _ => return Ok(false),
+            }
+        }
+        for (name, want) in &self.props {
+            let have = property(ctx, v, name, want.span)?;
+            let want = eval(ctx, scope, row, want)?;
+            if compare(&have, &want) != Some(std::cmp::Ordering::Equal) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(k) = &self.kind {
+            parts.push(format!(":{k}"));
+        }
+        if self.entity.is_some() {
+            parts.push("fixed entity".into());
+        }
+        for (n, _) in &self.props {
+            parts.push(format!("{{{n}}}"));
+        }
+        parts.join(" ")
+    }
+}
+
+/// Binds `slot` to a value (or checks it, when already bound); false if it
+/// conflicts with the bound value.
+fn bind(row: &mut Row, slot: usize, v: Val) -> bool {
+    match &row[slot] {
+        Val::Null => {
+            row[slot] = v;
+            true
+        }
+        bound => compare(bound, &v) == Some(std::cmp::Ordering::Equal),
+    }
+}
+
+/// Binds a node slot to candidate entities: one fixed entity, or every
+/// canonical entity (optionally of one kind).
+pub(crate) struct NodeScan<'s> {
+    pub input: BoxOp<'s>,
+    pub slot: usize,
+    pub check: NodeCheck,
+    pub scope: Scope,
+    pub candidates: Option<Vec<u64>>,
+    pub estimate: u64,
+    pub row: Option<(Row, usize)>,
+    pub meter: Meter,
+}
+
+impl<'s> NodeScan<'s> {
+    fn candidates(&mut self, ctx: &Ctx<'s>) -> Result<&[u64], QueryError> {
+        if self.candidates.is_none() {
+            let mut ids = Vec::new();
+            if let Some(id) = self.check.entity {
+                ids.push(id);
+            } else {
+                for (id, e) in ctx.snap.entities()? {
+                    if ctx.canonical(id)? == id
+                        && self.check.kind.as_ref().is_none_or(|k| &e.kind == k)
+                    {
+                        ids.push(id);
+                    }
+                }
+            }
+            self.candidates = Some(ids);
+        }
+        Ok(self.candidates.as_deref().unwrap_or(&[]))
+    }
+}
+
+impl<'s> Op<'s> for NodeScan<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let start = Instant::now();
+        let r = self.pull(ctx);
+        self.meter.time += start.elapsed();
+        if let Ok(Some(_)) = &r {
+            self.meter.rows += 1;
+        }
+        r
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let what = if self.check.entity.is_some() {
+            "entity reference"
+        } else {
+            "every entity"
+        };
+        let text = format!(
+            "NodeScan slot {} ({what}) {}",
+            self.slot,
+            self.check.describe()
+        );
+        out.push(
+            self.meter
+                .line(depth, text.trim_end().to_string(), Some(self.estimate)),
+        );
+        self.input.explain(depth + 1, out);
+    }
+}
+
+impl<'s> NodeScan<'s> {
+    fn pull(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            if self.row.is_none() {
+                match self.input.next(ctx)? {
+                    Some(r) => self.row = Some((r, 0)),
+                    None => return Ok(None),
+                }
+            }
+            let Some((row, i)) = self.row.take() else {
+                continue;
+            };
+            let cands = self.candidates(ctx)?;
+            let Some(&id) = cands.get(i) else { continue };
+            self.row = Some((row.clone(), i + 1));
+            ctx.tick(1)?;
+            let mut out = row;
+            let v = Val::Entity(id);
+            if self.check.accepts(ctx, &self.scope, &out, &v)? && bind(&mut out, self.slot, v) {
+                return Ok(Some(out));
+            }
+        }
+    }
+}
+
+/// How an expansion reads postings.
+#[derive(Debug, Clone)]
+pub(crate) struct EdgeSpec {
+    pub direction: Direction,
+    /// Predicate term ids; empty = any.
+    pub preds: Vec<u64>,
+    pub names: Vec<String>,
+}
+
+impl EdgeSpec {
+    /// Postings of claims touching entity `id` (and its merged members) in
+    /// the spec's direction; the flag says whether `id` is the subject.
+    fn postings<'s>(&self, ctx: &Ctx<'s>, id: u64) -> Result<Postings<'s>, QueryError> {
+        let members = ctx.members(id)?;
+        let mut prefixes: Vec<(Vec<u8>, bool)> = Vec::new();
+        let sides: &[bool] = match self.direction {
+            Direction::Out => &[true],
+            Direction::In => &[false],
+            Direction::Either => &[true, false],
+        };
+        for &is_subject in sides {
+            let tag = if is_subject { keys::SPO } else { keys::OPS };
+            for &m in members.iter() {
+                if self.preds.is_empty() {
+                    prefixes.push((Key::new(tag).u64(m).into_vec(), is_subject));
+                } else {
+                    for &p in &self.preds {
+                        prefixes.push((Key::new(tag).u64(m).u64(p).into_vec(), is_subject));
+                    }
+                }
+            }
+        }
+        let snap = ctx.snap;
+        let retracted = ctx.include_retracted;
+        Ok(Box::new(prefixes.into_iter().flat_map(
+            move |(prefix, is_subject)| {
+                snap.postings_owned(prefix, retracted)
+                    .map(move |r| r.map(|p| (p, is_subject)))
+            },
+        )))
+    }
+
+    fn describe(&self) -> String {
+        let preds = if self.names.is_empty() {
+            "any predicate".to_string()
+        } else {
+            self.names.join("|")
+        };
+        format!("{preds}, {:?}", self.direction)
+    }
+}
+
+/// From a bound node, follows claims to the node at the other end.
+pub(crate) struct Expand<'s> {
+    pub input: BoxOp<'s>,
+    pub from: usize,
+    pub edge: usize,
+    pub to: usize,
+    pub spec: EdgeSpec,
+    pub to_check: NodeCheck,
+    pub edge_props: Vec<(String, Expr)>,
+    pub scope: Scope,
+    pub estimate: u64,
+    pub current: Option<(Row, Postings<'s>)>,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for Expand<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let start = Instant::now();
+        let r = self.pull(ctx);
+        self.meter.time += start.elapsed();
+        if let Ok(Some(_)) = &r {
+            self.meter.rows += 1;
+        }
+        r
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let index = match self.spec.direction {
+            Direction::Out => "SPO",
+            Direction::In => "OPS",
+            Direction::Either => "SPO+OPS",
+        };
+        let text = format!(
+            "Expand slot {} -[slot {}]-> slot {} via {index} ({}) {}",
+            self.from,
+            self.edge,
+            self.to,
+            self.spec.describe(),
+            self.to_check.describe()
+        );
+        out.push(
+            self.meter
+                .line(depth, text.trim_end().to_string(), Some(self.estimate)),
+        );
+        self.input.explain(depth + 1, out);
+    }
+}
+
+/// Whether a posting passes the query's valid-time filter.
+fn in_valid(ctx: &Ctx<'_>, p: &Posting) -> bool {
+    ctx.valid.is_none_or(|v| v.overlaps(&p.valid))
+}
+
+/// Checks `{k: v}` properties of an edge pattern against a claim.
+fn edge_props_ok(
+    ctx: &Ctx<'_>,
+    scope: &Scope,
+    row: &[Val],
+    seq: u64,
+    props: &[(String, Expr)],
+) -> Result<bool, QueryError> {
+    for (name, want) in props {
+        let have = property(ctx, &Val::Claim(seq), name, want.span)?;
+        let want = eval(ctx, scope, row, want)?;
+        if compare(&have, &want) != Some(std::cmp::Ordering::Equal) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+impl<'s> Expand<'s> {
+    fn pull(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            if self.current.is_none() {
+                let Some(row) = self.input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let Val::Entity(id) = row[self.from] else {
+                    continue;
+                };
+                let postings = self.spec.postings(ctx, id)?;
+                self.current = Some((row, postings));
+            }
+            let Some((row, postings)) = self.current.as_mut() else {
+                continue;
+            };
+            let Some(item) = postings.next() else {
+                self.current = None;
+                continue;
+            };
+            let (p, from_subject) = item?;
+            ctx.tick(1)?;
+            if !in_valid(ctx, &p) {
+                continue;
+            }
+            let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+            let mut out = row.clone();
+            if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
+                continue;
+            }
+            if !self.to_check.accepts(ctx, &self.scope, &out, &other)?
+                || !bind(&mut out, self.to, other)
+            {
+                continue;
+            }
+            if !edge_props_ok(ctx, &self.scope, &out, p.seq, &self.edge_props)? {
+                continue;
+            }
+            return Ok(Some(out));
+        }
+    }
+}
+
+/// Scans every claim of some predicates (or all), binding both ends; used
+/// when no node of a pattern is anchored.
+pub(crate) struct EdgeScan<'s> {
+    pub input: BoxOp<'s>,
+    pub left: usize,
+    pub edge: usize,
+    pub right: usize,
+    pub spec: EdgeSpec,
+    pub left_check: NodeCheck,
+    pub right_check: NodeCheck,
+    pub edge_props: Vec<(String, Expr)>,
+    pub scope: Scope,
+    pub estimate: u64,
+    pub current: Option<(Row, Postings<'s>)>,
+    pub pending: Option<Row>,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for EdgeScan<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let start = Instant::now();
+        let r = self.pull(ctx);
+        self.meter.time += start.elapsed();
+        if let Ok(Some(_)) = &r {
+            self.meter.rows += 1;
+        }
+        r
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let text = format!(
+            "EdgeScan slot {} -[slot {}]-> slot {} via PSO ({})",
+            self.left,
+            self.edge,
+            self.right,
+            self.spec.describe()
+        );
+        out.push(self.meter.line(depth, text, Some(self.estimate)));
+        self.input.explain(depth + 1, out);
+    }
+}
+
+impl<'s> EdgeScan<'s> {
+    fn scan(&self, ctx: &Ctx<'s>) -> Postings<'s> {
+        let prefixes: Vec<Vec<u8>> = if self.spec.preds.is_empty() {
+            vec![Key::new(keys::PSO).into_vec()]
+        } else {
+            self.spec
+                .preds
+                .iter()
+                .map(|&p| Key::new(keys::PSO).u64(p).into_vec())
+                .collect()
+        };
+        let snap = ctx.snap;
+        let retracted = ctx.include_retracted;
+        Box::new(prefixes.into_iter().flat_map(move |prefix| {
+            snap.postings_owned(prefix, retracted)
+                .map(|r| r.map(|p| (p, true)))
+        }))
+    }
+
+    fn try_bind(
+        &self,
+        ctx: &Ctx<'s>,
+        row: &Row,
+        p: &Posting,
+        flip: bool,
+    ) -> Result<Option<Row>, QueryError> {
+        let (s, o) = (ctx.term_val(p.s)?, ctx.term_val(p.o)?);
+        let (l, r) = if flip { (o, s) } else { (s, o) };
+        let mut out = row.clone();
+        let ok = bind(&mut out, self.edge, Val::Claim(p.seq))
+            && self.left_check.accepts(ctx, &self.scope, &out, &l)?
+            && bind(&mut out, self.left, l)
+            && self.right_check.accepts(ctx, &self.scope, &out, &r)?
+            && bind(&mut out, self.right, r)
+            && edge_props_ok(ctx, &self.scope, &out, p.seq, &self.edge_props)?;
+        Ok(ok.then_some(out))
+    }
+
+    fn pull(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        if let Some(r) = self.pending.take() {
+            return Ok(Some(r));
+        }
+        loop {
+            if self.current.is_none() {
+                let Some(row) = self.input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let scan = self.scan(ctx);
+                self.current = Some((row, scan));
+            }
+            let Some((row, postings)) = self.current.as_mut() else {
+                continue;
+            };
+            let Some(item) = postings.next() else {
+                self.current = None;
+                continue;
+            };
+            let (p, _) = item?;
+            ctx.tick(1)?;
+            if !in_valid(ctx, &p) {
+                continue;
+            }
+            let row = row.clone();
+            let forward = match self.spec.direction {
+                Direction::In => None,
+                _ => self.try_bind(ctx, &row, &p, false)?,
+            };
+            let backward = match self.spec.direction {
+                Direction::Out => None,
+                _ if p.s == p.o => None,
+                _ => self.try_bind(ctx, &row, &p, true)?,
+            };
+            match (forward, backward) {
+                (Some(f), b) => {
+                    self.pending = b;
+                    return Ok(Some(f));
+                }
+                (None, Some(b)) => return Ok(Some(b)),
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+/// Variable-length expansion: every trail of `min..=max` claims from a bound
+/// node; binds the end node and, in the edge slot, the list of claims.
+pub(crate) struct VarExpand<'s> {
+    pub input: BoxOp<'s>,
+    pub from: usize,
+    pub edge: usize,
+    pub to: usize,
+    pub spec: EdgeSpec,
+    pub min: u32,
+    pub max: u32,
+    pub to_check: NodeCheck,
+    pub scope: Scope,
+    pub estimate: u64,
+    pub results: std::vec::IntoIter<Row>,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for VarExpand<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let start = Instant::now();
+        let r = self.pull(ctx);
+        self.meter.time += start.elapsed();
+        if let Ok(Some(_)) = &r {
+            self.meter.rows += 1;
+        }
+        r
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let text = format!(
+            "VarExpand slot {} -[slot {} *{}..{}]-> slot {} ({})",
+            self.from,
+            self.edge,
+            self.min,
+            self.max,
+            self.to,
+            self.spec.describe()
+        );
+        out.push(self.meter.line(depth, text, Some(self.estimate)));
+        self.input.explain(depth + 1, out);
+    }
+}
+
+impl<'s> VarExpand<'s> {
+    fn pull(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            if let Some(r) = self.results.next() {
+                return Ok(Some(r));
+            }
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let Val::Entity(start) = row[self.from] else {
+                continue;
+            };
+            let mut found = Vec::new();
+            let mut trail = Vec::new();
+            self.walk(ctx, &row, start, &mut trail, &mut found)?;
+            self.results = found.into_iter();
+        }
+    }
+
+    /// Depth-first: extends `trail` (claims so far) from node `at`.
+    fn walk(
+        &self,
+        ctx: &Ctx<'s>,
+        row: &Row,
+        at: u64,
+        trail: &mut Vec<u64>,
+        found: &mut Vec<Row>,
+    ) -> Result<(), QueryError> {
+        if trail.len() as u32 >= self.max {
+            return Ok(());
+        }
+        let postings: Vec<(Posting, bool)> =
+            self.spec.postings(ctx, at)?.collect::<Result<_, _>>()?;
+        for (p, from_subject) in postings {
+            ctx.tick(1)?;
+            if !in_valid(ctx, &p) || trail.contains(&p.seq) {
+                continue;
+            }
+            let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+            trail.push(p.seq);
+            if trail.len() as u32 >= self.min {
+                let mut out = row.clone();
+                let claims = Val::List(trail.iter().map(|&s| Val::Claim(s)).collect());
+                if bind(&mut out, self.edge, claims)
+                    && self.to_check.accepts(ctx, &self.scope, &out, &other)?
+                    && bind(&mut out, self.to, other.clone())
+                {
+                    found.push(out);
+                }
+            }
+            if let Val::Entity(next) = other {
+                self.walk(ctx, row, next, trail, found)?;
+            }
+            trail.pop();
+        }
+        Ok(())
+    }
+}
+
+/// Keeps rows for which a condition is true.
+pub(crate) struct Filter<'s> {
+    pub input: BoxOp<'s>,
+    pub cond: Expr,
+    pub text: String,
+    pub scope: Scope,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for Filter<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let start = Instant::now();
+            let keep = eval(ctx, &self.scope, &row, &self.cond)?;
+            self.meter.time += start.elapsed();
+            match keep {
+                Val::Bool(true) => {
+                    self.meter.rows += 1;
+                    return Ok(Some(row));
+                }
+                Val::Bool(false) | Val::Null => {}
+                other => {
+                    return Err(semantic(
+                        self.cond.span,
+                        format!(
+                            "type mismatch: WHERE needs a boolean, got a {}",
+                            other.type_name()
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        out.push(
+            self.meter
+                .line(depth, format!("Filter {}", self.text), None),
+        );
+        self.input.explain(depth + 1, out);
+    }
+}
+
+/// Assembles a path value from its nodes and edges.
+pub(crate) struct BindPath<'s> {
+    pub input: BoxOp<'s>,
+    pub slot: usize,
+    /// Node, edge, node, edge, ..., node slots.
+    pub parts: Vec<usize>,
+}
+
+impl<'s> Op<'s> for BindPath<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let Some(mut row) = self.input.next(ctx)? else {
+            return Ok(None);
+        };
+        let mut path = vec![row[self.parts[0]].clone()];
+        for pair in self.parts[1..].chunks(2) {
+            let (edge, node) = (&row[pair[0]], row[pair[1]].clone());
+            match edge {
+                Val::List(claims) => {
+                    for (i, c) in claims.iter().enumerate() {
+                        path.push(c.clone());
+                        if i + 1 < claims.len() {
+                            let prev = path[path.len() - 2].clone();
+                            path.push(other_end(ctx, c, &prev)?);
+                        }
+                    }
+                }
+                single => path.push(single.clone()),
+            }
+            path.push(node);
+        }
+        row[self.slot] = Val::Path(path);
+        Ok(Some(row))
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let text = format!("BindPath slot {}", self.slot);
+        out.push(PlanLine {
+            depth,
+            text,
+            estimate: None,
+            rows: 0,
+            time: Duration::ZERO,
+        });
+        self.input.explain(depth + 1, out);
+    }
+}
+
+/// The end of claim `c` that is not `node`.
+fn other_end(ctx: &Ctx<'_>, c: &Val, node: &Val) -> Result<Val, QueryError> {
+    let Val::Claim(seq) = c else {
+        return Ok(Val::Null);
+    };
+    let claim = ctx.claim(*seq)?;
+    let s = ctx.data_val(&crate::model::Term::Entity(claim.s.clone()))?;
+    let o = ctx.data_val(&claim.o)?;
+    Ok(if compare(&s, node) == Some(std::cmp::Ordering::Equal) {
+        o
+    } else {
+        s
+    })
+}

@@ -1,0 +1,575 @@
+//! The planner: assigns row slots to variables, resolves entity references and
+//! predicates, picks for each pattern the anchor that binds the fewest rows
+//! (a bound variable, an entity reference, a kind, or a predicate's claims, by
+//! index counts), expands outward from it through the SPO/OPS orderings, and
+//! places each WHERE conjunct right after the operator that binds its last
+//! variable.
+
+use std::collections::HashSet;
+
+use super::super::QueryError;
+use super::super::ast::{
+    Direction, EdgePattern, Expr, ExprKind, NodePattern, Pattern, Query, Span,
+};
+use super::ctx::Ctx;
+use super::eval::{Scope, entity_ref, semantic};
+use super::ops::{
+    BindPath, BoxOp, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit,
+    VarExpand,
+};
+use crate::index::KvRead;
+use crate::index::keys::{self, Key};
+use crate::model::closest;
+
+/// A planned read: the operator tree and where each variable lives.
+pub(crate) struct Planned<'s> {
+    pub op: BoxOp<'s>,
+    pub scope: Scope,
+    pub width: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum VarKind {
+    Node,
+    Edge,
+    Path,
+}
+
+struct PNode {
+    slot: usize,
+    check: NodeCheck,
+}
+
+struct PEdge {
+    slot: usize,
+    spec: EdgeSpec,
+    length: Option<(u32, u32)>,
+    props: Vec<(String, Expr)>,
+}
+
+struct PPattern {
+    nodes: Vec<PNode>,
+    edges: Vec<PEdge>,
+    path_slot: Option<usize>,
+}
+
+struct Conjunct {
+    expr: Expr,
+    text: String,
+    vars: Vec<usize>,
+}
+
+/// Where a pattern starts.
+enum Anchor {
+    Node(usize),
+    Edge(usize),
+}
+
+const ESTIMATE_CAP: u64 = 1_000_000;
+
+struct Planner<'c, 's> {
+    ctx: &'c Ctx<'s>,
+    scope: Scope,
+    kinds: Vec<(String, VarKind)>,
+    width: usize,
+}
+
+/// Plans the patterns and WHERE of a MATCH.
+pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
+    let mut p = Planner {
+        ctx,
+        scope: Scope::new(),
+        kinds: Vec::new(),
+        width: 0,
+    };
+    let mut patterns = Vec::new();
+    for pat in &q.patterns {
+        patterns.push(p.pattern(pat)?);
+    }
+    let mut conjuncts = Vec::new();
+    if let Some(filter) = &q.filter {
+        check_no_aggregate(filter)?;
+        for e in split_and(filter) {
+            let vars = p.vars_of(&e)?;
+            let text = src.get(e.span.start..e.span.end).unwrap_or("").to_string();
+            conjuncts.push(Conjunct {
+                expr: e,
+                text,
+                vars,
+            });
+        }
+    }
+    let width = p.width;
+    let mut op: BoxOp<'s> = Box::new(Unit { width, done: false });
+    let mut bound: HashSet<usize> = HashSet::new();
+    op = p.place_filters(op, &bound, &mut conjuncts);
+    while !patterns.is_empty() {
+        let (i, anchor, estimate) = p.choose(&patterns, &bound)?;
+        let pattern = patterns.remove(i);
+        op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts)?;
+    }
+    if let Some(c) = conjuncts.first() {
+        return Err(semantic(
+            c.expr.span,
+            "this condition uses a variable no pattern binds",
+        ));
+    }
+    Ok(Planned {
+        op,
+        scope: p.scope,
+        width,
+    })
+}
+
+fn split_and(e: &Expr) -> Vec<Expr> {
+    match &e.kind {
+        ExprKind::And(items) => items.iter().flat_map(split_and).collect(),
+        _ => vec![e.clone()],
+    }
+}
+
+/// Rejects aggregates outside RETURN / ORDER BY.
+pub(crate) fn check_no_aggregate(e: &Expr) -> Result<(), QueryError> {
+    let mut found = None;
+    walk(e, &mut |x| {
+        if matches!(x.kind, ExprKind::Aggregate { .. }) && found.is_none() {
+            found = Some(x.span);
+        }
+    });
+    match found {
+        Some(span) => Err(semantic(
+            span,
+            "aggregate functions are only allowed in RETURN and ORDER BY",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// Calls `f` on every sub-expression.
+pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Property { base, .. } => walk(base, f),
+        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
+            items.iter().for_each(|i| walk(i, f))
+        }
+        ExprKind::Not(x) | ExprKind::Neg(x) => walk(x, f),
+        ExprKind::IsNull { expr, .. } => walk(expr, f),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            walk(lhs, f);
+            walk(rhs, f);
+        }
+        ExprKind::Aggregate { arg: Some(a), .. } => walk(a, f),
+        ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
+        _ => {}
+    }
+}
+
+impl<'c, 's> Planner<'c, 's> {
+    fn slot_for(
+        &mut self,
+        name: Option<&str>,
+        kind: VarKind,
+        span: Span,
+    ) -> Result<usize, QueryError> {
+        let Some(name) = name else {
+            self.width += 1;
+            return Ok(self.width - 1);
+        };
+        if let Some(&slot) = self.scope.get(name) {
+            let had = self.kinds.iter().find(|(n, _)| n == name).map(|(_, k)| *k);
+            if had != Some(kind) || kind == VarKind::Path {
+                let what = |k: Option<VarKind>| match k {
+                    Some(VarKind::Node) => "a node",
+                    Some(VarKind::Edge) => "a claim",
+                    _ => "a path",
+                };
+                return Err(semantic(
+                    span,
+                    format!(
+                        "variable `{name}` is already bound to {}, not {}",
+                        what(had),
+                        what(Some(kind))
+                    ),
+                ));
+            }
+            return Ok(slot);
+        }
+        self.scope.insert(name.to_string(), self.width);
+        self.kinds.push((name.to_string(), kind));
+        self.width += 1;
+        Ok(self.width - 1)
+    }
+
+    fn node(&mut self, n: &NodePattern) -> Result<PNode, QueryError> {
+        let slot = self.slot_for(
+            n.var.as_ref().map(|v| v.name.as_str()),
+            VarKind::Node,
+            n.span,
+        )?;
+        let entity = n
+            .entity
+            .as_ref()
+            .map(|r| entity_ref(self.ctx, r))
+            .transpose()?;
+        let kind = n.kind.as_ref().map(|k| k.name.clone());
+        let props = n
+            .props
+            .iter()
+            .map(|e| (e.key.name.clone(), e.value.clone()))
+            .collect();
+        Ok(PNode {
+            slot,
+            check: NodeCheck {
+                kind,
+                entity,
+                props,
+            },
+        })
+    }
+
+    fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
+        let slot = self.slot_for(
+            e.var.as_ref().map(|v| v.name.as_str()),
+            VarKind::Edge,
+            e.span,
+        )?;
+        let mut preds = Vec::new();
+        let mut names = Vec::new();
+        for ident in &e.predicates {
+            match self.ctx.snap.predicate(&ident.name)? {
+                Some((id, _)) => preds.push(id),
+                None => {
+                    let known: Vec<String> = self
+                        .ctx
+                        .snap
+                        .predicates()?
+                        .into_iter()
+                        .map(|(_, p)| p.key)
+                        .collect();
+                    let hint = closest(&ident.name, known.iter().map(|s| s.as_str()))
+                        .map(|c| format!(", did you mean `{c}`?"))
+                        .unwrap_or_default();
+                    return Err(semantic(
+                        ident.span,
+                        format!("unknown predicate `{}`{hint}", ident.name),
+                    ));
+                }
+            }
+            names.push(ident.name.clone());
+        }
+        let length = e.length.as_ref().map(|l| (l.min_hops(), l.max_hops()));
+        let props = e
+            .props
+            .iter()
+            .map(|p| (p.key.name.clone(), p.value.clone()))
+            .collect();
+        Ok(PEdge {
+            slot,
+            spec: EdgeSpec {
+                direction: e.direction,
+                preds,
+                names,
+            },
+            length,
+            props,
+        })
+    }
+
+    fn pattern(&mut self, pat: &Pattern) -> Result<PPattern, QueryError> {
+        let mut nodes = vec![self.node(&pat.start)?];
+        let mut edges = Vec::new();
+        for hop in &pat.hops {
+            edges.push(self.edge(&hop.edge)?);
+            nodes.push(self.node(&hop.node)?);
+        }
+        let path_slot = match &pat.path_var {
+            Some(v) => Some(self.slot_for(Some(&v.name), VarKind::Path, v.span)?),
+            None => None,
+        };
+        Ok(PPattern {
+            nodes,
+            edges,
+            path_slot,
+        })
+    }
+
+    /// Slots a condition reads; unknown variables are errors with a suggestion.
+    fn vars_of(&self, e: &Expr) -> Result<Vec<usize>, QueryError> {
+        let mut out = Vec::new();
+        let mut missing = None;
+        walk(e, &mut |x| {
+            if let ExprKind::Var(name) = &x.kind {
+                match self.scope.get(name) {
+                    Some(&s) => out.push(s),
+                    None if missing.is_none() => missing = Some((name.clone(), x.span)),
+                    None => {}
+                }
+            }
+        });
+        if let Some((name, span)) = missing {
+            return Err(unknown_variable(&self.scope, &name, span));
+        }
+        Ok(out)
+    }
+
+    fn place_filters(
+        &self,
+        mut op: BoxOp<'s>,
+        bound: &HashSet<usize>,
+        pending: &mut Vec<Conjunct>,
+    ) -> BoxOp<'s> {
+        let mut keep = Vec::new();
+        for c in pending.drain(..) {
+            if c.vars.iter().all(|v| bound.contains(v)) {
+                op = Box::new(Filter {
+                    input: op,
+                    cond: c.expr,
+                    text: c.text,
+                    scope: self.scope.clone(),
+                    meter: Meter::default(),
+                });
+            } else {
+                keep.push(c);
+            }
+        }
+        *pending = keep;
+        op
+    }
+
+    fn kind_count(&self, kind: &str) -> Result<u64, QueryError> {
+        let prefix = Key::new(keys::KIND).str(kind).into_vec();
+        let end = keys::prefix_end(&prefix);
+        Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).count() as u64)
+    }
+
+    fn node_estimate(
+        &self,
+        n: &PNode,
+        bound: &HashSet<usize>,
+        all: u64,
+    ) -> Result<u64, QueryError> {
+        Ok(if bound.contains(&n.slot) {
+            0
+        } else if n.check.entity.is_some() {
+            1
+        } else if let Some(k) = &n.check.kind {
+            self.kind_count(k)?
+        } else {
+            all
+        })
+    }
+
+    fn edge_estimate(&self, e: &PEdge) -> Result<u64, QueryError> {
+        if e.spec.preds.is_empty() || e.length.is_some() {
+            return Ok(u64::MAX);
+        }
+        let mut n = 0;
+        for &p in &e.spec.preds {
+            n += self
+                .ctx
+                .snap
+                .count_postings(Key::new(keys::PSO).u64(p).into_vec(), ESTIMATE_CAP)?;
+        }
+        Ok(n)
+    }
+
+    /// The pattern and anchor with the fewest estimated starting rows.
+    fn choose(
+        &self,
+        patterns: &[PPattern],
+        bound: &HashSet<usize>,
+    ) -> Result<(usize, Anchor, u64), QueryError> {
+        let all = self.ctx.snap.entities()?.len() as u64;
+        let mut best: Option<(u64, usize, Anchor)> = None;
+        for (i, pat) in patterns.iter().enumerate() {
+            for (j, n) in pat.nodes.iter().enumerate() {
+                let est = self.node_estimate(n, bound, all)?;
+                if best.as_ref().is_none_or(|(b, ..)| est < *b) {
+                    best = Some((est, i, Anchor::Node(j)));
+                }
+            }
+            for (k, e) in pat.edges.iter().enumerate() {
+                let est = self.edge_estimate(e)?;
+                if best.as_ref().is_none_or(|(b, ..)| est < *b) {
+                    best = Some((est, i, Anchor::Edge(k)));
+                }
+            }
+        }
+        let (est, i, anchor) =
+            best.ok_or_else(|| semantic(Span::default(), "MATCH needs a pattern"))?;
+        Ok((i, anchor, est))
+    }
+
+    fn build(
+        &self,
+        mut op: BoxOp<'s>,
+        pat: PPattern,
+        anchor: Anchor,
+        estimate: u64,
+        bound: &mut HashSet<usize>,
+        filters: &mut Vec<Conjunct>,
+    ) -> Result<BoxOp<'s>, QueryError> {
+        let PPattern {
+            nodes,
+            edges,
+            path_slot,
+        } = pat;
+        let parts: Vec<usize> = (0..nodes.len())
+            .flat_map(|i| std::iter::once(nodes[i].slot).chain(edges.get(i).map(|e| e.slot)))
+            .collect();
+        let mut nodes: Vec<Option<PNode>> = nodes.into_iter().map(Some).collect();
+        let mut edges: Vec<Option<PEdge>> = edges.into_iter().map(Some).collect();
+        let (left, right) = match anchor {
+            Anchor::Node(j) => {
+                let n = nodes[j].take().expect("anchor node");
+                op = self.node_scan(op, n, estimate, bound);
+                (j, j)
+            }
+            Anchor::Edge(k) => {
+                let (l, e, r) = (nodes[k].take(), edges[k].take(), nodes[k + 1].take());
+                let (l, e, r) = (l.expect("left"), e.expect("edge"), r.expect("right"));
+                for s in [l.slot, e.slot, r.slot] {
+                    bound.insert(s);
+                }
+                op = Box::new(EdgeScan {
+                    input: op,
+                    left: l.slot,
+                    edge: e.slot,
+                    right: r.slot,
+                    spec: e.spec,
+                    left_check: l.check,
+                    right_check: r.check,
+                    edge_props: e.props,
+                    scope: self.scope.clone(),
+                    estimate,
+                    current: None,
+                    pending: None,
+                    meter: Meter::default(),
+                });
+                (k, k + 1)
+            }
+        };
+        op = self.place_filters(op, bound, filters);
+        for k in right..edges.len() {
+            let (e, to) = (
+                edges[k].take().expect("edge"),
+                nodes[k + 1].take().expect("node"),
+            );
+            let from = self.slot_of(&parts, k);
+            op = self.expand(op, from, e, to, false, bound)?;
+            op = self.place_filters(op, bound, filters);
+        }
+        for k in (0..left).rev() {
+            let (e, to) = (
+                edges[k].take().expect("edge"),
+                nodes[k].take().expect("node"),
+            );
+            let from = self.slot_of(&parts, k + 1);
+            op = self.expand(op, from, e, to, true, bound)?;
+            op = self.place_filters(op, bound, filters);
+        }
+        if let Some(slot) = path_slot {
+            op = Box::new(BindPath {
+                input: op,
+                slot,
+                parts,
+            });
+            bound.insert(slot);
+            op = self.place_filters(op, bound, filters);
+        }
+        Ok(op)
+    }
+
+    /// The slot of node `i` of a pattern whose slots are `parts`.
+    fn slot_of(&self, parts: &[usize], i: usize) -> usize {
+        parts[i * 2]
+    }
+
+    fn node_scan(
+        &self,
+        op: BoxOp<'s>,
+        n: PNode,
+        estimate: u64,
+        bound: &mut HashSet<usize>,
+    ) -> BoxOp<'s> {
+        let already = bound.contains(&n.slot);
+        bound.insert(n.slot);
+        if already && n.check.is_empty() {
+            return op;
+        }
+        let candidates = if already {
+            None
+        } else {
+            n.check.entity.map(|e| vec![e])
+        };
+        Box::new(NodeScan {
+            input: op,
+            slot: n.slot,
+            check: n.check,
+            scope: self.scope.clone(),
+            candidates,
+            estimate,
+            row: None,
+            meter: Meter::default(),
+        })
+    }
+
+    fn expand(
+        &self,
+        op: BoxOp<'s>,
+        from: usize,
+        mut e: PEdge,
+        to: PNode,
+        reverse: bool,
+        bound: &mut HashSet<usize>,
+    ) -> Result<BoxOp<'s>, QueryError> {
+        if reverse {
+            e.spec.direction = match e.spec.direction {
+                Direction::Out => Direction::In,
+                Direction::In => Direction::Out,
+                Direction::Either => Direction::Either,
+            };
+        }
+        bound.insert(e.slot);
+        bound.insert(to.slot);
+        let scope = self.scope.clone();
+        Ok(match e.length {
+            Some((min, max)) => Box::new(VarExpand {
+                input: op,
+                from,
+                edge: e.slot,
+                to: to.slot,
+                spec: e.spec,
+                min,
+                max,
+                to_check: to.check,
+                scope,
+                estimate: 0,
+                results: Vec::new().into_iter(),
+                meter: Meter::default(),
+            }),
+            None => Box::new(Expand {
+                input: op,
+                from,
+                edge: e.slot,
+                to: to.slot,
+                spec: e.spec,
+                to_check: to.check,
+                edge_props: e.props,
+                scope,
+                estimate: 0,
+                current: None,
+                meter: Meter::default(),
+            }),
+        })
+    }
+}
+
+/// "unknown variable `x`", with the nearest known one.
+pub(crate) fn unknown_variable(scope: &Scope, name: &str, span: Span) -> QueryError {
+    let hint = closest(name, scope.keys().map(|s| s.as_str()))
+        .map(|c| format!(", did you mean `{c}`?"))
+        .unwrap_or_default();
+    semantic(span, format!("unknown variable `{name}`{hint}"))
+}

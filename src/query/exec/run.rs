@@ -1,0 +1,480 @@
+//! The RETURN stage: projection, Cypher-style implicit grouping with
+//! aggregates, DISTINCT, ORDER BY, SKIP and LIMIT. Without ORDER BY or
+//! aggregates rows stream straight from the operators to the sink.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use super::super::QueryError;
+use super::super::ast::{AggFunc, Expr, ExprKind, Query};
+use super::super::value::{Val, Value};
+use super::ctx::Ctx;
+use super::eval::{Scope, eval, semantic};
+use super::ops::Row;
+use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
+
+/// Receives result rows; returns false to stop early.
+pub(crate) type Sink<'a> = dyn FnMut(Vec<Value>) -> Result<bool, QueryError> + 'a;
+
+struct AggSpec {
+    func: AggFunc,
+    distinct: bool,
+    arg: Option<Expr>,
+}
+
+/// A RETURN item prepared for execution.
+struct Item {
+    expr: Expr,
+    has_agg: bool,
+}
+
+/// Column names of a query: aliases, else the item's source text.
+pub(crate) fn columns(q: &Query, src: &str) -> Vec<String> {
+    q.items
+        .iter()
+        .map(|i| match &i.alias {
+            Some(a) => a.name.clone(),
+            None => src
+                .get(i.expr.span.start..i.expr.span.end)
+                .unwrap_or("?")
+                .trim()
+                .to_string(),
+        })
+        .collect()
+}
+
+/// Replaces aggregate calls by `\u{1}agg<i>` variables, collecting them.
+fn extract_aggs(e: &Expr, aggs: &mut Vec<AggSpec>) -> Result<Expr, QueryError> {
+    let mut out = e.clone();
+    rewrite(&mut out, aggs)?;
+    Ok(out)
+}
+
+fn rewrite(e: &mut Expr, aggs: &mut Vec<AggSpec>) -> Result<(), QueryError> {
+    if let ExprKind::Aggregate {
+        func,
+        distinct,
+        arg,
+    } = &e.kind
+    {
+        if let Some(a) = arg {
+            check_no_aggregate(a)
+                .map_err(|_| semantic(a.span, "aggregate functions cannot be nested"))?;
+        }
+        aggs.push(AggSpec {
+            func: *func,
+            distinct: *distinct,
+            arg: arg.as_deref().cloned(),
+        });
+        e.kind = ExprKind::Var(format!("\u{1}agg{}", aggs.len() - 1));
+        return Ok(());
+    }
+    match &mut e.kind {
+        ExprKind::Property { base, .. } => rewrite(base, aggs),
+        ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => {
+            items.iter_mut().try_for_each(|i| rewrite(i, aggs))
+        }
+        ExprKind::Not(x) | ExprKind::Neg(x) => rewrite(x, aggs),
+        ExprKind::IsNull { expr, .. } => rewrite(expr, aggs),
+        ExprKind::Binary { lhs, rhs, .. } => {
+            rewrite(lhs, aggs)?;
+            rewrite(rhs, aggs)
+        }
+        ExprKind::Call { args, .. } => args.iter_mut().try_for_each(|a| rewrite(a, aggs)),
+        _ => Ok(()),
+    }
+}
+
+fn has_aggregate(e: &Expr) -> bool {
+    let mut found = false;
+    walk(e, &mut |x| {
+        found |= matches!(x.kind, ExprKind::Aggregate { .. })
+    });
+    found
+}
+
+/// Checks that every variable an expression reads is bound.
+fn check_vars(scope: &Scope, e: &Expr) -> Result<(), QueryError> {
+    let mut missing = None;
+    walk(e, &mut |x| {
+        if let ExprKind::Var(name) = &x.kind
+            && !scope.contains_key(name)
+            && !name.starts_with('\u{1}')
+            && missing.is_none()
+        {
+            missing = Some((name.clone(), x.span));
+        }
+    });
+    match missing {
+        Some((name, span)) => Err(unknown_variable(scope, &name, span)),
+        None => Ok(()),
+    }
+}
+
+fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError> {
+    let Some(e) = e else { return Ok(None) };
+    match eval(ctx, &Scope::new(), &[], e)? {
+        Val::Int(n) if n >= 0 => Ok(Some(n as u64)),
+        other => Err(semantic(
+            e.span,
+            format!(
+                "SKIP and LIMIT need a non-negative integer, got a {}",
+                other.type_name()
+            ),
+        )),
+    }
+}
+
+/// Runs a planned MATCH to completion, feeding rows to `sink`.
+pub(crate) fn run<'s>(
+    ctx: &Ctx<'s>,
+    q: &Query,
+    planned: Planned<'s>,
+    sink: &mut Sink<'_>,
+) -> Result<(), QueryError> {
+    let Planned { mut op, scope, .. } = planned;
+    let items: Vec<Item> = q
+        .items
+        .iter()
+        .map(|i| Item {
+            expr: i.expr.clone(),
+            has_agg: has_aggregate(&i.expr),
+        })
+        .collect();
+    for i in &q.items {
+        check_vars(&scope, &i.expr)?;
+    }
+    let skip = count_arg(ctx, q.skip.as_ref())?.unwrap_or(0);
+    let limit = count_arg(ctx, q.limit.as_ref())?;
+    let aliases: Vec<Option<String>> = q
+        .items
+        .iter()
+        .map(|i| i.alias.as_ref().map(|a| a.name.clone()))
+        .collect();
+    let mut out = Output {
+        skip,
+        limit,
+        seen: HashSet::new(),
+        distinct: q.distinct,
+        emitted: 0,
+    };
+
+    if items.iter().any(|i| i.has_agg) {
+        let rows = aggregate(ctx, &scope, &items, &mut op)?;
+        let rows = order_columns(q, &aliases, rows)?;
+        for r in rows {
+            if !out.push(ctx, r, sink)? {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    if q.order_by.is_empty() {
+        while let Some(row) = op.next(ctx)? {
+            let vals = project(ctx, &scope, &items, &row)?;
+            if !out.push(ctx, vals, sink)? {
+                break;
+            }
+        }
+        return Ok(());
+    }
+    let mut keyed: Vec<(Vec<Val>, Vec<Val>)> = Vec::new();
+    while let Some(row) = op.next(ctx)? {
+        let vals = project(ctx, &scope, &items, &row)?;
+        let mut keys = Vec::with_capacity(q.order_by.len());
+        for o in &q.order_by {
+            check_no_aggregate(&o.expr)?;
+            keys.push(match alias_index(&aliases, &o.expr) {
+                Some(i) => vals[i].clone(),
+                None => {
+                    check_vars(&scope, &o.expr)?;
+                    eval(ctx, &scope, &row, &o.expr)?
+                }
+            });
+        }
+        keyed.push((keys, vals));
+    }
+    keyed.sort_by(|a, b| compare_keys(q, &a.0, &b.0));
+    for (_, vals) in keyed {
+        if !out.push(ctx, vals, sink)? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+fn compare_keys(q: &Query, a: &[Val], b: &[Val]) -> Ordering {
+    for (i, o) in q.order_by.iter().enumerate() {
+        let c = a[i].sort_cmp(&b[i]);
+        let c = if o.descending { c.reverse() } else { c };
+        if c != Ordering::Equal {
+            return c;
+        }
+    }
+    Ordering::Equal
+}
+
+fn alias_index(aliases: &[Option<String>], e: &Expr) -> Option<usize> {
+    match &e.kind {
+        ExprKind::Var(name) => aliases.iter().position(|a| a.as_deref() == Some(name)),
+        _ => None,
+    }
+}
+
+fn project(
+    ctx: &Ctx<'_>,
+    scope: &Scope,
+    items: &[Item],
+    row: &Row,
+) -> Result<Vec<Val>, QueryError> {
+    items
+        .iter()
+        .map(|i| eval(ctx, scope, row, &i.expr))
+        .collect()
+}
+
+/// Sorts aggregated rows by ORDER BY keys that name RETURN columns.
+fn order_columns(
+    q: &Query,
+    aliases: &[Option<String>],
+    mut rows: Vec<Vec<Val>>,
+) -> Result<Vec<Vec<Val>>, QueryError> {
+    let mut idx = Vec::new();
+    for o in &q.order_by {
+        let by_text = q.items.iter().position(|i| i.expr == o.expr);
+        match alias_index(aliases, &o.expr).or(by_text) {
+            Some(i) => idx.push(i),
+            None => {
+                return Err(semantic(
+                    o.expr.span,
+                    "in an aggregating query, ORDER BY must name a RETURN column",
+                ));
+            }
+        }
+    }
+    rows.sort_by(|a, b| {
+        let ka: Vec<Val> = idx.iter().map(|&i| a[i].clone()).collect();
+        let kb: Vec<Val> = idx.iter().map(|&i| b[i].clone()).collect();
+        compare_keys(q, &ka, &kb)
+    });
+    Ok(rows)
+}
+
+/// A group key ordered by [`Val::sort_cmp`].
+#[derive(Debug, Clone)]
+struct GroupKey(Vec<Val>);
+
+impl PartialEq for GroupKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for GroupKey {}
+impl PartialOrd for GroupKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for GroupKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        for (a, b) in self.0.iter().zip(&other.0) {
+            let c = a.sort_cmp(b);
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        self.0.len().cmp(&other.0.len())
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+struct Acc {
+    count: i64,
+    values: Vec<Val>,
+    seen: std::collections::BTreeSet<GroupKey>,
+}
+
+fn aggregate<'s>(
+    ctx: &Ctx<'s>,
+    scope: &Scope,
+    items: &[Item],
+    op: &mut super::ops::BoxOp<'s>,
+) -> Result<Vec<Vec<Val>>, QueryError> {
+    let mut specs = Vec::new();
+    let mut rewritten = Vec::new();
+    for i in items {
+        rewritten.push(if i.has_agg {
+            extract_aggs(&i.expr, &mut specs)?
+        } else {
+            i.expr.clone()
+        });
+    }
+    for (i, r) in items.iter().zip(&rewritten) {
+        if i.has_agg {
+            let mut outside = None;
+            walk(r, &mut |x| {
+                if let ExprKind::Var(n) = &x.kind
+                    && !n.starts_with('\u{1}')
+                    && outside.is_none()
+                {
+                    outside = Some(x.span);
+                }
+            });
+            if let Some(span) = outside {
+                return Err(semantic(
+                    span,
+                    "a RETURN item cannot mix an aggregate with ungrouped variables",
+                ));
+            }
+        }
+    }
+    let mut groups: BTreeMap<GroupKey, Vec<Acc>> = BTreeMap::new();
+    let grouping = items.iter().any(|i| !i.has_agg);
+    while let Some(row) = op.next(ctx)? {
+        let key: Vec<Val> = items
+            .iter()
+            .filter(|i| !i.has_agg)
+            .map(|i| eval(ctx, scope, &row, &i.expr))
+            .collect::<Result<_, _>>()?;
+        let accs = groups
+            .entry(GroupKey(key))
+            .or_insert_with(|| vec![Acc::default(); specs.len()]);
+        for (spec, acc) in specs.iter().zip(accs.iter_mut()) {
+            let v = match &spec.arg {
+                None => Val::Bool(true),
+                Some(a) => eval(ctx, scope, &row, a)?,
+            };
+            if matches!(v, Val::Null) {
+                continue;
+            }
+            if spec.distinct && !acc.seen.insert(GroupKey(vec![v.clone()])) {
+                continue;
+            }
+            acc.count += 1;
+            if spec.func != AggFunc::Count {
+                acc.values.push(v);
+            }
+        }
+    }
+    if groups.is_empty() && !grouping {
+        groups.insert(GroupKey(Vec::new()), vec![Acc::default(); specs.len()]);
+    }
+    let mut agg_scope = Scope::new();
+    for i in 0..specs.len() {
+        agg_scope.insert(format!("\u{1}agg{i}"), i);
+    }
+    let mut rows = Vec::with_capacity(groups.len());
+    for (key, accs) in groups {
+        let finals: Vec<Val> = specs
+            .iter()
+            .zip(&accs)
+            .map(|(s, a)| finish(s, a))
+            .collect::<Result<_, _>>()?;
+        let mut key_iter = key.0.into_iter();
+        let mut row = Vec::with_capacity(items.len());
+        for (i, r) in items.iter().zip(&rewritten) {
+            row.push(if i.has_agg {
+                eval(ctx, &agg_scope, &finals, r)?
+            } else {
+                key_iter.next().unwrap_or(Val::Null)
+            });
+        }
+        rows.push(row);
+    }
+    Ok(rows)
+}
+
+fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
+    let span = spec.arg.as_ref().map(|a| a.span).unwrap_or_default();
+    let numbers = || -> Result<Vec<f64>, QueryError> {
+        acc.values
+            .iter()
+            .map(|v| match v {
+                Val::Int(i) => Ok(*i as f64),
+                Val::Float(f) => Ok(*f),
+                other => Err(semantic(
+                    span,
+                    format!(
+                        "type mismatch: sum and avg need numbers, got a {}",
+                        other.type_name()
+                    ),
+                )),
+            })
+            .collect()
+    };
+    Ok(match spec.func {
+        AggFunc::Count => Val::Int(acc.count),
+        AggFunc::Collect => Val::List(acc.values.clone()),
+        AggFunc::Min => acc
+            .values
+            .iter()
+            .min_by(|a, b| a.sort_cmp(b))
+            .cloned()
+            .unwrap_or(Val::Null),
+        AggFunc::Max => acc
+            .values
+            .iter()
+            .max_by(|a, b| a.sort_cmp(b))
+            .cloned()
+            .unwrap_or(Val::Null),
+        AggFunc::Sum => {
+            if acc.values.iter().all(|v| matches!(v, Val::Int(_))) {
+                let mut total: i64 = 0;
+                for v in &acc.values {
+                    if let Val::Int(i) = v {
+                        total = total
+                            .checked_add(*i)
+                            .ok_or_else(|| semantic(span, "integer overflow in sum"))?;
+                    }
+                }
+                Val::Int(total)
+            } else {
+                Val::Float(numbers()?.iter().sum())
+            }
+        }
+        AggFunc::Avg => {
+            let n = numbers()?;
+            if n.is_empty() {
+                Val::Null
+            } else {
+                Val::Float(n.iter().sum::<f64>() / n.len() as f64)
+            }
+        }
+    })
+}
+
+/// Applies DISTINCT, SKIP and LIMIT on the way to the sink.
+struct Output {
+    skip: u64,
+    limit: Option<u64>,
+    seen: HashSet<String>,
+    distinct: bool,
+    emitted: u64,
+}
+
+impl Output {
+    fn push(
+        &mut self,
+        ctx: &Ctx<'_>,
+        vals: Vec<Val>,
+        sink: &mut Sink<'_>,
+    ) -> Result<bool, QueryError> {
+        if self.limit.is_some_and(|l| self.emitted >= l) {
+            return Ok(false);
+        }
+        if self.distinct && !self.seen.insert(format!("{vals:?}")) {
+            return Ok(true);
+        }
+        if self.skip > 0 {
+            self.skip -= 1;
+            return Ok(true);
+        }
+        let row: Vec<Value> = vals
+            .iter()
+            .map(|v| ctx.resolve(v))
+            .collect::<Result<_, _>>()?;
+        self.emitted += 1;
+        let more = sink(row)?;
+        Ok(more && self.limit.is_none_or(|l| self.emitted < l))
+    }
+}

@@ -1,0 +1,489 @@
+//! The statements besides MATCH and the writes: EXPLAIN, HISTORY, CONFLICTS,
+//! SHOW and STATS.
+
+use std::collections::BTreeMap;
+
+use super::super::QueryError;
+use super::super::ast::{Conflicts, History, Query, Show};
+use super::super::engine::QueryResult;
+use super::super::value::{Val, Value};
+use super::ctx::{Ctx, Params};
+use super::eval::{entity_ref, semantic};
+use super::ops::PlanLine;
+use super::plan::plan;
+use super::run::run;
+use crate::index::Posting;
+use crate::index::keys::{self, Key};
+use crate::model::{Claim, DayRange, Stance};
+use crate::store::ReadView;
+
+fn result(columns: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
+    QueryResult {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        ..QueryResult::default()
+    }
+}
+
+fn s(v: impl Into<String>) -> Value {
+    Value::String(v.into())
+}
+
+fn opt(v: Option<&String>) -> Value {
+    v.map_or(Value::Null, |x| s(x.clone()))
+}
+
+/// `EXPLAIN` / `EXPLAIN ANALYZE` / `PROFILE`: the operator tree, outermost
+/// first, with estimated rows and (when analysed) actual rows and time.
+pub(crate) fn explain(
+    ctx: &Ctx<'_>,
+    q: &Query,
+    src: &str,
+    analyze: bool,
+) -> Result<QueryResult, QueryError> {
+    let planned = plan(ctx, q, src)?;
+    let mut lines: Vec<PlanLine> = Vec::new();
+    let mut returned = 0u64;
+    if analyze {
+        // Run through a shared handle so the meters fill, then read the tree back.
+        let super::plan::Planned { op, scope, width } = planned;
+        let shared = MeterHandle::new(op);
+        let started = std::time::Instant::now();
+        let planned = super::plan::Planned {
+            op: Box::new(shared.clone()),
+            scope,
+            width,
+        };
+        run(ctx, q, planned, &mut |_| {
+            returned += 1;
+            Ok(true)
+        })?;
+        shared.explain_into(&mut lines);
+        lines.insert(
+            0,
+            PlanLine {
+                depth: 0,
+                text: format!("Return ({} rows)", returned),
+                estimate: None,
+                rows: returned,
+                time: started.elapsed(),
+            },
+        );
+        for l in lines.iter_mut().skip(1) {
+            l.depth += 1;
+        }
+    } else {
+        planned.op.explain(1, &mut lines);
+        lines.insert(
+            0,
+            PlanLine {
+                depth: 0,
+                text: "Return".into(),
+                estimate: None,
+                rows: 0,
+                time: Default::default(),
+            },
+        );
+    }
+    let rows = lines
+        .into_iter()
+        .map(|l| {
+            let mut text = format!("{}{}", "  ".repeat(l.depth), l.text);
+            if let Some(e) = l.estimate {
+                text.push_str(&format!("  (estimated {e} rows)"));
+            }
+            if analyze {
+                text.push_str(&format!(
+                    "  [actual {} rows, {:.3} ms]",
+                    l.rows,
+                    l.time.as_secs_f64() * 1e3
+                ));
+            }
+            vec![s(text)]
+        })
+        .collect();
+    let mut r = result(&["plan"], rows);
+    if analyze {
+        r.message = Some(format!("examined {} postings and rows", ctx.examined()));
+    }
+    Ok(r)
+}
+
+/// Shares an operator tree between the executor and EXPLAIN ANALYZE.
+#[derive(Clone)]
+struct MeterHandle<'s>(std::rc::Rc<std::cell::RefCell<super::ops::BoxOp<'s>>>);
+
+impl<'s> MeterHandle<'s> {
+    fn new(op: super::ops::BoxOp<'s>) -> MeterHandle<'s> {
+        MeterHandle(std::rc::Rc::new(std::cell::RefCell::new(op)))
+    }
+    fn explain_into(&self, out: &mut Vec<PlanLine>) {
+        self.0.borrow().explain(0, out);
+    }
+}
+
+impl<'s> super::ops::Op<'s> for MeterHandle<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<super::ops::Row>, QueryError> {
+        self.0.borrow_mut().next(ctx)
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        self.0.borrow().explain(depth, out);
+    }
+}
+
+fn claim_row(c: &Claim) -> Vec<Value> {
+    vec![
+        s(c.id.clone()),
+        s(c.to_string()),
+        opt(c.by.as_ref()),
+        opt(c.source.as_ref()),
+        s(c.stance.as_str()),
+        s(c.valid.to_string()),
+    ]
+}
+
+/// Predicates and object an edge HISTORY keeps.
+type EdgeFilter = (Vec<String>, Option<u64>);
+
+/// `HISTORY @x` or `HISTORY (@a)-[:p]->(@b)`: every event, oldest first.
+pub(crate) fn history(
+    view: &ReadView<'_>,
+    params: &Params,
+    h: &History,
+) -> Result<QueryResult, QueryError> {
+    let ctx = Ctx::new(view.index(), params, Default::default(), None);
+    let (subject, filter): (u64, Option<EdgeFilter>) = match h {
+        History::Entity(r) => (entity_ref(&ctx, r)?, None),
+        History::Edge(p) => {
+            let Some(r) = &p.start.entity else {
+                return Err(semantic(
+                    p.start.span,
+                    "HISTORY needs an entity reference here, e.g. (@russia)",
+                ));
+            };
+            let hop = p
+                .hops
+                .first()
+                .ok_or_else(|| semantic(p.span, "HISTORY of an edge needs one edge"))?;
+            let preds = hop.edge.predicates.iter().map(|i| i.name.clone()).collect();
+            let object = hop
+                .node
+                .entity
+                .as_ref()
+                .map(|r| entity_ref(&ctx, r))
+                .transpose()?;
+            (entity_ref(&ctx, r)?, Some((preds, object)))
+        }
+    };
+    let key = view.index().key_of(subject)?.unwrap_or_default();
+    let mut rows = Vec::new();
+    for e in view.history(&key)? {
+        if let Some((preds, object)) = &filter {
+            let Some(c) = &e.claim else { continue };
+            if !preds.is_empty() && !preds.contains(&c.p) {
+                continue;
+            }
+            if let Some(o) = object {
+                let val = ctx.data_val(&c.o)?;
+                if val != Val::Entity(*o) {
+                    continue;
+                }
+            }
+        }
+        let mut row = vec![
+            Value::Int(e.tx as i64),
+            Value::Timestamp(e.recorded_at),
+            s(e.op),
+            s(e.author.clone()),
+        ];
+        match &e.claim {
+            Some(c) => row.extend(claim_row(c)),
+            None => row.extend([
+                Value::Null,
+                s(e.detail.clone()),
+                Value::Null,
+                Value::Null,
+                Value::Null,
+                Value::Null,
+            ]),
+        }
+        if e.op == "retract" {
+            row[5] = s(e.detail.clone());
+        }
+        rows.push(row);
+    }
+    Ok(result(
+        &[
+            "tx",
+            "recorded_at",
+            "event",
+            "author",
+            "claim",
+            "what",
+            "by",
+            "source",
+            "stance",
+            "valid",
+        ],
+        rows,
+    ))
+}
+
+/// `CONFLICTS`: live claims that contradict each other with overlapping valid
+/// time: the same (s, p, o) asserted or suggested against denied, and, for
+/// functional predicates, one subject with two different objects.
+pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, QueryError> {
+    let postings = candidate_postings(ctx, c)?;
+    let mut by_spo: BTreeMap<(u64, u64, Val2), Vec<Posting>> = BTreeMap::new();
+    let mut by_sp: BTreeMap<(u64, u64), Vec<Posting>> = BTreeMap::new();
+    for p in postings {
+        let s = ctx.canonical(p.s)?;
+        let o = Val2(ctx.term_val(p.o)?);
+        by_spo.entry((s, p.p, o)).or_default().push(p);
+        by_sp.entry((s, p.p)).or_default().push(p);
+    }
+    let mut pairs: Vec<(&'static str, Posting, Posting, DayRange)> = Vec::new();
+    for group in by_spo.values() {
+        for a in group.iter().filter(|p| p.stance != Stance::Denies) {
+            for b in group.iter().filter(|p| p.stance == Stance::Denies) {
+                if let Some(overlap) = overlap(ctx, a, b) {
+                    pairs.push(("stance", *a, *b, overlap));
+                }
+            }
+        }
+    }
+    let functional: Vec<u64> = ctx
+        .snap
+        .predicates()?
+        .into_iter()
+        .filter(|(_, p)| p.functional)
+        .map(|(id, _)| id)
+        .collect();
+    for ((_, p), group) in &by_sp {
+        if !functional.contains(p) {
+            continue;
+        }
+        let live: Vec<&Posting> = group
+            .iter()
+            .filter(|p| p.stance != Stance::Denies)
+            .collect();
+        for (i, a) in live.iter().enumerate() {
+            for b in &live[i + 1..] {
+                if ctx.term_val(a.o)? != ctx.term_val(b.o)?
+                    && let Some(overlap) = overlap(ctx, a, b)
+                {
+                    pairs.push(("functional", **a, **b, overlap));
+                }
+            }
+        }
+    }
+    pairs.sort_by_key(|(_, a, b, _)| (a.seq, b.seq));
+    let mut rows = Vec::new();
+    for (kind, a, b, overlap) in pairs {
+        let (ca, cb) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
+        rows.push(vec![
+            s(kind),
+            s(ca.to_string()),
+            s(cb.to_string()),
+            opt(ca.by.as_ref()),
+            opt(cb.by.as_ref()),
+            opt(ca.source.as_ref()),
+            opt(cb.source.as_ref()),
+            s(overlap.to_string()),
+        ]);
+    }
+    Ok(result(
+        &[
+            "conflict",
+            "claim",
+            "contradicted_by",
+            "by",
+            "other_by",
+            "source",
+            "other_source",
+            "overlap",
+        ],
+        rows,
+    ))
+}
+
+/// Orders values for grouping.
+#[derive(Debug, Clone, PartialEq)]
+struct Val2(Val);
+impl Eq for Val2 {}
+impl PartialOrd for Val2 {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Val2 {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.sort_cmp(&other.0)
+    }
+}
+
+fn overlap(ctx: &Ctx<'_>, a: &Posting, b: &Posting) -> Option<DayRange> {
+    let both = a.valid.intersect(&b.valid)?;
+    match ctx.valid {
+        Some(v) => both.intersect(&v),
+        None => Some(both),
+    }
+}
+
+fn candidate_postings(ctx: &Ctx<'_>, c: &Conflicts) -> Result<Vec<Posting>, QueryError> {
+    let mut prefixes = Vec::new();
+    match &c.about {
+        Some(r) => {
+            let id = entity_ref(ctx, r)?;
+            for &m in ctx.members(id)?.iter() {
+                prefixes.push(Key::new(keys::SPO).u64(m).into_vec());
+                prefixes.push(Key::new(keys::OPS).u64(m).into_vec());
+            }
+        }
+        None => prefixes.push(Key::new(keys::PSO).into_vec()),
+    }
+    let mut out: Vec<Posting> = Vec::new();
+    for prefix in prefixes {
+        for p in ctx.snap.postings_owned(prefix, false) {
+            let p = p?;
+            ctx.tick(1)?;
+            out.push(p);
+        }
+    }
+    out.sort_by_key(|p| p.seq);
+    out.dedup_by_key(|p| p.seq);
+    Ok(out)
+}
+
+fn like(pattern: &str, text: &str) -> bool {
+    fn go(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('%', rest)) => (0..=t.len()).any(|i| go(rest, &t[i..])),
+            Some(('_', rest)) => !t.is_empty() && go(rest, &t[1..]),
+            Some((c, rest)) => t.first().is_some_and(|x| x == c) && go(rest, &t[1..]),
+        }
+    }
+    let p: Vec<char> = pattern.to_lowercase().chars().collect();
+    let t: Vec<char> = text.to_lowercase().chars().collect();
+    go(&p, &t)
+}
+
+fn count(view: &ReadView<'_>, prefix: Vec<u8>) -> Result<i64, QueryError> {
+    Ok(view.index().count_postings(prefix, u64::MAX)? as i64)
+}
+
+/// `SHOW ENTITIES | PREDICATES | SOURCES | TX`.
+pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, QueryError> {
+    let snap = view.index();
+    Ok(match what {
+        Show::Entities {
+            kind,
+            like: pattern,
+        } => {
+            let mut rows = Vec::new();
+            for (id, e) in snap.entities()? {
+                if kind.as_ref().is_some_and(|k| k.name != e.kind) {
+                    continue;
+                }
+                if pattern
+                    .as_ref()
+                    .is_some_and(|p| !like(p, &e.name) && !like(p, &e.key))
+                {
+                    continue;
+                }
+                let merged = snap
+                    .merged_into(id)?
+                    .map(|into| snap.key_of(into))
+                    .transpose()?
+                    .flatten();
+                let aliases = Value::List(e.aliases.iter().map(|a| s(a.clone())).collect());
+                rows.push(vec![
+                    s(e.key.clone()),
+                    s(e.name.clone()),
+                    s(e.kind.clone()),
+                    aliases,
+                    opt(merged.as_ref()),
+                ]);
+            }
+            result(&["key", "name", "kind", "aliases", "merged_into"], rows)
+        }
+        Show::Predicates => {
+            let mut rows = Vec::new();
+            for (id, p) in snap.predicates()? {
+                let n = count(view, Key::new(keys::PSO).u64(id).into_vec())?;
+                rows.push(vec![
+                    s(p.key),
+                    Value::Bool(p.functional),
+                    Value::Int(n),
+                    opt(p.description.as_ref()),
+                ]);
+            }
+            result(&["predicate", "functional", "claims", "description"], rows)
+        }
+        Show::Sources => {
+            let mut rows = Vec::new();
+            for (id, e) in snap.entities()? {
+                let Some(d) = &e.document else { continue };
+                let n = count(view, Key::new(keys::SRC).u64(id).into_vec())?;
+                let published = d.published.map_or(Value::Null, Value::Date);
+                rows.push(vec![
+                    s(e.key.clone()),
+                    opt(d.title.as_ref()),
+                    opt(d.publisher.as_ref()),
+                    published,
+                    Value::Int(n),
+                ]);
+            }
+            result(
+                &["source", "title", "publisher", "published", "claims"],
+                rows,
+            )
+        }
+        Show::Tx(n) => {
+            let txs: Vec<u64> = match n {
+                Some(n) => vec![*n],
+                None => (1..=view.at()).collect(),
+            };
+            let mut rows = Vec::new();
+            for tx in txs {
+                let Some(m) = view.transaction(tx)? else {
+                    return Err(semantic(
+                        Default::default(),
+                        format!("there is no tx {tx} (the last is tx {})", view.at()),
+                    ));
+                };
+                rows.push(vec![
+                    Value::Int(m.tx as i64),
+                    Value::Timestamp(m.recorded_at),
+                    s(m.author),
+                    opt(m.message.as_ref()),
+                    Value::Int(m.events as i64),
+                    s(m.hash.to_string()),
+                ]);
+            }
+            result(
+                &["tx", "recorded_at", "author", "message", "events", "hash"],
+                rows,
+            )
+        }
+    })
+}
+
+/// `STATS`.
+pub(crate) fn stats(view: &ReadView<'_>, bytes: u64) -> Result<QueryResult, QueryError> {
+    let st = view.stats()?;
+    let rows = [
+        ("transactions", st.transactions),
+        ("entities", st.entities),
+        ("documents", st.documents),
+        ("predicates", st.predicates),
+        ("claims_live", st.claims_live),
+        ("claims_retracted", st.claims_retracted),
+        ("bytes_on_disk", bytes),
+    ]
+    .into_iter()
+    .map(|(k, v)| vec![s(k), Value::Int(v as i64)])
+    .collect();
+    Ok(result(&["stat", "value"], rows))
+}

@@ -1,0 +1,378 @@
+//! Expression rules. The grammar's precedence levels (`or_expr`,
+//! `and_expr`, `not_expr`, `comparison`, `additive`, `multiplicative`,
+//! `unary`) are implemented by one precedence-climbing loop, [`binary`],
+//! whose levels are the constants below; `postfix`, `primary`,
+//! `function_call` and `list` are functions of their own.
+//!
+//! `AND` / `OR` chains become one n-ary node (flattening parenthesised
+//! chains of the same operator); other binary operators associate to the
+//! left. Every parenthesis, list, call, `NOT`, unary minus and chained
+//! binary operator counts one level against [`super::input::MAX_DEPTH`].
+//!
+//! The recursive path is written with direct calls rather than nested
+//! combinators and keeps per-call work in helpers: in debug builds every
+//! combinator layer and every temporary costs stack, and 64 levels of
+//! nesting must fit in a 2 MiB thread stack.
+
+use super::input::{
+    PErr, PResult, Tokens, comma_list, commit, entity_ref, ident, is_reserved, kw, kw_op, labelled,
+    note_keywords, op, punct, variable,
+};
+use super::values::literal;
+use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Span};
+use crate::query::lexer::Tok;
+
+/// Precedence of `OR` (loosest).
+pub(crate) const OR: u8 = 1;
+/// Precedence of `AND`.
+pub(crate) const AND: u8 = 2;
+/// Precedence of prefix `NOT`.
+pub(crate) const NOT: u8 = 3;
+/// Precedence of comparisons, `IN`, `STARTS WITH`, `IS NULL`, ...
+pub(crate) const CMP: u8 = 4;
+/// Precedence of `+` and `-`.
+pub(crate) const ADD: u8 = 5;
+/// Precedence of `*`, `/` and `%`.
+pub(crate) const MUL: u8 = 6;
+/// Precedence of unary minus.
+pub(crate) const NEG: u8 = 7;
+
+/// An infix operator found after an operand.
+#[derive(Debug, Clone, Copy)]
+enum Infix {
+    Or,
+    And,
+    Bin(BinOp),
+    IsNull(bool),
+}
+
+impl Infix {
+    fn level(self) -> u8 {
+        match self {
+            Infix::Or => OR,
+            Infix::And => AND,
+            Infix::IsNull(_) => CMP,
+            Infix::Bin(BinOp::Add | BinOp::Sub) => ADD,
+            Infix::Bin(BinOp::Mul | BinOp::Div | BinOp::Mod) => MUL,
+            Infix::Bin(_) => CMP,
+        }
+    }
+}
+
+/// `expression`: a full expression.
+pub(crate) fn expression(i: Tokens<'_>) -> PResult<'_, Expr> {
+    labelled(i, "an expression", |i| binary(i, OR))
+}
+
+/// An expression whose operators all bind at least as tight as `min`.
+fn binary(start: Tokens<'_>, min: u8) -> PResult<'_, Expr> {
+    let (mut i, mut lhs) = prefixed(start, min)?;
+    let _guard = start.depth_guard();
+    while let Some((rest, infix)) = infix(i, min)? {
+        if !matches!(infix, Infix::Or | Infix::And) {
+            i.deepen()?;
+        }
+        let (rest, kind) = match infix {
+            Infix::IsNull(negated) => (
+                rest,
+                ExprKind::IsNull {
+                    expr: Box::new(lhs),
+                    negated,
+                },
+            ),
+            _ => {
+                let (rest, rhs) = commit(binary(rest, infix.level() + 1))?;
+                (rest, combine(lhs, infix, rhs))
+            }
+        };
+        lhs = Expr::new(kind, start.span_to(&rest));
+        i = rest;
+    }
+    Ok((i, lhs))
+}
+
+/// The node for `lhs infix rhs`, flattening `AND` / `OR`.
+fn combine(lhs: Expr, infix: Infix, rhs: Expr) -> ExprKind {
+    match infix {
+        Infix::Or => ExprKind::Or(flatten(lhs, rhs, true)),
+        Infix::And => ExprKind::And(flatten(lhs, rhs, false)),
+        Infix::Bin(op) => ExprKind::Binary {
+            op,
+            lhs: Box::new(lhs),
+            rhs: Box::new(rhs),
+        },
+        // `IS NULL` has no right operand; `binary` builds it directly.
+        Infix::IsNull(negated) => ExprKind::IsNull {
+            expr: Box::new(lhs),
+            negated,
+        },
+    }
+}
+
+/// Operands of an n-ary `OR` (`or`) or `AND` built from two sides.
+fn flatten(lhs: Expr, rhs: Expr, or: bool) -> Vec<Expr> {
+    // Reuses the left side's vector so long chains stay linear.
+    let mut items = match lhs.kind {
+        ExprKind::Or(inner) if or => inner,
+        ExprKind::And(inner) if !or => inner,
+        kind => vec![Expr::new(kind, lhs.span)],
+    };
+    match rhs.kind {
+        ExprKind::Or(inner) if or => items.extend(inner),
+        ExprKind::And(inner) if !or => items.extend(inner),
+        kind => items.push(Expr::new(kind, rhs.span)),
+    }
+    items
+}
+
+/// The operator after an operand, if there is one of level `min` or more.
+fn infix(i: Tokens<'_>, min: u8) -> Result<Option<(Tokens<'_>, Infix)>, nom::Err<PErr>> {
+    let found = match &i.peek().tok {
+        Tok::Punct(p) => symbol(p).map(|op| (i.next(), Infix::Bin(op))),
+        Tok::Ident(w) => return keyword_infix(i, w, min),
+        _ => None,
+    };
+    Ok(found.filter(|(_, infix)| infix.level() >= min))
+}
+
+fn symbol(p: &str) -> Option<BinOp> {
+    let op = match p {
+        "=" => BinOp::Eq,
+        "<>" | "!=" => BinOp::Ne,
+        "<" => BinOp::Lt,
+        "<=" => BinOp::Le,
+        ">" => BinOp::Gt,
+        ">=" => BinOp::Ge,
+        "+" => BinOp::Add,
+        "-" => BinOp::Sub,
+        "*" => BinOp::Mul,
+        "/" => BinOp::Div,
+        "%" => BinOp::Mod,
+        _ => return None,
+    };
+    Some(op)
+}
+
+/// Keyword operators: `OR`, `AND`, `IN`, `STARTS WITH`, `ENDS WITH`,
+/// `CONTAINS`, `IS [NOT] NULL`. The second word is committed to.
+fn keyword_infix<'a>(
+    i: Tokens<'a>,
+    word: &str,
+    min: u8,
+) -> Result<Option<(Tokens<'a>, Infix)>, nom::Err<PErr>> {
+    let upper = word.to_ascii_uppercase();
+    let infix = match upper.as_str() {
+        "OR" => Infix::Or,
+        "AND" => Infix::And,
+        "IN" => Infix::Bin(BinOp::In),
+        "STARTS" => Infix::Bin(BinOp::StartsWith),
+        "ENDS" => Infix::Bin(BinOp::EndsWith),
+        "CONTAINS" => Infix::Bin(BinOp::Contains),
+        "IS" => Infix::IsNull(false),
+        _ => {
+            note_keywords(i, &["AND", "OR", "CONTAINS", "STARTS", "ENDS"]);
+            return Ok(None);
+        }
+    };
+    if infix.level() < min {
+        return Ok(None);
+    }
+    let rest = i.next();
+    let rest = match infix {
+        Infix::Bin(BinOp::StartsWith | BinOp::EndsWith) => commit(kw("WITH")(rest))?.0,
+        Infix::IsNull(_) => return is_null_tail(rest).map(Some),
+        _ => rest,
+    };
+    Ok(Some((rest, infix)))
+}
+
+/// `[NOT] NULL` after `IS`.
+fn is_null_tail(i: Tokens<'_>) -> Result<(Tokens<'_>, Infix), nom::Err<PErr>> {
+    let (i, negated) = match kw("NOT")(i) {
+        Ok((rest, _)) => (rest, true),
+        Err(_) => (i, false),
+    };
+    let (i, _) = commit(kw("NULL")(i))?;
+    Ok((i, Infix::IsNull(negated)))
+}
+
+/// `NOT` (where `min` allows it), unary minus, or a postfix expression.
+fn prefixed(i: Tokens<'_>, min: u8) -> PResult<'_, Expr> {
+    let not = if min <= NOT {
+        kw_op("NOT")(i).ok()
+    } else {
+        None
+    };
+    if let Some((rest, span)) = not {
+        return prefix_operand(i, rest, span, NOT);
+    }
+    match op("-")(i) {
+        Ok((rest, span)) => prefix_operand(i, rest, span, NEG),
+        Err(_) => postfix(i),
+    }
+}
+
+/// The operand of a prefix operator at `level`, one nesting level deeper.
+fn prefix_operand<'a>(at: Tokens<'a>, rest: Tokens<'a>, op: Span, level: u8) -> PResult<'a, Expr> {
+    let _guard = at.enter()?;
+    let (rest, inner) = commit(binary(rest, level))?;
+    let span = op.to(inner.span);
+    let inner = Box::new(inner);
+    let kind = if level == NOT {
+        ExprKind::Not(inner)
+    } else {
+        ExprKind::Neg(inner)
+    };
+    Ok((rest, Expr::new(kind, span)))
+}
+
+/// `postfix`: a primary followed by `.name` accesses, flattened into one path.
+fn postfix(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (rest, base) = primary(i)?;
+    if rest.peek().tok != Tok::Punct(".") {
+        return Ok((rest, base));
+    }
+    property_path(i, rest, base)
+}
+
+fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PResult<'a, Expr> {
+    let mut path = Vec::new();
+    while let Ok((after_dot, _)) = op(".")(rest) {
+        let (after, key) = commit(ident("a property name")(after_dot))?;
+        path.push(key);
+        rest = after;
+    }
+    let kind = match base.kind {
+        ExprKind::Property {
+            base,
+            path: mut first,
+        } => {
+            first.extend(path);
+            ExprKind::Property { base, path: first }
+        }
+        kind => ExprKind::Property {
+            base: Box::new(Expr::new(kind, base.span)),
+            path,
+        },
+    };
+    Ok((rest, Expr::new(kind, start.span_to(&rest))))
+}
+
+/// `primary`, dispatched on the next token.
+fn primary(i: Tokens<'_>) -> PResult<'_, Expr> {
+    labelled(i, "an expression", |i| match &i.peek().tok {
+        Tok::Punct("(") => parenthesised(i),
+        Tok::Punct("[") => list(i),
+        Tok::Ident(w) if is_reserved(w) => literal_expr(i),
+        Tok::Ident(_) | Tok::Quoted(_) => call_or_variable(i),
+        Tok::Param(_) | Tok::EntityKey(_) | Tok::EntityName(_) => reference(i),
+        _ => literal_expr(i),
+    })
+}
+
+/// A parameter or an entity reference.
+fn reference(i: Tokens<'_>) -> PResult<'_, Expr> {
+    if let Tok::Param(p) = &i.peek().tok {
+        return Ok((
+            i.next(),
+            Expr::new(ExprKind::Param(p.clone()), i.peek().span),
+        ));
+    }
+    let (rest, r) = entity_ref(i)?;
+    let span = r.span;
+    Ok((rest, Expr::new(ExprKind::Entity(r), span)))
+}
+
+fn literal_expr(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (rest, lit) = literal(i)?;
+    Ok((rest, Expr::new(ExprKind::Lit(lit), i.peek().span)))
+}
+
+/// `list`: `[a, b, ...]`.
+fn list(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (rest, _) = punct("[")(i)?;
+    let _guard = i.enter()?;
+    let (rest, items) = comma_list(rest, expression, "]")?;
+    Ok((rest, Expr::new(ExprKind::List(items), i.span_to(&rest))))
+}
+
+fn parenthesised(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (rest, _) = punct("(")(i)?;
+    let _guard = i.enter()?;
+    let (rest, e) = commit(expression(rest))?;
+    let (rest, _) = commit(punct(")")(rest))?;
+    Ok((rest, e))
+}
+
+/// A variable, or a `function_call` when `(` follows the name.
+fn call_or_variable(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (rest, name) = variable(i)?;
+    if rest.peek().tok != Tok::Punct("(") {
+        return Ok((rest, Expr::new(ExprKind::Var(name.name), name.span)));
+    }
+    let _guard = i.enter()?;
+    let (rest, kind) = match aggregate(&name.name) {
+        Some(func) => aggregate_args(rest, func)?,
+        None => {
+            let (rest, args) = comma_list(rest.next(), expression, ")")?;
+            (rest, ExprKind::Call { name, args })
+        }
+    };
+    Ok((rest, Expr::new(kind, i.span_to(&rest))))
+}
+
+/// The aggregate a function name denotes, if any.
+fn aggregate(name: &str) -> Option<AggFunc> {
+    let all = [
+        ("count", AggFunc::Count),
+        ("min", AggFunc::Min),
+        ("max", AggFunc::Max),
+        ("sum", AggFunc::Sum),
+        ("avg", AggFunc::Avg),
+        ("collect", AggFunc::Collect),
+    ];
+    all.iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, f)| *f)
+}
+
+/// `(*)`, `(DISTINCT x)` or `(x)` after an aggregate's name.
+fn aggregate_args(i: Tokens<'_>, func: AggFunc) -> PResult<'_, ExprKind> {
+    let (i, _) = punct("(")(i)?;
+    if func == AggFunc::Count
+        && let Ok((rest, _)) = punct("*")(i)
+    {
+        let (rest, _) = commit(punct(")")(rest))?;
+        let kind = ExprKind::Aggregate {
+            func,
+            distinct: false,
+            arg: None,
+        };
+        return Ok((rest, kind));
+    }
+    let (i, distinct) = match kw("DISTINCT")(i) {
+        Ok((rest, _)) => (rest, true),
+        Err(_) => (i, false),
+    };
+    let (i, arg) = commit(expression(i))?;
+    let (i, _) = commit(punct(")")(i))?;
+    Ok((
+        i,
+        ExprKind::Aggregate {
+            func,
+            distinct,
+            arg: Some(Box::new(arg)),
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn levels_are_ordered() {
+        let levels = [OR, AND, NOT, CMP, ADD, MUL, NEG];
+        assert!(levels.windows(2).all(|w| w[0] < w[1]));
+    }
+}

@@ -1,0 +1,271 @@
+//! Values that flow through query execution ([`Val`], cheap: entities and
+//! claims by id) and the values a result row holds ([`Value`], resolved: keys,
+//! names, claim ids), with the comparison rules of the language.
+//!
+//! Dates compare by the period they name: `x < y` when `x` ends before `y`
+//! starts, `x > y` when `x` starts after `y` ends, and `x = y` when the periods
+//! overlap (so `2025-02-12 = 2025-02` and `2025-02-12 >= 2025-02` hold). For
+//! dates of one precision this is the usual order. Sorting uses (first day,
+//! last day), a total order consistent with it.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use crate::model::{Date, Timestamp};
+
+/// A value during execution.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Val {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Date(Date),
+    Time(Timestamp),
+    /// A canonical entity id in the query's snapshot.
+    Entity(u64),
+    /// A claim by seq.
+    Claim(u64),
+    List(Vec<Val>),
+    /// Alternating nodes and claims, starting and ending with a node.
+    Path(Vec<Val>),
+}
+
+impl Val {
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Val::Null => "null",
+            Val::Bool(_) => "boolean",
+            Val::Int(_) => "integer",
+            Val::Float(_) => "float",
+            Val::Str(_) => "string",
+            Val::Date(_) => "date",
+            Val::Time(_) => "timestamp",
+            Val::Entity(_) => "entity",
+            Val::Claim(_) => "claim",
+            Val::List(_) => "list",
+            Val::Path(_) => "path",
+        }
+    }
+
+    fn rank(&self) -> u8 {
+        match self {
+            Val::Bool(_) => 0,
+            Val::Int(_) | Val::Float(_) => 1,
+            Val::Str(_) => 2,
+            Val::Date(_) => 3,
+            Val::Time(_) => 4,
+            Val::Entity(_) => 5,
+            Val::Claim(_) => 6,
+            Val::List(_) => 7,
+            Val::Path(_) => 8,
+            Val::Null => 9,
+        }
+    }
+
+    /// A total order for ORDER BY, DISTINCT and grouping: by type, then value;
+    /// nulls last.
+    pub fn sort_cmp(&self, other: &Val) -> Ordering {
+        use Val::*;
+        match (self, other) {
+            (Int(a), Int(b)) => a.cmp(b),
+            (Int(_) | Float(_), Int(_) | Float(_)) => as_f64(self)
+                .unwrap_or(0.0)
+                .total_cmp(&as_f64(other).unwrap_or(0.0)),
+            (Bool(a), Bool(b)) => a.cmp(b),
+            (Str(a), Str(b)) => a.cmp(b),
+            (Date(a), Date(b)) => (a.first_day(), a.end_day()).cmp(&(b.first_day(), b.end_day())),
+            (Time(a), Time(b)) => a.cmp(b),
+            (Entity(a), Entity(b)) | (Claim(a), Claim(b)) => a.cmp(b),
+            (List(a), List(b)) | (Path(a), Path(b)) => {
+                for (x, y) in a.iter().zip(b) {
+                    let o = x.sort_cmp(y);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            _ => self.rank().cmp(&other.rank()),
+        }
+    }
+}
+
+fn as_f64(v: &Val) -> Option<f64> {
+    match v {
+        Val::Int(i) => Some(*i as f64),
+        Val::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// How two dates' periods relate.
+fn date_relation(a: &Date, b: &Date) -> Ordering {
+    if a.end_day() <= b.first_day() {
+        Ordering::Less
+    } else if a.first_day() >= b.end_day() {
+        Ordering::Greater
+    } else {
+        Ordering::Equal
+    }
+}
+
+/// Compares two values for `= <> < <= > >=`; `None` when they are not
+/// comparable (a null, or different types), which makes the comparison null.
+pub(crate) fn compare(a: &Val, b: &Val) -> Option<Ordering> {
+    use Val::*;
+    match (a, b) {
+        (Null, _) | (_, Null) => None,
+        (Int(x), Int(y)) => Some(x.cmp(y)),
+        (Int(_) | Float(_), Int(_) | Float(_)) => as_f64(a)?.partial_cmp(&as_f64(b)?),
+        (Bool(x), Bool(y)) => Some(x.cmp(y)),
+        (Str(x), Str(y)) => Some(x.cmp(y)),
+        (Date(x), Date(y)) => Some(date_relation(x, y)),
+        (Time(x), Time(y)) => Some(x.cmp(y)),
+        (Time(t), Date(d)) => Some(date_relation(&t.date(), d)),
+        (Date(d), Time(t)) => Some(date_relation(d, &t.date())),
+        (Entity(x), Entity(y)) | (Claim(x), Claim(y)) => (x == y).then_some(Ordering::Equal),
+        (List(x), List(y)) | (Path(x), Path(y)) => {
+            if x.len() != y.len() {
+                return (x.len() == y.len()).then_some(Ordering::Equal);
+            }
+            x.iter()
+                .zip(y)
+                .all(|(p, q)| compare(p, q) == Some(Ordering::Equal))
+                .then_some(Ordering::Equal)
+        }
+        _ => None,
+    }
+}
+
+/// A value in a result row, resolved for people and programs.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    String(String),
+    Date(Date),
+    Timestamp(Timestamp),
+    Entity {
+        key: String,
+        name: String,
+        kind: String,
+    },
+    Claim {
+        id: String,
+        summary: String,
+    },
+    List(Vec<Value>),
+    Path(Vec<Value>),
+}
+
+impl Value {
+    /// The entity key, for entity values.
+    pub fn entity_key(&self) -> Option<&str> {
+        match self {
+            Value::Entity { key, .. } => Some(key),
+            _ => None,
+        }
+    }
+
+    /// The value as JSON (entities as `{"key","name","kind"}`, claims as
+    /// `{"claim","summary"}`, dates and timestamps as strings).
+    pub fn to_json(&self) -> serde_json::Value {
+        use serde_json::json;
+        match self {
+            Value::Null => serde_json::Value::Null,
+            Value::Bool(b) => json!(b),
+            Value::Int(i) => json!(i),
+            Value::Float(f) => json!(f),
+            Value::String(s) => json!(s),
+            Value::Date(d) => json!(d.to_string()),
+            Value::Timestamp(t) => json!(t.to_string()),
+            Value::Entity { key, name, kind } => json!({"key": key, "name": name, "kind": kind}),
+            Value::Claim { id, summary } => json!({"claim": id, "summary": summary}),
+            Value::List(v) | Value::Path(v) => {
+                serde_json::Value::Array(v.iter().map(Value::to_json).collect())
+            }
+        }
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Value::Null => f.write_str("null"),
+            Value::Bool(b) => write!(f, "{b}"),
+            Value::Int(i) => write!(f, "{i}"),
+            Value::Float(x) => write!(f, "{x}"),
+            Value::String(s) => f.write_str(s),
+            Value::Date(d) => write!(f, "{d}"),
+            Value::Timestamp(t) => write!(f, "{t}"),
+            Value::Entity { key, name, .. } if name == key => write!(f, "@{key}"),
+            Value::Entity { key, name, .. } => write!(f, "{name} (@{key})"),
+            Value::Claim { summary, .. } => f.write_str(summary),
+            Value::List(items) => {
+                f.write_str("[")?;
+                for (i, v) in items.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match v {
+                        Value::String(s) => write!(f, "{s:?}")?,
+                        other => write!(f, "{other}")?,
+                    }
+                }
+                f.write_str("]")
+            }
+            Value::Path(items) => {
+                for (i, v) in items.iter().enumerate() {
+                    match (i % 2, v) {
+                        (1, Value::Claim { id, .. }) => write!(f, "-[{id}]->")?,
+                        (_, other) => write!(f, "({other})")?,
+                    }
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Val {
+        Val::Date(s.parse().unwrap())
+    }
+
+    #[test]
+    fn dates_compare_by_period() {
+        assert_eq!(
+            compare(&d("2025-02-12"), &d("2025-02")),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(
+            compare(&d("2025-02-12"), &d("2025-03")),
+            Some(Ordering::Less)
+        );
+        assert_eq!(
+            compare(&d("2025-03-01"), &d("2025-02")),
+            Some(Ordering::Greater)
+        );
+        assert_eq!(compare(&d("2025"), &d("2025-03-04")), Some(Ordering::Equal));
+        assert_eq!(compare(&d("2024"), &d("2025-03-04")), Some(Ordering::Less));
+        assert_eq!(d("2025").sort_cmp(&d("2025-01")), Ordering::Greater);
+    }
+
+    #[test]
+    fn mixed_types_and_nulls_do_not_compare() {
+        assert_eq!(
+            compare(&Val::Int(1), &Val::Float(1.0)),
+            Some(Ordering::Equal)
+        );
+        assert_eq!(compare(&Val::Int(1), &Val::Str("1".into())), None);
+        assert_eq!(compare(&Val::Null, &Val::Null), None);
+        assert_eq!(Val::Null.sort_cmp(&Val::Int(1)), Ordering::Greater);
+    }
+}
