@@ -29,16 +29,10 @@ pub fn encode<T: Serialize>(value: &T) -> Result<Vec<u8>, String> {
 
 /// Decodes a value, requiring every byte to be consumed.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, DecodeError> {
-    let (value, used) =
-        bincode::serde::decode_from_slice(bytes, config()).map_err(|e| DecodeError {
-            what,
-            why: e.to_string(),
-        })?;
+    let (value, used) = bincode::serde::decode_from_slice(bytes, config())
+        .map_err(|e| DecodeError { what, why: e.to_string() })?;
     if used != bytes.len() {
-        return Err(DecodeError {
-            what,
-            why: format!("{} trailing bytes", bytes.len() - used),
-        });
+        return Err(DecodeError { what, why: format!("{} trailing bytes", bytes.len() - used) });
     }
     Ok(value)
 }
@@ -51,10 +45,7 @@ mod tests {
     fn round_trip_and_trailing_bytes() {
         let v = (1u64, "x".to_string(), vec![1.5f64]);
         let mut bytes = encode(&v).unwrap();
-        assert_eq!(
-            decode::<(u64, String, Vec<f64>)>(&bytes, "test").unwrap(),
-            v
-        );
+        assert_eq!(decode::<(u64, String, Vec<f64>)>(&bytes, "test").unwrap(), v);
         bytes.push(0);
         assert!(decode::<(u64, String, Vec<f64>)>(&bytes, "test").is_err());
     }
@@ -64,11 +55,7 @@ mod tests {
         // A Vec<u8> claiming u64::MAX elements, varint-encoded.
         let bomb = [253u8, 255, 255, 255, 255, 255, 255, 255, 255];
         let err = decode::<Vec<u8>>(&bomb, "bomb").unwrap_err();
-        assert!(
-            err.why.contains("limit") || err.why.contains("nexpected"),
-            "{}",
-            err.why
-        );
+        assert!(err.why.contains("limit") || err.why.contains("nexpected"), "{}", err.why);
         let bomb_str = [252u8, 255, 255, 255, 127];
         assert!(decode::<String>(&bomb_str, "bomb").is_err());
     }

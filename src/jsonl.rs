@@ -11,8 +11,8 @@ use std::io::{BufRead, Read, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term,
-    Timestamp, TxRecord, ValidTime,
+    AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term, Timestamp,
+    TxRecord, ValidTime,
 };
 use crate::store::{Store, StoreError, Transaction};
 
@@ -123,45 +123,15 @@ struct WireAssert {
 impl WireEvent {
     fn into_event(self) -> Result<Event, String> {
         Ok(match self {
-            WireEvent::Entity {
-                key,
-                kind,
-                name,
-                aliases,
-                attrs,
-            } => Event::Entity(EntityEvent {
-                key,
-                kind,
-                name,
-                aliases,
-                attrs,
-            }),
-            WireEvent::Document {
-                key,
-                title,
-                publisher,
-                published,
-                url,
-                language,
-                text,
-            } => Event::Document(DocumentEvent {
-                key,
-                title,
-                publisher,
-                published,
-                url,
-                language,
-                text,
-            }),
-            WireEvent::Predicate {
-                key,
-                description,
-                functional,
-            } => Event::Predicate(PredicateEvent {
-                key,
-                description,
-                functional,
-            }),
+            WireEvent::Entity { key, kind, name, aliases, attrs } => {
+                Event::Entity(EntityEvent { key, kind, name, aliases, attrs })
+            }
+            WireEvent::Document { key, title, publisher, published, url, language, text } => {
+                Event::Document(DocumentEvent { key, title, publisher, published, url, language, text })
+            }
+            WireEvent::Predicate { key, description, functional } => {
+                Event::Predicate(PredicateEvent { key, description, functional })
+            }
             WireEvent::Assert(a) => Event::Assert(a.into_event()?),
             WireEvent::Retract { claim, reason } => Event::Retract { claim, reason },
             WireEvent::Merge { from, into } => Event::Merge { from, into },
@@ -171,45 +141,15 @@ impl WireEvent {
 
     fn from_event(e: &Event) -> WireEvent {
         match e.clone() {
-            Event::Entity(EntityEvent {
-                key,
-                kind,
-                name,
-                aliases,
-                attrs,
-            }) => WireEvent::Entity {
-                key,
-                kind,
-                name,
-                aliases,
-                attrs,
-            },
-            Event::Document(DocumentEvent {
-                key,
-                title,
-                publisher,
-                published,
-                url,
-                language,
-                text,
-            }) => WireEvent::Document {
-                key,
-                title,
-                publisher,
-                published,
-                url,
-                language,
-                text,
-            },
-            Event::Predicate(PredicateEvent {
-                key,
-                description,
-                functional,
-            }) => WireEvent::Predicate {
-                key,
-                description,
-                functional,
-            },
+            Event::Entity(EntityEvent { key, kind, name, aliases, attrs }) => {
+                WireEvent::Entity { key, kind, name, aliases, attrs }
+            }
+            Event::Document(DocumentEvent { key, title, publisher, published, url, language, text }) => {
+                WireEvent::Document { key, title, publisher, published, url, language, text }
+            }
+            Event::Predicate(PredicateEvent { key, description, functional }) => {
+                WireEvent::Predicate { key, description, functional }
+            }
             Event::Assert(a) => WireEvent::Assert(Box::new(WireAssert::from_event(a))),
             Event::Retract { claim, reason } => WireEvent::Retract { claim, reason },
             Event::Merge { from, into } => WireEvent::Merge { from, into },
@@ -272,10 +212,7 @@ pub fn parse_line(text: &str) -> Result<Transaction, String> {
     let line: Line = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let mut events = Vec::with_capacity(line.events.len());
     for (i, e) in line.events.into_iter().enumerate() {
-        events.push(
-            e.into_event()
-                .map_err(|m| format!("event {}: {m}", i + 1))?,
-        );
+        events.push(e.into_event().map_err(|m| format!("event {}: {m}", i + 1))?);
     }
     Ok(Transaction {
         author: line.author.unwrap_or_else(|| "import".to_string()),
@@ -320,20 +257,14 @@ pub struct ImportSummary {
 
 /// Imports JSON Lines from `input` (named `file` in messages), committing in
 /// bulk (many transactions per fsync).
-pub fn import(
-    store: &Store,
-    input: impl BufRead,
-    file: &str,
-) -> Result<ImportSummary, ImportError> {
+pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSummary, ImportError> {
     let mut summary = ImportSummary::default();
     let mut batch: Vec<(usize, Transaction)> = Vec::new();
     let mut reader = input;
     let mut lineno = 0usize;
     loop {
         let mut buf = Vec::new();
-        let n = (&mut reader)
-            .take(MAX_LINE_BYTES + 1)
-            .read_until(b'\n', &mut buf);
+        let n = (&mut reader).take(MAX_LINE_BYTES + 1).read_until(b'\n', &mut buf);
         let fail = |line: usize, message: String, s: &ImportSummary| ImportError {
             file: file.to_string(),
             line,
@@ -347,21 +278,11 @@ pub fn import(
         lineno += 1;
         if buf.len() as u64 > MAX_LINE_BYTES {
             flush(store, &mut batch, &mut summary, file)?;
-            return Err(fail(
-                lineno,
-                format!("line is longer than {MAX_LINE_BYTES} bytes"),
-                &summary,
-            ));
+            return Err(fail(lineno, format!("line is longer than {MAX_LINE_BYTES} bytes"), &summary));
         }
         let parsed = std::str::from_utf8(&buf)
             .map_err(|e| format!("not UTF-8: {e}"))
-            .and_then(|text| {
-                if text.trim().is_empty() {
-                    Ok(None)
-                } else {
-                    parse_line(text).map(Some)
-                }
-            });
+            .and_then(|text| if text.trim().is_empty() { Ok(None) } else { parse_line(text).map(Some) });
         match parsed {
             Ok(None) => {}
             Ok(Some(tx)) => batch.push((lineno, tx)),
@@ -409,10 +330,8 @@ pub fn export(store: &Store, as_of: Option<u64>, out: &mut impl Write) -> Result
         if rec.tx > last {
             return Ok(());
         }
-        writeln!(out, "{}", format_record(&rec)).map_err(|e| StoreError::Io {
-            doing: "writing the export".into(),
-            source: e,
-        })?;
+        writeln!(out, "{}", format_record(&rec))
+            .map_err(|e| StoreError::Io { doing: "writing the export".into(), source: e })?;
         n += 1;
         Ok(())
     })?;

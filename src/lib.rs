@@ -26,10 +26,10 @@ pub mod jsonl;
 pub mod log;
 pub mod model;
 pub mod query;
+pub mod render;
 pub mod store;
 
 pub use query::{QueryError, QueryResult, Session, Value};
 pub use store::{
-    ClaimQuery, HistoryEntry, OpenReport, ReadView, Stats, Store, StoreError, Transaction,
-    VerifyReport,
+    ClaimQuery, HistoryEntry, OpenReport, ReadView, Stats, Store, StoreError, Transaction, VerifyReport,
 };

@@ -5,7 +5,8 @@ use std::io::{BufReader, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use claimgraph::{Store, jsonl};
+use claimgraph::render::{self, Format};
+use claimgraph::{Session, Store, jsonl};
 
 const USAGE: &str = "\
 claimgraph — an event-sourced knowledge graph of claims
@@ -13,6 +14,9 @@ claimgraph — an event-sourced knowledge graph of claims
 usage: claimgraph [--store PATH] <command> [args]
 
 commands:
+  query STATEMENT         run one statement (alias -c); --format table|csv|json|jsonl
+  run FILE.cg             run a script of ;-separated statements (alias -f); --format,
+                          --fail-fast (default) or --fail-at-end
   demo                    load the seed article's claims into a temporary store and tour it
   import FILE|-           import JSON Lines (one transaction per line)
   export [--as-of-tx N]   write the log as JSON Lines to stdout
@@ -31,17 +35,11 @@ struct Failure {
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure {
-        code: 2,
-        message: format!("{}\n\n{USAGE}", message.into()),
-    }
+    Failure { code: 2, message: format!("{}\n\n{USAGE}", message.into()) }
 }
 
 fn failed(message: impl std::fmt::Display) -> Failure {
-    Failure {
-        code: 1,
-        message: message.to_string(),
-    }
+    Failure { code: 1, message: message.to_string() }
 }
 
 fn main() -> ExitCode {
@@ -78,6 +76,8 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             println!("claimgraph {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        "query" | "-c" => query(&path, rest),
+        "run" | "-f" => run_script(&path, rest),
         "demo" => no_args(rest).and_then(|_| demo()),
         "import" => import(&path, rest),
         "export" => export(&path, rest),
@@ -97,8 +97,7 @@ fn no_args(rest: &[String]) -> Result<(), Failure> {
 }
 
 fn open(path: &PathBuf) -> Result<Store, Failure> {
-    let store =
-        Store::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+    let store = Store::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
     let report = store.open_report();
     if report.log.dropped_bytes > 0 {
         eprintln!(
@@ -121,8 +120,7 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let result = if file == "-" {
         jsonl::import(&store, std::io::stdin().lock(), "<stdin>")
     } else {
-        let f =
-            std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;
+        let f = std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;
         jsonl::import(&store, BufReader::new(f), file)
     };
     match result {
@@ -135,10 +133,82 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
             );
             Ok(())
         }
-        Err(e) => Err(failed(format!(
-            "{e}\n({} transactions before it were committed)",
-            e.committed
-        ))),
+        Err(e) => Err(failed(format!("{e}\n({} transactions before it were committed)", e.committed))),
+    }
+}
+
+/// Takes `--format F` and flags out of `rest`; returns the positional args.
+fn options(rest: &[String], flags: &[&str]) -> Result<(Vec<String>, Format, Vec<String>), Failure> {
+    let mut format = Format::Table;
+    let mut positional = Vec::new();
+    let mut seen = Vec::new();
+    let mut i = 0;
+    while i < rest.len() {
+        match rest[i].as_str() {
+            "--format" => {
+                let name =
+                    rest.get(i + 1).ok_or_else(|| usage("--format needs table, csv, json or jsonl"))?;
+                format = Format::parse(name).ok_or_else(|| {
+                    usage(format!("unknown format `{name}`: use table, csv, json or jsonl"))
+                })?;
+                i += 1;
+            }
+            f if flags.contains(&f) => seen.push(f.to_string()),
+            f if f.starts_with("--") => return Err(usage(format!("unknown option `{f}`"))),
+            other => positional.push(other.to_string()),
+        }
+        i += 1;
+    }
+    Ok((positional, format, seen))
+}
+
+fn query(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+    let (positional, format, _) = options(rest, &[])?;
+    let [statement] = positional.as_slice() else {
+        return Err(usage("query takes one statement in quotes"));
+    };
+    let store = open(path)?;
+    let mut session = Session::new(store);
+    let result = session
+        .execute(statement)
+        .map_err(|e| failed(e.render(statement).trim_start_matches("error: ").to_string()))?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    render::write_result(&mut out, &result, format).map_err(failed)?;
+    out.flush().map_err(failed)
+}
+
+fn run_script(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+    let (positional, format, flags) = options(rest, &["--fail-fast", "--fail-at-end"])?;
+    let [file] = positional.as_slice() else {
+        return Err(usage("run takes one FILE.cg"));
+    };
+    let at_end = flags.iter().any(|f| f == "--fail-at-end");
+    let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
+    let statements = claimgraph::query::parse_script(&src)
+        .map_err(|e| failed(format!("{file}: {}", e.render(&src).trim_start_matches("error: "))))?;
+    let store = open(path)?;
+    let mut session = Session::new(store);
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let mut failures = 0;
+    for (stmt, _) in &statements {
+        match session.run(stmt, &src) {
+            Ok(result) => render::write_result(&mut out, &result, format).map_err(failed)?,
+            Err(e) => {
+                out.flush().map_err(failed)?;
+                eprintln!("{file}: {}", e.render(&src));
+                failures += 1;
+                if !at_end {
+                    break;
+                }
+            }
+        }
+    }
+    out.flush().map_err(failed)?;
+    match failures {
+        0 => Ok(()),
+        n => Err(failed(format!("{n} statement(s) in {file} failed"))),
     }
 }
 
@@ -147,8 +217,7 @@ const DEMO_JSONL: &str = include_str!("../examples/sanctions.jsonl");
 
 fn demo() -> Result<(), Failure> {
     let store = Store::temporary().map_err(failed)?;
-    let summary =
-        jsonl::import(&store, DEMO_JSONL.as_bytes(), "examples/sanctions.jsonl").map_err(failed)?;
+    let summary = jsonl::import(&store, DEMO_JSONL.as_bytes(), "examples/sanctions.jsonl").map_err(failed)?;
     println!(
         "Loaded examples/sanctions.jsonl: {} transactions, {} events.\n",
         summary.transactions, summary.events
@@ -181,10 +250,9 @@ fn demo() -> Result<(), Failure> {
 fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let as_of = match rest {
         [] => None,
-        [flag, n] if flag == "--as-of-tx" => Some(
-            n.parse::<u64>()
-                .map_err(|_| usage(format!("--as-of-tx needs a number, got `{n}`")))?,
-        ),
+        [flag, n] if flag == "--as-of-tx" => {
+            Some(n.parse::<u64>().map_err(|_| usage(format!("--as-of-tx needs a number, got `{n}`")))?)
+        }
         _ => return Err(usage("export takes [--as-of-tx N]")),
     };
     let store = open(path)?;
@@ -207,10 +275,7 @@ fn print_stats(s: &claimgraph::Stats, bytes: u64) {
     println!("entities      {}", s.entities);
     println!("documents     {}", s.documents);
     println!("predicates    {}", s.predicates);
-    println!(
-        "claims        {} live, {} retracted",
-        s.claims_live, s.claims_retracted
-    );
+    println!("claims        {} live, {} retracted", s.claims_live, s.claims_retracted);
     println!("size on disk  {}", human_bytes(bytes));
 }
 
@@ -222,11 +287,7 @@ fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         i += 1;
     }
-    if i == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", units[i])
-    }
+    if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[i]) }
 }
 
 fn verify(path: &PathBuf) -> Result<(), Failure> {
@@ -243,12 +304,10 @@ fn verify(path: &PathBuf) -> Result<(), Failure> {
         println!("problem: {p}");
     }
     match report.first_bad_tx {
-        Some(tx) => Err(failed(format!(
-            "verification failed: the first bad transaction is tx {tx}"
-        ))),
-        None => Err(failed(
-            "verification failed: the indexes differ from a rebuild (run `claimgraph reindex`)",
-        )),
+        Some(tx) => Err(failed(format!("verification failed: the first bad transaction is tx {tx}"))),
+        None => {
+            Err(failed("verification failed: the indexes differ from a rebuild (run `claimgraph reindex`)"))
+        }
     }
 }
 

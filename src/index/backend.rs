@@ -59,10 +59,8 @@ pub struct SledBackend {
 impl SledBackend {
     /// Opens sled at `path`; an error or a panic inside sled becomes an error.
     pub fn open(path: &Path) -> Result<SledBackend, IndexError> {
-        let config = sled::Config::new()
-            .path(path)
-            .cache_capacity(256 << 20)
-            .mode(sled::Mode::HighThroughput);
+        let config =
+            sled::Config::new().path(path).cache_capacity(256 << 20).mode(sled::Mode::HighThroughput);
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()));
         match opened {
             Ok(Ok(db)) => Ok(SledBackend { db }),
@@ -73,10 +71,7 @@ impl SledBackend {
 
     /// A sled that lives in memory only.
     pub fn temporary() -> Result<SledBackend, IndexError> {
-        let db = sled::Config::new()
-            .temporary(true)
-            .open()
-            .map_err(backend_err)?;
+        let db = sled::Config::new().temporary(true).open().map_err(backend_err)?;
         Ok(SledBackend { db })
     }
 }
@@ -91,10 +86,7 @@ pub fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
 }
 
 fn bounds<'a>(start: &'a [u8], end: Option<&'a [u8]>) -> (Bound<&'a [u8]>, Bound<&'a [u8]>) {
-    (
-        Bound::Included(start),
-        end.map_or(Bound::Unbounded, Bound::Excluded),
-    )
+    (Bound::Included(start), end.map_or(Bound::Unbounded, Bound::Excluded))
 }
 
 impl KvRead for SledBackend {
@@ -104,22 +96,13 @@ impl KvRead for SledBackend {
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
         let iter = self.db.range::<&[u8], _>(bounds(start, end));
-        Box::new(iter.map(|r| {
-            r.map(|(k, v)| (k.to_vec(), v.to_vec()))
-                .map_err(backend_err)
-        }))
+        Box::new(iter.map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend_err)))
     }
 
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<Pair>, IndexError> {
-        match self
-            .db
-            .range::<&[u8], _>(bounds(start, Some(end)))
-            .next_back()
-        {
+        match self.db.range::<&[u8], _>(bounds(start, Some(end))).next_back() {
             None => Ok(None),
-            Some(r) => r
-                .map(|(k, v)| Some((k.to_vec(), v.to_vec())))
-                .map_err(backend_err),
+            Some(r) => r.map(|(k, v)| Some((k.to_vec(), v.to_vec()))).map_err(backend_err),
         }
     }
 }
@@ -238,10 +221,7 @@ mod tests {
         let mut upper = BTreeMap::new();
         upper.insert(vec![3u8], vec![31]);
         upper.insert(vec![6u8], vec![60]);
-        let o = Overlay {
-            base: &base,
-            layers: [&upper, &lower],
-        };
+        let o = Overlay { base: &base, layers: [&upper, &lower] };
         let all: Vec<Pair> = o.range(&[0], None).map(|r| r.unwrap()).collect();
         let want: Vec<Pair> = vec![
             (vec![1], vec![1]),

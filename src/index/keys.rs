@@ -79,22 +79,16 @@ impl Key {
         self
     }
     pub fn i64(mut self, v: i64) -> Key {
-        self.0
-            .extend_from_slice(&((v as u64) ^ (1 << 63)).to_be_bytes());
+        self.0.extend_from_slice(&((v as u64) ^ (1 << 63)).to_be_bytes());
         self
     }
     pub fn i32(mut self, v: i32) -> Key {
-        self.0
-            .extend_from_slice(&((v as u32) ^ (1 << 31)).to_be_bytes());
+        self.0.extend_from_slice(&((v as u32) ^ (1 << 31)).to_be_bytes());
         self
     }
     pub fn f64(mut self, v: f64) -> Key {
         let bits = v.to_bits();
-        let ordered = if bits >> 63 == 1 {
-            !bits
-        } else {
-            bits | (1 << 63)
-        };
+        let ordered = if bits >> 63 == 1 { !bits } else { bits | (1 << 63) };
         self.0.extend_from_slice(&ordered.to_be_bytes());
         self
     }
@@ -177,16 +171,11 @@ impl Reader<'_> {
         self.u64().map(|v| (v ^ (1 << 63)) as i64)
     }
     pub fn i32(&mut self) -> Option<i32> {
-        self.take::<4>()
-            .map(|b| (u32::from_be_bytes(b) ^ (1 << 31)) as i32)
+        self.take::<4>().map(|b| (u32::from_be_bytes(b) ^ (1 << 31)) as i32)
     }
     pub fn f64(&mut self) -> Option<f64> {
         let v = self.u64()?;
-        Some(f64::from_bits(if v >> 63 == 1 {
-            v & !(1 << 63)
-        } else {
-            !v
-        }))
+        Some(f64::from_bits(if v >> 63 == 1 { v & !(1 << 63) } else { !v }))
     }
     pub fn byte(&mut self) -> Option<u8> {
         self.take::<1>().map(|b| b[0])

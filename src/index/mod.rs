@@ -61,9 +61,7 @@ pub fn read_meta<R: KvRead + ?Sized>(kv: &R, name: &[u8]) -> Result<u64, IndexEr
     match kv.get(&key)? {
         None => Ok(0),
         Some(v) => Ok(u64::from_be_bytes(
-            v.as_slice()
-                .try_into()
-                .map_err(|_| IndexError::Corrupt("meta value".into()))?,
+            v.as_slice().try_into().map_err(|_| IndexError::Corrupt("meta value".into()))?,
         )),
     }
 }

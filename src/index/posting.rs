@@ -28,9 +28,7 @@ pub struct Posting {
 
 impl Posting {
     pub fn encode(&self, out: &mut Vec<u8>) {
-        for v in [
-            self.seq, self.s, self.p, self.o, self.by, self.src, self.atx, self.rtx,
-        ] {
+        for v in [self.seq, self.s, self.p, self.o, self.by, self.src, self.atx, self.rtx] {
             out.extend_from_slice(&v.to_be_bytes());
         }
         out.extend_from_slice(&self.valid.start.to_be_bytes());
@@ -53,10 +51,7 @@ impl Posting {
             src: u(5),
             atx: u(6),
             rtx: u(7),
-            valid: DayRange {
-                start: i32_at(64),
-                end: i32_at(68),
-            },
+            valid: DayRange { start: i32_at(64), end: i32_at(68) },
             stance: Stance::from_code(b[72])?,
         })
     }
@@ -76,10 +71,7 @@ impl Posting {
 /// Decodes a block value; a length that is not a whole number of postings is damage.
 pub fn decode_block(bytes: &[u8]) -> Result<Vec<Posting>, IndexError> {
     if !bytes.len().is_multiple_of(POSTING_LEN) {
-        return Err(IndexError::Corrupt(format!(
-            "posting block of {} bytes",
-            bytes.len()
-        )));
+        return Err(IndexError::Corrupt(format!("posting block of {} bytes", bytes.len())));
     }
     bytes
         .chunks_exact(POSTING_LEN)
@@ -113,10 +105,7 @@ mod tests {
             src: 4,
             atx: 5,
             rtx: 0,
-            valid: DayRange {
-                start: -3,
-                end: i32::MAX,
-            },
+            valid: DayRange { start: -3, end: i32::MAX },
             stance: Stance::Denies,
         };
         let mut block = Vec::new();
@@ -126,9 +115,7 @@ mod tests {
         assert!(mark_retracted(&mut block, 9, 7));
         let back = decode_block(&block).unwrap()[0];
         assert_eq!(back.rtx, 7);
-        assert!(
-            back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true)
-        );
+        assert!(back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true));
         assert!(!back.visible_at(4, true));
         assert!(decode_block(&block[1..]).is_err());
     }

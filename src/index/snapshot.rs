@@ -32,14 +32,8 @@ pub enum Ordering {
 }
 
 impl Ordering {
-    pub const ALL: [Ordering; 6] = [
-        Ordering::Spo,
-        Ordering::Ops,
-        Ordering::Pso,
-        Ordering::By,
-        Ordering::Src,
-        Ordering::Vf,
-    ];
+    pub const ALL: [Ordering; 6] =
+        [Ordering::Spo, Ordering::Ops, Ordering::Pso, Ordering::By, Ordering::Src, Ordering::Vf];
 
     pub fn tag(self) -> u8 {
         match self {
@@ -78,16 +72,11 @@ pub fn auto_claim_id(seq: u64) -> String {
 /// The seq an assigned-form id (`c<seq>`, no leading zero) names.
 fn auto_seq(id: &str) -> Option<u64> {
     let digits = id.strip_prefix('c')?;
-    let ok = !digits.is_empty()
-        && !digits.starts_with('0')
-        && digits.bytes().all(|b| b.is_ascii_digit());
+    let ok = !digits.is_empty() && !digits.starts_with('0') && digits.bytes().all(|b| b.is_ascii_digit());
     if ok { digits.parse().ok() } else { None }
 }
 
-fn decode<T: serde::de::DeserializeOwned>(
-    bytes: &[u8],
-    what: &'static str,
-) -> Result<T, IndexError> {
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8], what: &'static str) -> Result<T, IndexError> {
     codec::decode(bytes, what).map_err(|e| IndexError::Corrupt(e.to_string()))
 }
 
@@ -117,19 +106,16 @@ impl<R: KvRead> Snapshot<R> {
 
     /// The id of an interned term key (see [`keys::term`]).
     pub fn term_id(&self, term_key: &[u8]) -> Result<Option<u64>, IndexError> {
-        Ok(self
-            .kv
-            .get(term_key)?
-            .map(|v| Reader(&v).u64().unwrap_or(0)))
+        Ok(self.kv.get(term_key)?.map(|v| Reader(&v).u64().unwrap_or(0)))
     }
 
     /// The term an id stands for.
     pub fn term(&self, id: u64) -> Result<Option<Term>, IndexError> {
         match self.kv.get(&Key::new(keys::TERM_OF).u64(id).into_vec())? {
             None => Ok(None),
-            Some(b) => keys::decode_term(&b)
-                .map(Some)
-                .ok_or_else(|| IndexError::Corrupt(format!("term {id}"))),
+            Some(b) => {
+                keys::decode_term(&b).map(Some).ok_or_else(|| IndexError::Corrupt(format!("term {id}")))
+            }
         }
     }
 
@@ -302,9 +288,7 @@ impl<R: KvRead> Snapshot<R> {
     /// assigned (`c<seq>`) need no CLAIM_ID entry; chosen ids have one.
     pub fn claim_seq(&self, id: &str) -> Result<Option<u64>, IndexError> {
         if let Some(v) = self.kv.get(&Key::new(keys::CLAIM_ID).str(id).into_vec())? {
-            let seq = Reader(&v)
-                .u64()
-                .ok_or_else(|| IndexError::Corrupt("claim id".into()))?;
+            let seq = Reader(&v).u64().ok_or_else(|| IndexError::Corrupt("claim id".into()))?;
             return Ok(self.claim(seq)?.map(|_| seq));
         }
         let Some(seq) = auto_seq(id) else {
@@ -337,20 +321,13 @@ impl<R: KvRead> Snapshot<R> {
         include_retracted: bool,
     ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
         let at = self.at;
-        self.kv
-            .range(prefix, keys::prefix_end(prefix).as_deref())
-            .flat_map(move |r| {
-                let items: Vec<Result<Posting, IndexError>> =
-                    match r.and_then(|(_, v)| decode_block(&v)) {
-                        Ok(ps) => ps
-                            .into_iter()
-                            .filter(|p| p.visible_at(at, include_retracted))
-                            .map(Ok)
-                            .collect(),
-                        Err(e) => vec![Err(e)],
-                    };
-                items
-            })
+        self.kv.range(prefix, keys::prefix_end(prefix).as_deref()).flat_map(move |r| {
+            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
+                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
+            items
+        })
     }
 
     /// Postings in an ordering for a range of keys `[start, end)`.
@@ -362,15 +339,10 @@ impl<R: KvRead> Snapshot<R> {
     ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
         let at = self.at;
         self.kv.range(start, Some(end)).flat_map(move |r| {
-            let items: Vec<Result<Posting, IndexError>> =
-                match r.and_then(|(_, v)| decode_block(&v)) {
-                    Ok(ps) => ps
-                        .into_iter()
-                        .filter(|p| p.visible_at(at, include_retracted))
-                        .map(Ok)
-                        .collect(),
-                    Err(e) => vec![Err(e)],
-                };
+            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
+                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
             items
         })
     }
@@ -389,11 +361,7 @@ impl<R: KvRead> Snapshot<R> {
     /// The last tx recorded at or before `t` (0 if none), within the snapshot.
     pub fn tx_at_time(&self, t: Timestamp) -> Result<u64, IndexError> {
         let start = Key::new(keys::TX_TIME).into_vec();
-        let end = Key::new(keys::TX_TIME)
-            .i64(t.0)
-            .u64(u64::MAX)
-            .byte(0)
-            .into_vec();
+        let end = Key::new(keys::TX_TIME).i64(t.0).u64(u64::MAX).byte(0).into_vec();
         Ok(match self.kv.last_in(&start, &end)? {
             None => 0,
             Some((k, _)) => {
@@ -462,15 +430,10 @@ impl<R: KvRead> Snapshot<R> {
         let at = self.at;
         let end = keys::prefix_end(&prefix);
         self.kv.range(&prefix, end.as_deref()).flat_map(move |r| {
-            let items: Vec<Result<Posting, IndexError>> =
-                match r.and_then(|(_, v)| decode_block(&v)) {
-                    Ok(ps) => ps
-                        .into_iter()
-                        .filter(|p| p.visible_at(at, include_retracted))
-                        .map(Ok)
-                        .collect(),
-                    Err(e) => vec![Err(e)],
-                };
+            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
+                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
+                Err(e) => vec![Err(e)],
+            };
             items
         })
     }

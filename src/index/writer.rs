@@ -130,13 +130,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
     /// The state as of the current transaction, its own writes so far included
     /// (posting blocks excepted: validation never reads them).
     pub fn view(&self) -> Snapshot<Overlay<'_, B>> {
-        Snapshot::new(
-            Overlay {
-                base: self.base,
-                layers: [&self.tx, &self.chunk],
-            },
-            self.txno,
-        )
+        Snapshot::new(Overlay { base: self.base, layers: [&self.tx, &self.chunk] }, self.txno)
     }
 
     /// The seq the next asserted claim will get.
@@ -170,9 +164,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             return Ok(None);
         }
         let canonical = view.resolve(id)?;
-        self.refs
-            .borrow_mut()
-            .insert(key.to_string(), (id, canonical));
+        self.refs.borrow_mut().insert(key.to_string(), (id, canonical));
         Ok(Some((id, canonical)))
     }
 
@@ -187,10 +179,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         }
         let id = self.counters.next_term;
         self.counters.next_term += 1;
-        self.put(
-            Key::new(keys::TERM_OF).u64(id).into_vec(),
-            term_key[1..].to_vec(),
-        );
+        self.put(Key::new(keys::TERM_OF).u64(id).into_vec(), term_key[1..].to_vec());
         self.put(term_key.clone(), id.to_be_bytes().to_vec());
         self.terms.borrow_mut().insert(term_key, id);
         Ok(id)
@@ -229,10 +218,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                 if let Some(f) = p.functional {
                     pred.functional = f;
                 }
-                self.put(
-                    Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(),
-                    enc(&pred)?,
-                );
+                self.put(Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(), enc(&pred)?);
                 self.preds.insert(p.key.clone(), id);
                 Ok(())
             }
@@ -241,10 +227,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             Event::Merge { from, into } => {
                 let (from, into) = (self.intern_entity(from)?, self.intern_entity(into)?);
                 let tx = self.txno;
-                self.put(
-                    Key::new(keys::MERGE).u64(from).u64(tx).into_vec(),
-                    into.to_be_bytes().to_vec(),
-                );
+                self.put(Key::new(keys::MERGE).u64(from).u64(tx).into_vec(), into.to_be_bytes().to_vec());
                 self.flag(Key::new(keys::MEMBER).u64(into).u64(from), true);
                 self.refs.borrow_mut().clear();
                 Ok(())
@@ -253,10 +236,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
                 let id = self.intern_entity(entity)?;
                 let into = self.view().merged_into(id)?.unwrap_or(0);
                 let tx = self.txno;
-                self.put(
-                    Key::new(keys::MERGE).u64(id).u64(tx).into_vec(),
-                    0u64.to_be_bytes().to_vec(),
-                );
+                self.put(Key::new(keys::MERGE).u64(id).u64(tx).into_vec(), 0u64.to_be_bytes().to_vec());
                 self.flag(Key::new(keys::MEMBER).u64(into).u64(id), false);
                 self.refs.borrow_mut().clear();
                 Ok(())
@@ -268,29 +248,15 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         let id = self.intern(keys::predicate_term(name))?;
         let pred = match self.view().predicate(name)? {
             Some((_, p)) => p,
-            None => Predicate {
-                key: name.to_string(),
-                description: None,
-                functional: false,
-            },
+            None => Predicate { key: name.to_string(), description: None, functional: false },
         };
         Ok((id, pred))
     }
 
-    fn write_entity(
-        &mut self,
-        id: u64,
-        old: Option<&Entity>,
-        new: &Entity,
-    ) -> Result<(), IndexError> {
-        self.put(
-            Key::new(keys::ENT).u64(id).u64(self.txno).into_vec(),
-            enc(new)?,
-        );
+    fn write_entity(&mut self, id: u64, old: Option<&Entity>, new: &Entity) -> Result<(), IndexError> {
+        self.put(Key::new(keys::ENT).u64(id).u64(self.txno).into_vec(), enc(new)?);
         let names = |e: Option<&Entity>| -> Vec<String> {
-            let mut v: Vec<String> = e
-                .map(|e| e.names().map(fold_name).collect())
-                .unwrap_or_default();
+            let mut v: Vec<String> = e.map(|e| e.names().map(fold_name).collect()).unwrap_or_default();
             v.sort();
             v.dedup();
             v
@@ -328,10 +294,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             None => {
                 let (id, pred) = self.predicate_or_default(&a.p)?;
                 if self.view().predicate(&a.p)?.is_none() {
-                    self.put(
-                        Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(),
-                        enc(&pred)?,
-                    );
+                    self.put(Key::new(keys::PRED).u64(id).u64(self.txno).into_vec(), enc(&pred)?);
                 }
                 self.preds.insert(a.p.clone(), id);
                 id
@@ -339,41 +302,18 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         };
         let s = self.intern_entity(&a.s)?;
         let o = self.intern(keys::term(&a.o))?;
-        let by =
-            a.by.as_deref()
-                .map(|k| self.intern_entity(k))
-                .transpose()?
-                .unwrap_or(0);
-        let src = a
-            .source
-            .as_deref()
-            .map(|k| self.intern_entity(k))
-            .transpose()?
-            .unwrap_or(0);
+        let by = a.by.as_deref().map(|k| self.intern_entity(k)).transpose()?.unwrap_or(0);
+        let src = a.source.as_deref().map(|k| self.intern_entity(k)).transpose()?.unwrap_or(0);
         let seq = self.counters.next_seq;
         self.counters.next_seq += 1;
         let claim = Claim::from_assert(a, self.txno);
         self.put(Key::new(keys::CLAIM).u64(seq).into_vec(), enc(&claim)?);
         if claim.id != auto_claim_id(seq) {
-            self.put(
-                Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(),
-                seq.to_be_bytes().to_vec(),
-            );
+            self.put(Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(), seq.to_be_bytes().to_vec());
         }
         let valid = a.valid.days();
         let (atx, rtx, stance) = (self.txno, 0, a.stance);
-        self.tx_postings.push(Posting {
-            seq,
-            s,
-            p,
-            o,
-            by,
-            src,
-            atx,
-            rtx,
-            valid,
-            stance,
-        });
+        self.tx_postings.push(Posting { seq, s, p, o, by, src, atx, rtx, valid, stance });
         Ok(())
     }
 
@@ -383,10 +323,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             .claim_seq(id)?
             .ok_or_else(|| IndexError::Corrupt(format!("retract of unknown claim {id}")))?;
         let key = Key::new(keys::CLAIM).u64(seq).into_vec();
-        let bytes = view
-            .kv()
-            .get(&key)?
-            .ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
+        let bytes = view.kv().get(&key)?.ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
         let mut claim: Claim =
             codec::decode(&bytes, "claim").map_err(|e| IndexError::Corrupt(e.to_string()))?;
         claim.retracted_tx = Some(self.txno);
@@ -400,26 +337,15 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
     /// Rebuilds the posting of a stored claim (for locating its blocks).
     fn posting_of(&self, seq: u64, c: &Claim) -> Result<Posting, IndexError> {
         let id = |term: Vec<u8>| -> Result<u64, IndexError> {
-            self.term_id(&term)?
-                .ok_or_else(|| IndexError::Corrupt("claim term not interned".into()))
+            self.term_id(&term)?.ok_or_else(|| IndexError::Corrupt("claim term not interned".into()))
         };
         Ok(Posting {
             seq,
             s: id(keys::entity_term(&c.s))?,
             p: id(keys::predicate_term(&c.p))?,
             o: id(keys::term(&c.o))?,
-            by: c
-                .by
-                .as_deref()
-                .map(|k| id(keys::entity_term(k)))
-                .transpose()?
-                .unwrap_or(0),
-            src: c
-                .source
-                .as_deref()
-                .map(|k| id(keys::entity_term(k)))
-                .transpose()?
-                .unwrap_or(0),
+            by: c.by.as_deref().map(|k| id(keys::entity_term(k))).transpose()?.unwrap_or(0),
+            src: c.source.as_deref().map(|k| id(keys::entity_term(k))).transpose()?.unwrap_or(0),
             atx: c.tx,
             rtx: 0,
             valid: c.valid.days(),
@@ -430,13 +356,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
     /// Seals the current transaction into the chunk.
     pub fn commit(&mut self, m: &TxMeta) -> Result<(), IndexError> {
         self.put(Key::new(keys::TX).u64(m.tx).into_vec(), enc(m)?);
-        self.put(
-            Key::new(keys::TX_TIME)
-                .i64(m.recorded_at.0)
-                .u64(m.tx)
-                .into_vec(),
-            Vec::new(),
-        );
+        self.put(Key::new(keys::TX_TIME).i64(m.recorded_at.0).u64(m.tx).into_vec(), Vec::new());
         for posting in std::mem::take(&mut self.tx_postings) {
             self.add_posting(&posting);
         }
@@ -478,11 +398,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             let end = Key(prefix).u64(posting.seq + 1).into_vec();
             // The block holding `seq` is the last one starting at or before it,
             // whether this chunk already holds it or it is only in the base.
-            let pending = self
-                .blocks
-                .range(start.clone()..end.clone())
-                .next_back()
-                .map(|(k, _)| k.clone());
+            let pending = self.blocks.range(start.clone()..end.clone()).next_back().map(|(k, _)| k.clone());
             let stored = self.base.last_in(&start, &end)?;
             let key = match (pending, stored) {
                 (Some(p), Some((k, _))) if p >= k => p,
@@ -500,10 +416,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             };
             let block = self.blocks.get_mut(&key).expect("present above");
             if !mark_retracted(block, posting.seq, rtx) {
-                return Err(IndexError::Corrupt(format!(
-                    "claim seq {} missing from its block",
-                    posting.seq
-                )));
+                return Err(IndexError::Corrupt(format!("claim seq {} missing from its block", posting.seq)));
             }
         }
         Ok(())

@@ -101,10 +101,7 @@ pub fn check(bytes: &[u8]) -> Result<Header, FrameFault> {
         if !MAGIC.starts_with(&bytes[..bytes.len().min(4)]) {
             return Err(FrameFault::BadMagic);
         }
-        return Err(FrameFault::Truncated {
-            have: bytes.len(),
-            need: HEADER_LEN,
-        });
+        return Err(FrameFault::Truncated { have: bytes.len(), need: HEADER_LEN });
     }
     if bytes[0..4] != MAGIC {
         return Err(FrameFault::BadMagic);
@@ -121,10 +118,7 @@ pub fn check(bytes: &[u8]) -> Result<Header, FrameFault> {
     }
     let need = HEADER_LEN + body_len;
     if bytes.len() < need {
-        return Err(FrameFault::Truncated {
-            have: bytes.len(),
-            need,
-        });
+        return Err(FrameFault::Truncated { have: bytes.len(), need });
     }
     let header = Header {
         body_len,
@@ -181,10 +175,7 @@ mod tests {
             for bit in 0..8 {
                 let mut b = bytes.clone();
                 b[i] ^= 1 << bit;
-                assert!(
-                    check(&b).is_err(),
-                    "flip at byte {i} bit {bit} went unnoticed"
-                );
+                assert!(check(&b).is_err(), "flip at byte {i} bit {bit} went unnoticed");
             }
         }
         for cut in 0..bytes.len() {

@@ -36,10 +36,7 @@ impl FsLogDir {
     /// Opens (creating if needed) a directory.
     pub fn open(dir: &Path) -> io::Result<FsLogDir> {
         std::fs::create_dir_all(dir)?;
-        Ok(FsLogDir {
-            dir: dir.to_path_buf(),
-            handles: HashMap::new(),
-        })
+        Ok(FsLogDir { dir: dir.to_path_buf(), handles: HashMap::new() })
     }
 
     fn handle(&mut self, name: &str) -> io::Result<&mut File> {
@@ -80,10 +77,7 @@ impl LogDir for FsLogDir {
     }
 
     fn create(&mut self, name: &str) -> io::Result<()> {
-        let f = OpenOptions::new()
-            .append(true)
-            .create_new(true)
-            .open(self.dir.join(name))?;
+        let f = OpenOptions::new().append(true).create_new(true).open(self.dir.join(name))?;
         f.sync_all()?;
         self.handles.insert(name.to_string(), f);
         self.sync_dir()

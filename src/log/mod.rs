@@ -26,12 +26,7 @@ pub enum LogError {
          so this is not a torn write. `claimgraph repair` cuts the log there (dropping tx {tx} and \
          everything after it)"
     )]
-    Corrupt {
-        tx: u64,
-        segment: String,
-        offset: u64,
-        why: String,
-    },
+    Corrupt { tx: u64, segment: String, offset: u64, why: String },
     #[error("an earlier write to the log failed; close and reopen the store before writing again")]
     Poisoned,
     #[error("transaction body of {len} bytes exceeds the {max}-byte record limit")]
@@ -122,30 +117,13 @@ impl Log {
         let (mut log, end) = Log::scan(dir)?;
         let report = match end {
             ScanEnd::Clean => OpenReport::default(),
-            ScanEnd::TornTail {
-                segment,
-                offset,
-                why,
-            } => {
+            ScanEnd::TornTail { segment, offset, why } => {
                 let dropped_bytes = log.cut(segment, offset)?;
-                OpenReport {
-                    dropped_bytes,
-                    dropped_why: Some(why),
-                }
+                OpenReport { dropped_bytes, dropped_why: Some(why) }
             }
-            ScanEnd::Corrupt {
-                segment,
-                offset,
-                tx,
-                why,
-            } => {
+            ScanEnd::Corrupt { segment, offset, tx, why } => {
                 let segment = log.segments[segment].name.clone();
-                return Err(LogError::Corrupt {
-                    tx,
-                    segment,
-                    offset,
-                    why,
-                });
+                return Err(LogError::Corrupt { tx, segment, offset, why });
             }
         };
         Ok((log, report))
@@ -157,26 +135,12 @@ impl Log {
         let (mut log, end) = Log::scan(dir)?;
         let (segment, offset, tx) = match end {
             ScanEnd::Clean => return Ok((log, RepairReport::default())),
-            ScanEnd::TornTail {
-                segment, offset, ..
-            } => (segment, offset, log.head() + 1),
-            ScanEnd::Corrupt {
-                segment,
-                offset,
-                tx,
-                ..
-            } => (segment, offset, tx),
+            ScanEnd::TornTail { segment, offset, .. } => (segment, offset, log.head() + 1),
+            ScanEnd::Corrupt { segment, offset, tx, .. } => (segment, offset, tx),
         };
         let dropped_valid_records = log.count_valid_after(segment, offset)?;
         let dropped_bytes = log.cut(segment, offset)?;
-        Ok((
-            log,
-            RepairReport {
-                cut_at_tx: Some(tx),
-                dropped_bytes,
-                dropped_valid_records,
-            },
-        ))
+        Ok((log, RepairReport { cut_at_tx: Some(tx), dropped_bytes, dropped_valid_records }))
     }
 
     fn scan(dir: Box<dyn LogDir>) -> Result<(Log, ScanEnd), LogError> {
@@ -196,11 +160,7 @@ impl Log {
             segment_limit: SEGMENT_BYTES,
         };
         for (first_tx, name) in names {
-            log.segments.push(Segment {
-                name,
-                first_tx,
-                len: 0,
-            });
+            log.segments.push(Segment { name, first_tx, len: 0 });
         }
         for i in 0..log.segments.len() {
             if let Some(end) = log.scan_segment(i)? {
@@ -213,10 +173,7 @@ impl Log {
     /// Checks one segment's records; `Some` when the scan must stop here.
     fn scan_segment(&mut self, i: usize) -> Result<Option<ScanEnd>, LogError> {
         let name = self.segments[i].name.clone();
-        let bytes = self
-            .dir
-            .read(&name)
-            .map_err(io_err(format!("reading {name}")))?;
+        let bytes = self.dir.read(&name).map_err(io_err(format!("reading {name}")))?;
         self.segments[i].len = bytes.len() as u64;
         let mut pos = 0usize;
         if bytes.is_empty() && self.segments[i].first_tx != self.head() + 1 {
@@ -232,11 +189,7 @@ impl Log {
             let why = match frame::check(&bytes[pos..]) {
                 Ok(h) if h.tx == expected && h.prev == self.head_hash() => {
                     let len = frame::HEADER_LEN + h.body_len;
-                    self.entries.push(Entry {
-                        segment: i,
-                        offset: pos as u64,
-                        len: len as u32,
-                    });
+                    self.entries.push(Entry { segment: i, offset: pos as u64, len: len as u32 });
                     self.hashes.push(h.hash);
                     pos += len;
                     continue;
@@ -253,49 +206,28 @@ impl Log {
     }
 
     /// Decides between a torn tail and corruption for bad bytes at (segment, pos).
-    fn classify(
-        &self,
-        seg: usize,
-        pos: usize,
-        bytes: &[u8],
-        why: String,
-    ) -> Result<ScanEnd, LogError> {
+    fn classify(&self, seg: usize, pos: usize, bytes: &[u8], why: String) -> Result<ScanEnd, LogError> {
         let rest = bytes.get(pos + 1..).unwrap_or(&[]);
         let mut valid_after = frame::any_valid_record(rest).is_some();
         for later in &self.segments[seg + 1..] {
             if valid_after {
                 break;
             }
-            let b = self
-                .dir
-                .read(&later.name)
-                .map_err(io_err(format!("reading {}", later.name)))?;
+            let b = self.dir.read(&later.name).map_err(io_err(format!("reading {}", later.name)))?;
             valid_after = frame::any_valid_record(&b).is_some();
         }
         let offset = pos as u64;
         Ok(if valid_after {
-            ScanEnd::Corrupt {
-                segment: seg,
-                offset,
-                tx: self.head() + 1,
-                why,
-            }
+            ScanEnd::Corrupt { segment: seg, offset, tx: self.head() + 1, why }
         } else {
-            ScanEnd::TornTail {
-                segment: seg,
-                offset,
-                why,
-            }
+            ScanEnd::TornTail { segment: seg, offset, why }
         })
     }
 
     fn count_valid_after(&self, seg: usize, offset: u64) -> Result<u64, LogError> {
         let mut count = 0;
         for (i, s) in self.segments.iter().enumerate().skip(seg) {
-            let b = self
-                .dir
-                .read(&s.name)
-                .map_err(io_err(format!("reading {}", s.name)))?;
+            let b = self.dir.read(&s.name).map_err(io_err(format!("reading {}", s.name)))?;
             let mut from = if i == seg { offset as usize + 1 } else { 0 };
             while from < b.len() {
                 match frame::any_valid_record(&b[from..]) {
@@ -315,20 +247,14 @@ impl Log {
     fn cut(&mut self, seg: usize, offset: u64) -> Result<u64, LogError> {
         let mut dropped = self.segments[seg].len - offset;
         let name = self.segments[seg].name.clone();
-        self.dir
-            .truncate(&name, offset)
-            .map_err(io_err(format!("truncating {name}")))?;
+        self.dir.truncate(&name, offset).map_err(io_err(format!("truncating {name}")))?;
         self.segments[seg].len = offset;
         for later in self.segments.split_off(seg + 1) {
             dropped += later.len;
-            self.dir
-                .remove(&later.name)
-                .map_err(io_err(format!("removing {}", later.name)))?;
+            self.dir.remove(&later.name).map_err(io_err(format!("removing {}", later.name)))?;
         }
         if offset == 0 && self.segments[seg].first_tx != self.head() + 1 {
-            self.dir
-                .remove(&name)
-                .map_err(io_err(format!("removing {name}")))?;
+            self.dir.remove(&name).map_err(io_err(format!("removing {name}")))?;
             self.segments.pop();
         }
         Ok(dropped)
@@ -372,10 +298,7 @@ impl Log {
             return Err(LogError::Poisoned);
         }
         if let Some(b) = bodies.iter().find(|b| b.len() > codec::MAX_DECODE_BYTES) {
-            return Err(LogError::TooLarge {
-                len: b.len(),
-                max: codec::MAX_DECODE_BYTES,
-            });
+            return Err(LogError::TooLarge { len: b.len(), max: codec::MAX_DECODE_BYTES });
         }
         let result = self.append_inner(bodies);
         if result.is_err() {
@@ -385,20 +308,11 @@ impl Log {
     }
 
     fn append_inner(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Hash>, LogError> {
-        let needs_segment = self
-            .segments
-            .last()
-            .is_none_or(|s| s.len >= self.segment_limit);
+        let needs_segment = self.segments.last().is_none_or(|s| s.len >= self.segment_limit);
         if needs_segment {
             let name = segment_name(self.head() + 1);
-            self.dir
-                .create(&name)
-                .map_err(io_err(format!("creating {name}")))?;
-            self.segments.push(Segment {
-                name,
-                first_tx: self.head() + 1,
-                len: 0,
-            });
+            self.dir.create(&name).map_err(io_err(format!("creating {name}")))?;
+            self.segments.push(Segment { name, first_tx: self.head() + 1, len: 0 });
         }
         let seg = self.segments.len() - 1;
         let mut buf = Vec::new();
@@ -409,23 +323,15 @@ impl Log {
             let tx = self.head() + 1 + i as u64;
             let (bytes, hash) = frame::encode(tx, &prev, body);
             let offset = self.segments[seg].len + buf.len() as u64;
-            new_entries.push(Entry {
-                segment: seg,
-                offset,
-                len: bytes.len() as u32,
-            });
+            new_entries.push(Entry { segment: seg, offset, len: bytes.len() as u32 });
             new_hashes.push(hash);
             buf.extend_from_slice(&bytes);
             prev = hash;
         }
         let name = self.segments[seg].name.clone();
-        self.dir
-            .append(&name, &buf)
-            .map_err(io_err(format!("appending to {name}")))?;
+        self.dir.append(&name, &buf).map_err(io_err(format!("appending to {name}")))?;
         self.segments[seg].len += buf.len() as u64;
-        self.dir
-            .sync(&name)
-            .map_err(io_err(format!("syncing {name}")))?;
+        self.dir.sync(&name).map_err(io_err(format!("syncing {name}")))?;
         self.entries.extend(new_entries);
         self.hashes.extend(new_hashes.iter().copied());
         Ok(new_hashes)
@@ -457,22 +363,14 @@ impl Log {
         for (i, e) in self.entries.iter().enumerate().skip(start) {
             if loaded.as_ref().is_none_or(|(s, _)| *s != e.segment) {
                 let name = &self.segments[e.segment].name;
-                let bytes = self
-                    .dir
-                    .read(name)
-                    .map_err(io_err(format!("reading {name}")))?;
+                let bytes = self.dir.read(name).map_err(io_err(format!("reading {name}")))?;
                 loaded = Some((e.segment, bytes));
             }
             let (_, bytes) = loaded.as_ref().expect("loaded above");
             let name = &self.segments[e.segment].name;
             let end = e.offset as usize + e.len as usize;
             let slice = bytes.get(e.offset as usize..end).ok_or_else(|| {
-                corrupt(
-                    i as u64 + 1,
-                    name,
-                    e.offset,
-                    "the segment shrank since it was opened".into(),
-                )
+                corrupt(i as u64 + 1, name, e.offset, "the segment shrank since it was opened".into())
             })?;
             f(decode_record(i as u64 + 1, slice, name, e.offset)?)?;
         }
@@ -481,12 +379,7 @@ impl Log {
 }
 
 fn corrupt(tx: u64, segment: &str, offset: u64, why: String) -> LogError {
-    LogError::Corrupt {
-        tx,
-        segment: segment.to_string(),
-        offset,
-        why,
-    }
+    LogError::Corrupt { tx, segment: segment.to_string(), offset, why }
 }
 
 fn decode_record(tx: u64, bytes: &[u8], segment: &str, offset: u64) -> Result<TxRecord, LogError> {
@@ -496,10 +389,5 @@ fn decode_record(tx: u64, bytes: &[u8], segment: &str, offset: u64) -> Result<Tx
     }
     let body: TxBody = codec::decode(&bytes[frame::HEADER_LEN..], "transaction body")
         .map_err(|e| corrupt(tx, segment, offset, e.to_string()))?;
-    Ok(TxRecord {
-        tx,
-        prev_hash: h.prev,
-        hash: h.hash,
-        body,
-    })
+    Ok(TxRecord { tx, prev_hash: h.prev, hash: h.hash, body })
 }

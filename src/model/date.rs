@@ -63,11 +63,7 @@ impl Date {
             Some(d) if d >= 1 && d <= days_in_month(year, month as u32) => d as u8,
             Some(d) => return Err(format!("day {d:02} does not exist in {year:04}-{month:02}")),
         };
-        Ok(Date {
-            year: year as i16,
-            month,
-            day,
-        })
+        Ok(Date { year: year as i16, month, day })
     }
 
     /// A day-precision date.
@@ -78,11 +74,7 @@ impl Date {
     /// The day-precision date of a day number.
     pub fn from_day_number(days: i32) -> Date {
         let (y, m, d) = civil_from_days(days as i64);
-        Date {
-            year: y as i16,
-            month: m as u8,
-            day: d as u8,
-        }
+        Date { year: y as i16, month: m as u8, day: d as u8 }
     }
 
     pub fn year(&self) -> i32 {
@@ -105,20 +97,14 @@ impl Date {
 
     /// First day of the period this date names.
     pub fn first_day(&self) -> i32 {
-        days_from_civil(
-            self.year(),
-            self.month().unwrap_or(1),
-            self.day().unwrap_or(1),
-        ) as i32
+        days_from_civil(self.year(), self.month().unwrap_or(1), self.day().unwrap_or(1)) as i32
     }
 
     /// Day after the last day of the period (exclusive end).
     pub fn end_day(&self) -> i32 {
         match self.precision() {
             Precision::Day => self.first_day() + 1,
-            Precision::Month => {
-                self.first_day() + days_in_month(self.year(), self.month as u32) as i32
-            }
+            Precision::Month => self.first_day() + days_in_month(self.year(), self.month as u32) as i32,
             Precision::Year => days_from_civil(self.year() + 1, 1, 1) as i32,
         }
     }
@@ -151,11 +137,7 @@ impl fmt::Display for Date {
 impl FromStr for Date {
     type Err = DateError;
     fn from_str(text: &str) -> Result<Date, DateError> {
-        let err = |why: String| DateError {
-            what: "date",
-            text: text.to_string(),
-            why,
-        };
+        let err = |why: String| DateError { what: "date", text: text.to_string(), why };
         let parts: Vec<&str> = text.split('-').collect();
         let widths = [4, 2, 2];
         if parts.is_empty() || parts.len() > 3 {
@@ -176,11 +158,7 @@ impl FromStr for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.collect_str(self)
-        } else {
-            s.serialize_i32(self.packed())
-        }
+        if s.is_human_readable() { s.collect_str(self) } else { s.serialize_i32(self.packed()) }
     }
 }
 
@@ -206,10 +184,7 @@ pub struct ValidTime {
 impl ValidTime {
     /// The whole period of one date (`valid: 2025-01`).
     pub fn during(date: Date) -> ValidTime {
-        ValidTime {
-            from: Some(date),
-            to: Some(date),
-        }
+        ValidTime { from: Some(date), to: Some(date) }
     }
 
     /// Half-open day range `[start, end)`; open ends are [`DAY_MIN`]/[`DAY_MAX`].
@@ -253,17 +228,11 @@ pub struct DayRange {
 
 impl DayRange {
     /// Every day.
-    pub const ALL: DayRange = DayRange {
-        start: DAY_MIN,
-        end: DAY_MAX,
-    };
+    pub const ALL: DayRange = DayRange { start: DAY_MIN, end: DAY_MAX };
 
     /// The period one date names.
     pub fn of(date: Date) -> DayRange {
-        DayRange {
-            start: date.first_day(),
-            end: date.end_day(),
-        }
+        DayRange { start: date.first_day(), end: date.end_day() }
     }
 
     pub fn overlaps(&self, other: &DayRange) -> bool {
@@ -272,26 +241,17 @@ impl DayRange {
 
     /// The common part of two ranges, if any.
     pub fn intersect(&self, other: &DayRange) -> Option<DayRange> {
-        let r = DayRange {
-            start: self.start.max(other.start),
-            end: self.end.min(other.end),
-        };
+        let r = DayRange { start: self.start.max(other.start), end: self.end.min(other.end) };
         (r.start < r.end).then_some(r)
     }
 }
 
 impl fmt::Display for DayRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let start = if self.start == DAY_MIN {
-            String::new()
-        } else {
-            Date::from_day_number(self.start).to_string()
-        };
-        let end = if self.end == DAY_MAX {
-            String::new()
-        } else {
-            Date::from_day_number(self.end - 1).to_string()
-        };
+        let start =
+            if self.start == DAY_MIN { String::new() } else { Date::from_day_number(self.start).to_string() };
+        let end =
+            if self.end == DAY_MAX { String::new() } else { Date::from_day_number(self.end - 1).to_string() };
         write!(f, "{start}..{end}")
     }
 }
@@ -303,9 +263,7 @@ pub struct Timestamp(pub i64);
 impl Timestamp {
     /// The current time of the system clock.
     pub fn now() -> Timestamp {
-        let d = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default();
+        let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
         Timestamp(d.as_micros().min(i64::MAX as u128) as i64)
     }
 
@@ -328,13 +286,7 @@ impl fmt::Display for Timestamp {
         let (y, m, d) = civil_from_days(days);
         let secs = in_day / 1_000_000;
         let micros = in_day % 1_000_000;
-        write!(
-            f,
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )?;
+        write!(f, "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60)?;
         if micros != 0 {
             let frac = format!("{micros:06}");
             write!(f, ".{}", frac.trim_end_matches('0'))?;
@@ -347,11 +299,7 @@ impl FromStr for Timestamp {
     type Err = DateError;
     /// RFC 3339: `YYYY-MM-DDTHH:MM:SS[.ffffff](Z|±HH:MM)`.
     fn from_str(text: &str) -> Result<Timestamp, DateError> {
-        let err = |why: &str| DateError {
-            what: "timestamp",
-            text: text.to_string(),
-            why: why.into(),
-        };
+        let err = |why: &str| DateError { what: "timestamp", text: text.to_string(), why: why.into() };
         let b = text.as_bytes();
         if b.len() < 20 || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ') {
             return Err(err("expected YYYY-MM-DDTHH:MM:SSZ"));
@@ -361,9 +309,7 @@ impl FromStr for Timestamp {
             return Err(err("expected YYYY-MM-DDTHH:MM:SSZ"));
         }
         let num = |r: std::ops::Range<usize>| -> Result<i64, DateError> {
-            let s = text
-                .get(r)
-                .ok_or_else(|| err("expected YYYY-MM-DDTHH:MM:SSZ"))?;
+            let s = text.get(r).ok_or_else(|| err("expected YYYY-MM-DDTHH:MM:SSZ"))?;
             if !s.bytes().all(|c| c.is_ascii_digit()) {
                 return Err(err("expected YYYY-MM-DDTHH:MM:SSZ"));
             }
@@ -383,9 +329,7 @@ impl FromStr for Timestamp {
             if digits == 0 || digits > 6 {
                 return Err(err("fractional seconds must have 1 to 6 digits"));
             }
-            micros = frac[..digits]
-                .parse::<i64>()
-                .map_err(|_| err("bad fraction"))?
+            micros = frac[..digits].parse::<i64>().map_err(|_| err("bad fraction"))?
                 * 10i64.pow(6 - digits as u32);
             rest = &frac[digits..];
         }
@@ -410,20 +354,14 @@ impl FromStr for Timestamp {
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        if s.is_human_readable() {
-            s.collect_str(self)
-        } else {
-            s.serialize_i64(self.0)
-        }
+        if s.is_human_readable() { s.collect_str(self) } else { s.serialize_i64(self.0) }
     }
 }
 
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Timestamp, D::Error> {
         if d.is_human_readable() {
-            String::deserialize(d)?
-                .parse()
-                .map_err(serde::de::Error::custom)
+            String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
         } else {
             Ok(Timestamp(i64::deserialize(d)?))
         }
@@ -488,25 +426,12 @@ mod tests {
 
     #[test]
     fn rejects_impossible_dates() {
-        for s in [
-            "2025-13",
-            "2025-02-29",
-            "2025-00",
-            "25",
-            "2025-1",
-            "2025-01-01-01",
-            "abcd",
-            "0000",
-            "",
-        ] {
+        for s in ["2025-13", "2025-02-29", "2025-00", "25", "2025-1", "2025-01-01-01", "abcd", "0000", ""] {
             assert!(s.parse::<Date>().is_err(), "{s} should be rejected");
         }
         assert!("2024-02-29".parse::<Date>().is_ok());
         let e = "2025-02-30".parse::<Date>().unwrap_err();
-        assert_eq!(
-            e.to_string(),
-            "invalid date `2025-02-30`: day 30 does not exist in 2025-02"
-        );
+        assert_eq!(e.to_string(), "invalid date `2025-02-30`: day 30 does not exist in 2025-02");
     }
 
     #[test]
@@ -521,42 +446,22 @@ mod tests {
 
     #[test]
     fn valid_time_covers_from_through_to() {
-        let v = ValidTime {
-            from: Some(d("2025-01")),
-            to: Some(d("2025-03")),
-        };
+        let v = ValidTime { from: Some(d("2025-01")), to: Some(d("2025-03")) };
         let days = v.days();
         assert!(days.overlaps(&DayRange::of(d("2025-01-01"))));
         assert!(days.overlaps(&DayRange::of(d("2025-03-31"))));
         assert!(!days.overlaps(&DayRange::of(d("2025-04-01"))));
         assert!(!days.overlaps(&DayRange::of(d("2024-12-31"))));
         assert!(ValidTime::during(d("2025-01")).check().is_ok());
-        let bad = ValidTime {
-            from: Some(d("2025-03")),
-            to: Some(d("2025-01")),
-        };
-        assert_eq!(
-            bad.check().unwrap_err(),
-            "valid_from 2025-03 is after valid_to 2025-01"
-        );
+        let bad = ValidTime { from: Some(d("2025-03")), to: Some(d("2025-01")) };
+        assert_eq!(bad.check().unwrap_err(), "valid_from 2025-03 is after valid_to 2025-01");
         // The same period at both ends is fine; a later day inside it is not.
-        assert!(
-            ValidTime {
-                from: Some(d("2025")),
-                to: Some(d("2025-01-01"))
-            }
-            .check()
-            .is_ok()
-        );
+        assert!(ValidTime { from: Some(d("2025")), to: Some(d("2025-01-01")) }.check().is_ok());
     }
 
     #[test]
     fn open_ends_are_unbounded() {
-        let open = ValidTime {
-            from: Some(d("2022")),
-            to: None,
-        }
-        .days();
+        let open = ValidTime { from: Some(d("2022")), to: None }.days();
         assert!(open.overlaps(&DayRange::of(d("9999"))));
         assert!(!open.overlaps(&DayRange::of(d("2021-12-31"))));
         let always = ValidTime::default().days();
@@ -566,14 +471,7 @@ mod tests {
         let b = DayRange::of(d("2025"));
         assert_eq!(a.intersect(&b), Some(a));
         assert_eq!(a.intersect(&DayRange::of(d("2025-02"))), None);
-        assert_eq!(
-            ValidTime {
-                from: Some(d("2022")),
-                to: None
-            }
-            .to_string(),
-            "2022.."
-        );
+        assert_eq!(ValidTime { from: Some(d("2022")), to: None }.to_string(), "2022..");
     }
 
     #[test]
@@ -608,12 +506,9 @@ mod tests {
         let t: Timestamp = "2025-03-05T14:00:00+02:00".parse().unwrap();
         assert_eq!(t.to_string(), "2025-03-05T12:00:00Z");
         assert_eq!(t.date(), d("2025-03-05"));
-        for bad in [
-            "2025-03-05",
-            "2025-03-05T25:00:00Z",
-            "2025-03-05T12:00:00",
-            "2025-03-05T12:00:00.1234567Z",
-        ] {
+        for bad in
+            ["2025-03-05", "2025-03-05T25:00:00Z", "2025-03-05T12:00:00", "2025-03-05T12:00:00.1234567Z"]
+        {
             assert!(bad.parse::<Timestamp>().is_err(), "{bad}");
         }
     }

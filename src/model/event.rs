@@ -90,17 +90,9 @@ pub enum Event {
     Document(DocumentEvent),
     Predicate(PredicateEvent),
     Assert(AssertEvent),
-    Retract {
-        claim: String,
-        reason: Option<String>,
-    },
-    Merge {
-        from: String,
-        into: String,
-    },
-    Unmerge {
-        entity: String,
-    },
+    Retract { claim: String, reason: Option<String> },
+    Merge { from: String, into: String },
+    Unmerge { entity: String },
 }
 
 impl Event {

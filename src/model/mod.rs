@@ -9,8 +9,8 @@ mod value;
 
 pub use date::{DAY_MAX, DAY_MIN, Date, DateError, DayRange, Precision, Timestamp, ValidTime};
 pub use event::{
-    AssertEvent, Claim, DOCUMENT_KIND, DocumentEvent, DocumentInfo, Entity, EntityEvent, Event,
-    Hash, Predicate, PredicateEvent, Receipt, TxBody, TxRecord,
+    AssertEvent, Claim, DOCUMENT_KIND, DocumentEvent, DocumentInfo, Entity, EntityEvent, Event, Hash,
+    Predicate, PredicateEvent, Receipt, TxBody, TxRecord,
 };
 pub use names::{check_key, check_predicate, closest, fold_key, fold_name};
 pub use value::{Attrs, Stance, Term};

@@ -16,19 +16,11 @@ pub fn check_key(key: &str) -> Result<(), String> {
     if key.is_empty() {
         return Err("an entity key cannot be empty".into());
     }
-    if let Some(c) = key
-        .chars()
-        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
-    {
-        return Err(format!(
-            "entity key `{key}` may only hold a-z, 0-9 and `_`, found `{c}`"
-        ));
+    if let Some(c) = key.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+        return Err(format!("entity key `{key}` may only hold a-z, 0-9 and `_`, found `{c}`"));
     }
     if key.len() > 200 {
-        return Err(format!(
-            "entity key `{}…` is longer than 200 bytes",
-            &key[..40]
-        ));
+        return Err(format!("entity key `{}…` is longer than 200 bytes", &key[..40]));
     }
     Ok(())
 }
@@ -37,14 +29,11 @@ pub fn check_key(key: &str) -> Result<(), String> {
 pub fn check_predicate(p: &str) -> Result<(), String> {
     let ok = p.len() <= 200
         && p.starts_with(|c: char| c.is_ascii_lowercase())
-        && p.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+        && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(format!(
-            "predicate `{p}` must be snake_case: a-z first, then a-z, 0-9 or `_`"
-        ))
+        Err(format!("predicate `{p}` must be snake_case: a-z first, then a-z, 0-9 or `_`"))
     }
 }
 
@@ -65,13 +54,7 @@ pub fn closest<'a, I: IntoIterator<Item = &'a str>>(word: &str, candidates: I) -
         .filter(|(d, _)| *d <= limit)
         .min()
         .map(|(_, c)| c);
-    near.or_else(|| {
-        candidates
-            .iter()
-            .filter(|c| c.starts_with(word))
-            .min_by_key(|c| (c.len(), **c))
-            .copied()
-    })
+    near.or_else(|| candidates.iter().filter(|c| c.starts_with(word)).min_by_key(|c| (c.len(), **c)).copied())
 }
 
 /// Levenshtein distance over chars.
@@ -83,11 +66,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
             let cur = row[j + 1];
-            row[j + 1] = if ca == *cb {
-                prev
-            } else {
-                1 + prev.min(row[j]).min(cur)
-            };
+            row[j + 1] = if ca == *cb { prev } else { 1 + prev.min(row[j]).min(cur) };
             prev = cur;
         }
     }
@@ -113,15 +92,9 @@ mod tests {
 
     #[test]
     fn suggestions() {
-        assert_eq!(
-            closest("rusia", ["russia", "us", "ukraine"]),
-            Some("russia")
-        );
+        assert_eq!(closest("rusia", ["russia", "us", "ukraine"]), Some("russia"));
         assert_eq!(closest("zzzzzz", ["russia", "us"]), None);
-        assert_eq!(
-            closest("may_ease", ["may_ease_sanctions_on", "made"]),
-            Some("may_ease_sanctions_on")
-        );
+        assert_eq!(closest("may_ease", ["may_ease_sanctions_on", "made"]), Some("may_ease_sanctions_on"));
         assert_eq!(closest("y", ["a", "b"]), None);
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }

@@ -61,9 +61,7 @@ impl fmt::Display for Term {
 pub type Attrs = BTreeMap<String, Term>;
 
 /// How the speaker stands behind a claim.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
 pub enum Stance {
     /// Said plainly.

@@ -97,9 +97,7 @@ impl DateLit {
     /// Last day of the period (inclusive), as days since 1970-01-01.
     pub fn last_day(&self) -> i64 {
         let month = self.month.unwrap_or(12);
-        let day = self
-            .day
-            .unwrap_or_else(|| time::days_in_month(self.year, month));
+        let day = self.day.unwrap_or_else(|| time::days_in_month(self.year, month));
         time::days_from_civil(self.year, month, day)
     }
 }
@@ -325,8 +323,7 @@ impl VarLength {
 
     /// Effective upper bound (inclusive).
     pub fn max_hops(&self) -> u32 {
-        self.max
-            .unwrap_or_else(|| DEFAULT_MAX_HOPS.max(self.min_hops()))
+        self.max.unwrap_or_else(|| DEFAULT_MAX_HOPS.max(self.min_hops()))
     }
 }
 

@@ -8,10 +8,9 @@
 use std::fmt::{self, Display, Formatter, Write as _};
 
 use crate::query::ast::{
-    AggFunc, AsOf, AssertObject, BinOp, Conflicts, DateLit, Direction, EdgePattern, EntityRef,
-    EntityTarget, Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem,
-    Pattern, Query, ReturnItem, Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
-    Value, ValueKind, VarLength,
+    AggFunc, AsOf, AssertObject, BinOp, Conflicts, DateLit, Direction, EdgePattern, EntityRef, EntityTarget,
+    Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Query, ReturnItem,
+    Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind, VarLength,
 };
 use crate::query::parser::is_reserved;
 use crate::query::time::format_timestamp;
@@ -47,20 +46,14 @@ struct Key<'a>(&'a str);
 
 impl Display for Key<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if is_bare(self.0) {
-            f.write_str(self.0)
-        } else {
-            write!(f, "`{}`", self.0.replace('`', "``"))
-        }
+        if is_bare(self.0) { f.write_str(self.0) } else { write!(f, "`{}`", self.0.replace('`', "``")) }
     }
 }
 
 /// Whether `name` has the shape of a bare identifier.
 fn is_bare(name: &str) -> bool {
     let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
+    bytes.next().is_some_and(|b| b.is_ascii_alphabetic() || b == b'_')
         && bytes.all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
@@ -197,11 +190,7 @@ struct Operand<'a>(&'a Expr, u8);
 
 impl Display for Operand<'_> {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        if precedence(self.0) < self.1 {
-            write!(f, "({})", self.0)
-        } else {
-            self.0.fmt(f)
-        }
+        if precedence(self.0) < self.1 { write!(f, "({})", self.0) } else { self.0.fmt(f) }
     }
 }
 
@@ -220,8 +209,7 @@ impl Display for Expr {
             ExprKind::Var(v) => Name(v).fmt(f),
             ExprKind::Property { base, path } => {
                 Operand(base, ATOM).fmt(f)?;
-                path.iter()
-                    .try_for_each(|key| write!(f, ".{}", Key(&key.name)))
+                path.iter().try_for_each(|key| write!(f, ".{}", Key(&key.name)))
             }
             ExprKind::List(items) => {
                 f.write_char('[')?;
@@ -245,11 +233,7 @@ impl Display for Expr {
                 let not = if *negated { "NOT " } else { "" };
                 write!(f, "{} IS {not}NULL", Operand(expr, CMP))
             }
-            ExprKind::Aggregate {
-                func,
-                distinct,
-                arg,
-            } => {
+            ExprKind::Aggregate { func, distinct, arg } => {
                 let name = aggregate_name(*func);
                 let distinct = if *distinct { "DISTINCT " } else { "" };
                 match arg {
@@ -346,9 +330,7 @@ impl Display for Pattern {
             write!(f, "{v} = ")?;
         }
         self.start.fmt(f)?;
-        self.hops
-            .iter()
-            .try_for_each(|h| write!(f, "{}{}", h.edge, h.node))
+        self.hops.iter().try_for_each(|h| write!(f, "{}{}", h.edge, h.node))
     }
 }
 
@@ -409,11 +391,7 @@ impl Display for Query {
         if let Some(w) = &self.filter {
             write!(f, " WHERE {w}")?;
         }
-        f.write_str(if self.distinct {
-            " RETURN DISTINCT "
-        } else {
-            " RETURN "
-        })?;
+        f.write_str(if self.distinct { " RETURN DISTINCT " } else { " RETURN " })?;
         list(f, &self.items, ", ")?;
         if !self.order_by.is_empty() {
             f.write_str(" ORDER BY ")?;
@@ -495,14 +473,8 @@ impl Display for Statement {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match self {
             Statement::Match(q) => q.fmt(f),
-            Statement::Explain {
-                analyze: true,
-                inner,
-            } => write!(f, "EXPLAIN ANALYZE {inner}"),
-            Statement::Explain {
-                analyze: false,
-                inner,
-            } => write!(f, "EXPLAIN {inner}"),
+            Statement::Explain { analyze: true, inner } => write!(f, "EXPLAIN ANALYZE {inner}"),
+            Statement::Explain { analyze: false, inner } => write!(f, "EXPLAIN {inner}"),
             Statement::History(History::Entity(e)) => write!(f, "HISTORY {e}"),
             Statement::History(History::Edge(p)) => write!(f, "HISTORY {p}"),
             Statement::Conflicts(c) => c.fmt(f),

@@ -50,14 +50,7 @@ impl QueryError {
             QueryError::Parse(e) => e.render(src),
             QueryError::Semantic { span, message } => {
                 let found = src.get(span.start..span.end).unwrap_or("").to_string();
-                ParseError::at(
-                    src,
-                    span.start,
-                    format!("`{found}`"),
-                    Vec::new(),
-                    message.clone(),
-                )
-                .render(src)
+                ParseError::at(src, span.start, format!("`{found}`"), Vec::new(), message.clone()).render(src)
             }
             other => format!("error: {other}"),
         }
@@ -152,22 +145,13 @@ impl Session {
             Statement::Match(q) => {
                 let at = self.resolve_as_of(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
                 let view = self.store.snapshot_at(at);
-                let mut ctx = Ctx::new(
-                    view.index(),
-                    &self.params,
-                    self.limits,
-                    Some(self.cancel.clone()),
-                );
-                ctx.valid =
-                    self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
+                ctx.valid = self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 ctx.include_retracted = q.time.include_retracted;
                 let planned = plan::plan(&ctx, q, src)?;
                 let columns = run::columns(q, src);
                 run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
-                Ok(QueryResult {
-                    columns,
-                    ..QueryResult::default()
-                })
+                Ok(QueryResult { columns, ..QueryResult::default() })
             }
             other => {
                 let result = self.run(other, src)?;
@@ -176,10 +160,7 @@ impl Session {
                         break;
                     }
                 }
-                Ok(QueryResult {
-                    rows: Vec::new(),
-                    ..result
-                })
+                Ok(QueryResult { rows: Vec::new(), ..result })
             }
         }
     }
@@ -198,17 +179,10 @@ impl Session {
                 Ok(result)
             }
             Statement::Explain { analyze, inner } => {
-                let at =
-                    self.resolve_as_of(inner.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let at = self.resolve_as_of(inner.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
                 let view = self.store.snapshot_at(at);
-                let mut ctx = Ctx::new(
-                    view.index(),
-                    &self.params,
-                    self.limits,
-                    Some(self.cancel.clone()),
-                );
-                ctx.valid =
-                    self.resolve_valid(inner.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
+                ctx.valid = self.resolve_valid(inner.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 ctx.include_retracted = inner.time.include_retracted;
                 statements::explain(&ctx, inner, src, *analyze)
             }
@@ -219,12 +193,7 @@ impl Session {
             Statement::Conflicts(c) => {
                 let at = self.resolve_as_of(c.as_of.as_ref().map(|a| (&a.point, a.span)))?;
                 let view = self.store.snapshot_at(at);
-                let mut ctx = Ctx::new(
-                    view.index(),
-                    &self.params,
-                    self.limits,
-                    Some(self.cancel.clone()),
-                );
+                let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
                 ctx.valid = self.resolve_valid(c.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 statements::conflicts(&ctx, c)
             }
@@ -262,10 +231,7 @@ impl Session {
                 match &mut self.pending {
                     Some(tx) => {
                         tx.events.extend(events);
-                        Ok(note(&format!(
-                            "queued ({} events in the open transaction)",
-                            tx.events.len()
-                        )))
+                        Ok(note(&format!("queued ({} events in the open transaction)", tx.events.len())))
                     }
                     None => {
                         let mut tx = Transaction::new(&self.author);
@@ -282,9 +248,7 @@ impl Session {
         let head = self.store.head();
         let (tx, span) = match point {
             Some((TxPoint::Tx(n), span)) => (*n, span),
-            Some((TxPoint::Timestamp(t), span)) => {
-                (self.store.tx_at_time(Timestamp(t.micros))?, span)
-            }
+            Some((TxPoint::Timestamp(t), span)) => (self.store.tx_at_time(Timestamp(t.micros))?, span),
             None => match self.as_of {
                 Some(AsOf::Tx(n)) => (n, Span::default()),
                 Some(AsOf::Time(t)) => (self.store.tx_at_time(t)?, Span::default()),
@@ -292,18 +256,12 @@ impl Session {
             },
         };
         if tx > head {
-            return Err(semantic(
-                span,
-                format!("AS OF TX {tx} is beyond the last transaction (tx {head})"),
-            ));
+            return Err(semantic(span, format!("AS OF TX {tx} is beyond the last transaction (tx {head})")));
         }
         Ok(tx)
     }
 
-    fn resolve_valid(
-        &self,
-        range: Option<(&ValidRange, Span)>,
-    ) -> Result<Option<DayRange>, QueryError> {
+    fn resolve_valid(&self, range: Option<(&ValidRange, Span)>) -> Result<Option<DayRange>, QueryError> {
         let Some((range, span)) = range else {
             return Ok(self.valid);
         };
@@ -316,37 +274,23 @@ impl Session {
             ValidRange::During(a, b) => {
                 let (a, b) = (date(a)?, date(b)?);
                 if a.first_day() >= b.end_day() {
-                    return Err(semantic(
-                        span,
-                        format!("VALID DURING {a} .. {b} runs backwards"),
-                    ));
+                    return Err(semantic(span, format!("VALID DURING {a} .. {b} runs backwards")));
                 }
-                DayRange {
-                    start: a.first_day(),
-                    end: b.end_day(),
-                }
+                DayRange { start: a.first_day(), end: b.end_day() }
             }
         }))
     }
 }
 
 fn note(text: &str) -> QueryResult {
-    QueryResult {
-        message: Some(text.to_string()),
-        ..QueryResult::default()
-    }
+    QueryResult { message: Some(text.to_string()), ..QueryResult::default() }
 }
 
 fn receipt_result(r: Receipt) -> QueryResult {
     let row = vec![
         Value::Int(r.tx as i64),
         Value::String(r.hash.to_string()),
-        Value::List(
-            r.claim_ids
-                .iter()
-                .map(|c| Value::String(c.clone()))
-                .collect(),
-        ),
+        Value::List(r.claim_ids.iter().map(|c| Value::String(c.clone())).collect()),
     ];
     QueryResult {
         columns: vec!["tx".into(), "hash".into(), "claims".into()],
@@ -380,9 +324,6 @@ impl Store {
 
     /// Parses a statement once for repeated runs with parameters.
     pub fn prepare(&self, src: &str) -> Result<Prepared, QueryError> {
-        Ok(Prepared {
-            src: src.to_string(),
-            stmt: parse_statement(src)?,
-        })
+        Ok(Prepared { src: src.to_string(), stmt: parse_statement(src)? })
     }
 }

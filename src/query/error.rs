@@ -45,14 +45,7 @@ impl ParseError {
     ) -> ParseError {
         let offset = floor_char_boundary(src, offset);
         let (line, column) = line_column(src, offset);
-        ParseError {
-            offset,
-            line,
-            column,
-            found,
-            expected,
-            message,
-        }
+        ParseError { offset, line, column, found, expected, message }
     }
 
     /// Renders the error against the source it came from:

@@ -68,32 +68,21 @@ pub(crate) struct Lexed {
 const PUNCT2: [&str; 5] = ["..", "<>", "!=", "<=", ">="];
 
 /// Single-character punctuation.
-const PUNCT1: [&str; 19] = [
-    "(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">",
-];
+const PUNCT1: [&str; 19] =
+    ["(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">"];
 
 const TIMESTAMP_SHAPE: &str = "`YYYY-MM-DDTHH:MM:SS[.ffffff]` and `Z` or `+HH:MM`";
 
 /// Splits `src` into tokens.
 pub(crate) fn tokenize(src: &str) -> Lexed {
-    let mut lexer = Lexer {
-        src,
-        pos: 0,
-        tokens: Vec::new(),
-    };
+    let mut lexer = Lexer { src, pos: 0, tokens: Vec::new() };
     let error = lexer.run().err();
     let end = match &error {
         Some(e) => e.offset,
         None => lexer.tokens.last().map_or(0, |t| t.span.end),
     };
-    lexer.tokens.push(Token {
-        tok: Tok::Eof,
-        span: Span::new(end, end),
-    });
-    Lexed {
-        tokens: lexer.tokens,
-        error,
-    }
+    lexer.tokens.push(Token { tok: Tok::Eof, span: Span::new(end, end) });
+    Lexed { tokens: lexer.tokens, error }
 }
 
 /// How a token is shown as "found" in messages: its source text in
@@ -165,12 +154,7 @@ impl Lexer<'_> {
             None => "end of input".to_string(),
         };
         let expected = expected.iter().map(|s| s.to_string()).collect();
-        LexError {
-            offset,
-            found,
-            expected,
-            message,
-        }
+        LexError { offset, found, expected, message }
     }
 
     fn skip_trivia(&mut self) -> LexResult<()> {
@@ -242,10 +226,7 @@ impl Lexer<'_> {
 
     fn punct(&mut self, start: usize) -> LexResult<Tok> {
         let rest = &self.src[start..];
-        let found = PUNCT2
-            .iter()
-            .chain(PUNCT1.iter())
-            .find(|p| rest.starts_with(**p));
+        let found = PUNCT2.iter().chain(PUNCT1.iter()).find(|p| rest.starts_with(**p));
         match found {
             Some(p) => {
                 self.pos = start + p.len();
@@ -291,8 +272,7 @@ impl Lexer<'_> {
                     let closing = format!("closing `{quote}`");
                     let mut err = self.error(at, &[&closing], String::new());
                     err.offset = start;
-                    err.message =
-                        format!("unterminated string: expected {closing}, found end of input");
+                    err.message = format!("unterminated string: expected {closing}, found end of input");
                     return Err(err);
                 }
                 Some(c) if c == quote => break,
@@ -329,15 +309,7 @@ impl Lexer<'_> {
 
     fn bad_escape(&self, at: usize, next: Option<char>) -> LexError {
         let shown = next.map_or(String::from("\\"), |c| format!("\\{c}"));
-        let expected = [
-            "`\\\\`",
-            "`\\'`",
-            "`\\\"`",
-            "`\\n`",
-            "`\\t`",
-            "`\\r`",
-            "`\\u{...}`",
-        ];
+        let expected = ["`\\\\`", "`\\'`", "`\\\"`", "`\\n`", "`\\t`", "`\\r`", "`\\u{...}`"];
         let mut err = self.error(at, &expected, format!("invalid escape `{shown}` in string"));
         err.found = format!("`{shown}`");
         err
@@ -347,8 +319,7 @@ impl Lexer<'_> {
         let open = at + 2;
         let digits_end = self.scan_while(open + 1, |b| b.is_ascii_hexdigit());
         let n = digits_end - open - 1;
-        let valid_shape =
-            self.byte(open) == b'{' && self.byte(digits_end) == b'}' && (1..=6).contains(&n);
+        let valid_shape = self.byte(open) == b'{' && self.byte(digits_end) == b'}' && (1..=6).contains(&n);
         let value = valid_shape
             .then(|| u32::from_str_radix(&self.src[open + 1..digits_end], 16).ok())
             .flatten()
@@ -359,11 +330,8 @@ impl Lexer<'_> {
                 let end = if valid_shape { digits_end + 1 } else { open };
                 let shown = self.src.get(at..end).unwrap_or("\\u");
                 let msg = format!("invalid unicode escape `{shown}` in string");
-                let mut err = self.error(
-                    at,
-                    &["`\\u{` and 1 to 6 hex digits of a Unicode scalar value `}`"],
-                    msg,
-                );
+                let mut err =
+                    self.error(at, &["`\\u{` and 1 to 6 hex digits of a Unicode scalar value `}`"], msg);
                 err.found = format!("`{shown}`");
                 Err(err)
             }
@@ -393,14 +361,8 @@ impl Lexer<'_> {
         if !matches!(self.byte(at), b'e' | b'E') {
             return None;
         }
-        let digits = if matches!(self.byte(at + 1), b'+' | b'-') {
-            at + 2
-        } else {
-            at + 1
-        };
-        self.byte(digits)
-            .is_ascii_digit()
-            .then(|| self.scan_while(digits, |b| b.is_ascii_digit()))
+        let digits = if matches!(self.byte(at + 1), b'+' | b'-') { at + 2 } else { at + 1 };
+        self.byte(digits).is_ascii_digit().then(|| self.scan_while(digits, |b| b.is_ascii_digit()))
     }
 
     /// Ends a numeric literal at `end`, which must not run into a word.
@@ -423,11 +385,7 @@ impl Lexer<'_> {
             }
         } else {
             text.parse::<i64>().map(Tok::Int).map_err(|_| {
-                self.error(
-                    start,
-                    &[],
-                    format!("integer `{text}` is too large (maximum {})", i64::MAX),
-                )
+                self.error(start, &[], format!("integer `{text}` is too large (maximum {})", i64::MAX))
             })
         }
     }
@@ -441,9 +399,7 @@ impl Lexer<'_> {
     }
 
     fn digits_value(&self, at: usize, len: usize) -> u32 {
-        self.src.as_bytes()[at..at + len]
-            .iter()
-            .fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
+        self.src.as_bytes()[at..at + len].iter().fold(0, |acc, b| acc * 10 + u32::from(b - b'0'))
     }
 
     fn date(&mut self, start: usize) -> LexResult<Tok> {
@@ -459,8 +415,7 @@ impl Lexer<'_> {
             let text = &self.src[start..end];
             return Err(self.error(start, &[], format!("invalid date `{text}`: {why}")));
         }
-        let time_follows =
-            matches!(self.byte(end), b'T' | b't') && self.byte(end + 1).is_ascii_digit();
+        let time_follows = matches!(self.byte(end), b'T' | b't') && self.byte(end + 1).is_ascii_digit();
         if day.is_some() && time_follows {
             return self.timestamp(start, date, end + 1);
         }
@@ -477,9 +432,7 @@ impl Lexer<'_> {
             let msg = format!("malformed timestamp: expected {TIMESTAMP_SHAPE}");
             lexer.error(start, &[], msg)
         };
-        let (parts, end) = self
-            .timestamp_parts(date, at)
-            .ok_or_else(|| malformed(self))?;
+        let (parts, end) = self.timestamp_parts(date, at).ok_or_else(|| malformed(self))?;
         let ts = time::timestamp_from_parts(&parts).map_err(|why| {
             let text = &self.src[start..end];
             self.error(start, &[], format!("invalid timestamp `{text}`: {why}"))
@@ -504,12 +457,7 @@ impl Lexer<'_> {
             end = frac_end;
         }
         let (offset_minutes, end) = self.zone(end)?;
-        let parts = TimestampParts {
-            date,
-            hms: (h, m, s),
-            micros,
-            offset_minutes,
-        };
+        let parts = TimestampParts { date, hms: (h, m, s), micros, offset_minutes };
         Some((parts, end))
     }
 
@@ -559,23 +507,14 @@ mod tests {
     #[test]
     fn comments_are_trivia() {
         let t = toks("a // x\n -- y\n /* z */ b");
-        assert_eq!(
-            t,
-            vec![Tok::Ident("a".into()), Tok::Ident("b".into()), Tok::Eof]
-        );
+        assert_eq!(t, vec![Tok::Ident("a".into()), Tok::Ident("b".into()), Tok::Eof]);
     }
 
     #[test]
     fn strings_and_escapes() {
-        assert_eq!(
-            toks(r#"'it\'s' "\u{e9}\n""#)[..2],
-            [Tok::Str("it's".into()), Tok::Str("é\n".into())]
-        );
+        assert_eq!(toks(r#"'it\'s' "\u{e9}\n""#)[..2], [Tok::Str("it's".into()), Tok::Str("é\n".into())]);
         let err = tokenize(r#"'bad \q'"#).error.unwrap();
-        assert_eq!(
-            (err.offset, err.message.as_str()),
-            (5, "invalid escape `\\q` in string")
-        );
+        assert_eq!((err.offset, err.message.as_str()), (5, "invalid escape `\\q` in string"));
     }
 
     #[test]

@@ -174,10 +174,7 @@ fn statement(i: Tokens<'_>) -> PResult<'_, Statement> {
 /// Lexes `src`, runs `rule` over the tokens and converts any failure.
 fn run<T>(src: &str, rule: impl FnOnce(Tokens<'_>) -> PResult<'_, T>) -> Result<T, ParseError> {
     if src.len() > MAX_INPUT_LEN {
-        let msg = format!(
-            "input too long: {} bytes (limit {MAX_INPUT_LEN})",
-            src.len()
-        );
+        let msg = format!("input too long: {} bytes (limit {MAX_INPUT_LEN})", src.len());
         return Err(ParseError::at(src, 0, String::new(), Vec::new(), msg));
     }
     let lexed = lexer::tokenize(src);
@@ -217,10 +214,7 @@ fn failure(src: &str, lexed: &Lexed, far: Furthest, e: Err<PErr>) -> ParseError 
     let expected: Vec<String> = far.expected.iter().map(|e| e.render()).collect();
     let mut message = match far.context {
         _ if expected.is_empty() => format!("unexpected {found}"),
-        Some(phrase) => format!(
-            "expected {} {phrase}, found {found}",
-            join_alternatives(&expected)
-        ),
+        Some(phrase) => format!("expected {} {phrase}, found {found}", join_alternatives(&expected)),
         None => format!("expected {}, found {found}", join_alternatives(&expected)),
     };
     message.push_str(&note(&token.tok, &far));
@@ -275,9 +269,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
     for i in 1..=a.len() {
         for j in 1..=b.len() {
             let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
+            let mut best = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
             if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
                 best = best.min(d[i - 2][j - 2] + 1);
             }
@@ -301,10 +293,7 @@ mod tests {
     #[test]
     fn suggests_close_keywords_only() {
         let kws = ["RETURN", "WHERE"];
-        assert_eq!(
-            suggestion(&Tok::Ident("retrun".into()), &kws),
-            Some("RETURN")
-        );
+        assert_eq!(suggestion(&Tok::Ident("retrun".into()), &kws), Some("RETURN"));
         assert_eq!(suggestion(&Tok::Ident("banana".into()), &kws), None);
     }
 }

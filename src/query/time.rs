@@ -91,8 +91,7 @@ pub(crate) fn timestamp_from_parts(parts: &TimestampParts) -> Result<Timestamp, 
     }
     let d = &parts.date;
     let days = days_from_civil(d.year, d.month.unwrap_or(1), d.day.unwrap_or(1));
-    let secs = i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s)
-        - i64::from(parts.offset_minutes) * 60;
+    let secs = i64::from(h) * 3600 + i64::from(m) * 60 + i64::from(s) - i64::from(parts.offset_minutes) * 60;
     let micros = days * MICROS_PER_DAY + secs * 1_000_000 + i64::from(parts.micros);
     let ts = Timestamp { micros };
     let (year, ..) = civil_from_days(micros.div_euclid(MICROS_PER_DAY));
@@ -136,22 +135,14 @@ mod tests {
     #[test]
     fn leap_years() {
         assert!(is_leap(2000) && is_leap(2024) && !is_leap(1900) && !is_leap(2025));
-        let feb29 = DateLit {
-            year: 2025,
-            month: Some(2),
-            day: Some(29),
-        };
+        let feb29 = DateLit { year: 2025, month: Some(2), day: Some(29) };
         assert!(check_date(&feb29).is_err());
     }
 
     #[test]
     fn timestamp_formats_canonically() {
         let parts = TimestampParts {
-            date: DateLit {
-                year: 2025,
-                month: Some(3),
-                day: Some(5),
-            },
+            date: DateLit { year: 2025, month: Some(3), day: Some(5) },
             hms: (14, 0, 0),
             micros: 500,
             offset_minutes: 120,

@@ -70,9 +70,9 @@ impl Val {
         use Val::*;
         match (self, other) {
             (Int(a), Int(b)) => a.cmp(b),
-            (Int(_) | Float(_), Int(_) | Float(_)) => as_f64(self)
-                .unwrap_or(0.0)
-                .total_cmp(&as_f64(other).unwrap_or(0.0)),
+            (Int(_) | Float(_), Int(_) | Float(_)) => {
+                as_f64(self).unwrap_or(0.0).total_cmp(&as_f64(other).unwrap_or(0.0))
+            }
             (Bool(a), Bool(b)) => a.cmp(b),
             (Str(a), Str(b)) => a.cmp(b),
             (Date(a), Date(b)) => (a.first_day(), a.end_day()).cmp(&(b.first_day(), b.end_day())),
@@ -100,6 +100,10 @@ fn as_f64(v: &Val) -> Option<f64> {
     }
 }
 
+fn year(y: i64) -> Option<Date> {
+    Date::new(i32::try_from(y).ok()?, None, None).ok()
+}
+
 /// How two dates' periods relate.
 fn date_relation(a: &Date, b: &Date) -> Ordering {
     if a.end_day() <= b.first_day() {
@@ -124,16 +128,17 @@ pub(crate) fn compare(a: &Val, b: &Val) -> Option<Ordering> {
         (Date(x), Date(y)) => Some(date_relation(x, y)),
         (Time(x), Time(y)) => Some(x.cmp(y)),
         (Time(t), Date(d)) => Some(date_relation(&t.date(), d)),
+        // A bare year outside a date position parses as an integer; next to a
+        // date it means that year.
+        (Date(d), Int(y)) => Some(date_relation(d, &year(*y)?)),
+        (Int(y), Date(d)) => Some(date_relation(&year(*y)?, d)),
         (Date(d), Time(t)) => Some(date_relation(d, &t.date())),
         (Entity(x), Entity(y)) | (Claim(x), Claim(y)) => (x == y).then_some(Ordering::Equal),
         (List(x), List(y)) | (Path(x), Path(y)) => {
             if x.len() != y.len() {
                 return (x.len() == y.len()).then_some(Ordering::Equal);
             }
-            x.iter()
-                .zip(y)
-                .all(|(p, q)| compare(p, q) == Some(Ordering::Equal))
-                .then_some(Ordering::Equal)
+            x.iter().zip(y).all(|(p, q)| compare(p, q) == Some(Ordering::Equal)).then_some(Ordering::Equal)
         }
         _ => None,
     }
@@ -149,15 +154,8 @@ pub enum Value {
     String(String),
     Date(Date),
     Timestamp(Timestamp),
-    Entity {
-        key: String,
-        name: String,
-        kind: String,
-    },
-    Claim {
-        id: String,
-        summary: String,
-    },
+    Entity { key: String, name: String, kind: String },
+    Claim { id: String, summary: String },
     List(Vec<Value>),
     Path(Vec<Value>),
 }
@@ -241,29 +239,20 @@ mod tests {
 
     #[test]
     fn dates_compare_by_period() {
-        assert_eq!(
-            compare(&d("2025-02-12"), &d("2025-02")),
-            Some(Ordering::Equal)
-        );
-        assert_eq!(
-            compare(&d("2025-02-12"), &d("2025-03")),
-            Some(Ordering::Less)
-        );
-        assert_eq!(
-            compare(&d("2025-03-01"), &d("2025-02")),
-            Some(Ordering::Greater)
-        );
+        assert_eq!(compare(&d("2025-02-12"), &d("2025-02")), Some(Ordering::Equal));
+        assert_eq!(compare(&d("2025-02-12"), &d("2025-03")), Some(Ordering::Less));
+        assert_eq!(compare(&d("2025-03-01"), &d("2025-02")), Some(Ordering::Greater));
         assert_eq!(compare(&d("2025"), &d("2025-03-04")), Some(Ordering::Equal));
         assert_eq!(compare(&d("2024"), &d("2025-03-04")), Some(Ordering::Less));
         assert_eq!(d("2025").sort_cmp(&d("2025-01")), Ordering::Greater);
+        assert_eq!(compare(&d("2025-02-12"), &Val::Int(2025)), Some(Ordering::Equal));
+        assert_eq!(compare(&Val::Int(2024), &d("2025-02-12")), Some(Ordering::Less));
+        assert_eq!(compare(&Val::Int(99999), &d("2025-02-12")), None);
     }
 
     #[test]
     fn mixed_types_and_nulls_do_not_compare() {
-        assert_eq!(
-            compare(&Val::Int(1), &Val::Float(1.0)),
-            Some(Ordering::Equal)
-        );
+        assert_eq!(compare(&Val::Int(1), &Val::Float(1.0)), Some(Ordering::Equal));
         assert_eq!(compare(&Val::Int(1), &Val::Str("1".into())), None);
         assert_eq!(compare(&Val::Null, &Val::Null), None);
         assert_eq!(Val::Null.sort_cmp(&Val::Int(1)), Ordering::Greater);

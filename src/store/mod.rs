@@ -36,26 +36,15 @@ pub enum StoreError {
     #[error("expected tx {expected}, but the transaction says tx {given}")]
     TxOutOfOrder { expected: u64, given: u64 },
     #[error("tx {tx}: the given hash {given} differs from the computed hash {computed}")]
-    HashMismatch {
-        tx: u64,
-        given: String,
-        computed: Hash,
-    },
+    HashMismatch { tx: u64, given: String, computed: Hash },
     #[error("tx {tx}: recorded_at {given} is before the previous transaction's {previous}")]
-    TimeGoesBackwards {
-        tx: u64,
-        given: Timestamp,
-        previous: Timestamp,
-    },
+    TimeGoesBackwards { tx: u64, given: Timestamp, previous: Timestamp },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
     Index(#[from] IndexError),
     #[error("{doing}: {source}")]
-    Io {
-        doing: String,
-        source: std::io::Error,
-    },
+    Io { doing: String, source: std::io::Error },
     #[error("a previous write failed; close and reopen the store before writing again")]
     Poisoned,
 }
@@ -148,10 +137,7 @@ impl Store {
             Ok(ix) => (ix, None),
             Err(e) => {
                 std::fs::remove_dir_all(&index_dir).map_err(io("removing the damaged index"))?;
-                (
-                    SledBackend::open(&index_dir)?,
-                    Some(format!("the index could not be opened ({e})")),
-                )
+                (SledBackend::open(&index_dir)?, Some(format!("the index could not be opened ({e})")))
             }
         };
         let last_recorded = Timestamp(i64::MIN);
@@ -176,11 +162,7 @@ impl Store {
         }
         writer.last_recorded = last_recorded_at(&index, writer.log.head())?;
         let head = writer.log.head();
-        let open_report = OpenReport {
-            log: log_report,
-            rebuilt,
-            replayed,
-        };
+        let open_report = OpenReport { log: log_report, rebuilt, replayed };
         let inner = Inner {
             dir: dir.to_path_buf(),
             temporary,
@@ -190,9 +172,7 @@ impl Store {
             poisoned: AtomicBool::new(false),
             open_report,
         };
-        Ok(Store {
-            inner: Arc::new(inner),
-        })
+        Ok(Store { inner: Arc::new(inner) })
     }
 
     /// What recovery did when this store was opened.
@@ -222,9 +202,7 @@ impl Store {
         let (mut receipts, err) = self.commit_batch(vec![tx]);
         match err {
             Some((_, e)) => Err(e),
-            None => receipts
-                .pop()
-                .ok_or_else(|| StoreError::InvalidInput("nothing committed".into())),
+            None => receipts.pop().ok_or_else(|| StoreError::InvalidInput("nothing committed".into())),
         }
     }
 
@@ -242,10 +220,7 @@ impl Store {
     /// Commits transactions in order, many per fsync and per index batch (bulk
     /// import). Stops at the first failure: the receipts of everything before
     /// it, and the failing position with its error.
-    pub fn commit_batch(
-        &self,
-        txs: Vec<Transaction>,
-    ) -> (Vec<Receipt>, Option<(usize, StoreError)>) {
+    pub fn commit_batch(&self, txs: Vec<Transaction>) -> (Vec<Receipt>, Option<(usize, StoreError)>) {
         let mut receipts = Vec::with_capacity(txs.len());
         let mut guard = match self.writer() {
             Ok(g) => g,
@@ -322,10 +297,7 @@ impl Store {
             e
         };
         w.log.append(bodies).map_err(|e| poison(e.into()))?;
-        self.inner
-            .index
-            .apply(cw.into_writes())
-            .map_err(|e| poison(e.into()))?;
+        self.inner.index.apply(cw.into_writes()).map_err(|e| poison(e.into()))?;
         self.inner.head.store(w.log.head(), AtomicOrdering::Release);
         Ok(())
     }
@@ -409,39 +381,23 @@ fn prepare(
     if let Some(given) = t.expect_tx
         && given != txno
     {
-        return Err(StoreError::TxOutOfOrder {
-            expected: txno,
-            given,
-        });
+        return Err(StoreError::TxOutOfOrder { expected: txno, given });
     }
     let recorded_at = match t.recorded_at {
         Some(given) if given < last => {
-            return Err(StoreError::TimeGoesBackwards {
-                tx: txno,
-                given,
-                previous: last,
-            });
+            return Err(StoreError::TimeGoesBackwards { tx: txno, given, previous: last });
         }
         Some(given) => given,
         None => Timestamp::now().max(last),
     };
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
-    let body = TxBody {
-        recorded_at,
-        author: t.author.clone(),
-        message: t.message.clone(),
-        events,
-    };
+    let body = TxBody { recorded_at, author: t.author.clone(), message: t.message.clone(), events };
     let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;
     let hash = frame::record_hash(txno, prev, &bytes);
     if let Some(given) = &t.expect_hash
         && Hash::from_hex(given) != Some(hash)
     {
-        return Err(StoreError::HashMismatch {
-            tx: txno,
-            given: given.clone(),
-            computed: hash,
-        });
+        return Err(StoreError::HashMismatch { tx: txno, given: given.clone(), computed: hash });
     }
     let meta = TxMeta {
         tx: txno,
@@ -452,15 +408,7 @@ fn prepare(
         events: body.events.len() as u32,
     };
     cw.commit(&meta)?;
-    Ok((
-        bytes,
-        Receipt {
-            tx: txno,
-            hash,
-            recorded_at,
-            claim_ids,
-        },
-    ))
+    Ok((bytes, Receipt { tx: txno, hash, recorded_at, claim_ids }))
 }
 
 /// Why the index cannot simply be replayed forward, if it cannot.
@@ -468,27 +416,19 @@ fn index_staleness(index: &SledBackend, log: &Log) -> Result<Option<String>, Sto
     let format = read_meta(index, meta::FORMAT)?;
     let applied = read_meta(index, meta::APPLIED)?;
     if format != 0 && format != crate::index::FORMAT_VERSION {
-        return Ok(Some(format!(
-            "index format {format} is not {}",
-            crate::index::FORMAT_VERSION
-        )));
+        return Ok(Some(format!("index format {format} is not {}", crate::index::FORMAT_VERSION)));
     }
     if format == 0 && applied == 0 {
         return Ok(None);
     }
     if applied > log.head() {
-        return Ok(Some(format!(
-            "the index is at tx {applied}, ahead of the log's tx {}",
-            log.head()
-        )));
+        return Ok(Some(format!("the index is at tx {applied}, ahead of the log's tx {}", log.head())));
     }
     if applied > 0 {
         let view = crate::index::Snapshot::new(index, applied);
         let indexed = view.tx_meta(applied)?.map(|m| m.hash);
         if indexed != log.hash_of(applied) {
-            return Ok(Some(format!(
-                "the index's tx {applied} does not match the log"
-            )));
+            return Ok(Some(format!("the index's tx {applied} does not match the log")));
         }
     }
     Ok(None)
@@ -538,7 +478,5 @@ pub(crate) fn replay(
 
 fn last_recorded_at(index: &SledBackend, head: u64) -> Result<Timestamp, StoreError> {
     let view = crate::index::Snapshot::new(index, head);
-    Ok(view
-        .tx_meta(head)?
-        .map_or(Timestamp(i64::MIN), |m| m.recorded_at))
+    Ok(view.tx_meta(head)?.map_or(Timestamp(i64::MIN), |m| m.recorded_at))
 }

@@ -56,9 +56,7 @@ pub struct Stats {
 
 impl<'a> ReadView<'a> {
     pub(crate) fn new(index: &'a SledBackend, at: u64) -> ReadView<'a> {
-        ReadView {
-            snap: Snapshot::new(index, at),
-        }
+        ReadView { snap: Snapshot::new(index, at) }
     }
 
     /// The transaction this view stands at.
@@ -106,12 +104,7 @@ impl<'a> ReadView<'a> {
 
     /// Every predicate declared as of the view.
     pub fn predicates(&self) -> Result<Vec<Predicate>, StoreError> {
-        Ok(self
-            .snap
-            .predicates()?
-            .into_iter()
-            .map(|(_, p)| p)
-            .collect())
+        Ok(self.snap.predicates()?.into_iter().map(|(_, p)| p).collect())
     }
 
     /// A claim by id, as the view sees it.
@@ -127,15 +120,10 @@ impl<'a> ReadView<'a> {
         let ids = self.snap.lookup(key_or_name)?;
         if ids.is_empty() {
             let known: Vec<String> = self.entities()?.into_iter().map(|e| e.key).collect();
-            let hint = closest(
-                &key_or_name.to_lowercase(),
-                known.iter().map(|s| s.as_str()),
-            )
-            .map(|c| format!(", did you mean `{c}`?"))
-            .unwrap_or_default();
-            return Err(StoreError::InvalidInput(format!(
-                "unknown entity `{key_or_name}`{hint}"
-            )));
+            let hint = closest(&key_or_name.to_lowercase(), known.iter().map(|s| s.as_str()))
+                .map(|c| format!(", did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(StoreError::InvalidInput(format!("unknown entity `{key_or_name}`{hint}")));
         }
         let mut out = Vec::new();
         for id in ids {
@@ -161,22 +149,10 @@ impl<'a> ReadView<'a> {
             None => None,
         };
         let prefixes: Vec<Vec<u8>> = match (&subjects, &objects, &bys, &sources, pred) {
-            (Some(s), ..) => s
-                .iter()
-                .map(|&s| with_pred(Key::new(keys::SPO).u64(s), pred))
-                .collect(),
-            (_, Some(o), ..) => o
-                .iter()
-                .map(|&o| with_pred(Key::new(keys::OPS).u64(o), pred))
-                .collect(),
-            (_, _, Some(b), ..) => b
-                .iter()
-                .map(|&b| Key::new(keys::BY).u64(b).into_vec())
-                .collect(),
-            (_, _, _, Some(src), _) => src
-                .iter()
-                .map(|&s| Key::new(keys::SRC).u64(s).into_vec())
-                .collect(),
+            (Some(s), ..) => s.iter().map(|&s| with_pred(Key::new(keys::SPO).u64(s), pred)).collect(),
+            (_, Some(o), ..) => o.iter().map(|&o| with_pred(Key::new(keys::OPS).u64(o), pred)).collect(),
+            (_, _, Some(b), ..) => b.iter().map(|&b| Key::new(keys::BY).u64(b).into_vec()).collect(),
+            (_, _, _, Some(src), _) => src.iter().map(|&s| Key::new(keys::SRC).u64(s).into_vec()).collect(),
             (.., Some(p)) => vec![Key::new(keys::PSO).u64(p).into_vec()],
             _ => vec![Key::new(Ordering::Pso.tag()).into_vec()],
         };
@@ -213,19 +189,9 @@ impl<'a> ReadView<'a> {
         for &id in &ids {
             let key = self.snap.key_of(id)?.unwrap_or_default();
             for (i, (tx, e)) in self.snap.entity_versions(id)?.into_iter().enumerate() {
-                let op = if e.document.is_some() {
-                    "document"
-                } else {
-                    "entity"
-                };
+                let op = if e.document.is_some() { "document" } else { "entity" };
                 let verb = if i == 0 { "declared" } else { "updated" };
-                items.push((
-                    tx,
-                    0,
-                    op,
-                    None,
-                    format!("{verb} @{key} ({}: {})", e.kind, e.name),
-                ));
+                items.push((tx, 0, op, None, format!("{verb} @{key} ({}: {})", e.kind, e.name)));
             }
             for (tx, into) in self.snap.merge_events(id)? {
                 items.push(self.merge_item(tx, id, into)?);
@@ -248,13 +214,7 @@ impl<'a> ReadView<'a> {
             };
             if let Some(rtx) = c.retracted_tx {
                 let why = c.retract_reason.clone().unwrap_or_default();
-                items.push((
-                    rtx,
-                    2,
-                    "retract",
-                    Some(c.clone()),
-                    format!("retracted {}: {why}", c.id),
-                ));
+                items.push((rtx, 2, "retract", Some(c.clone()), format!("retracted {}: {why}", c.id)));
             }
             items.push((c.tx, 1, "assert", Some(c.clone()), c.to_string()));
         }
@@ -265,14 +225,7 @@ impl<'a> ReadView<'a> {
             let meta = self.snap.tx_meta(tx)?;
             let (recorded_at, author) =
                 meta.map_or((Timestamp(0), String::new()), |m| (m.recorded_at, m.author));
-            out.push(HistoryEntry {
-                tx,
-                recorded_at,
-                author,
-                op,
-                claim,
-                detail,
-            });
+            out.push(HistoryEntry { tx, recorded_at, author, op, claim, detail });
         }
         Ok(out)
     }
@@ -288,23 +241,14 @@ impl<'a> ReadView<'a> {
             (tx, 3, "unmerge", None, format!("unmerged @{from_key}"))
         } else {
             let into_key = self.snap.key_of(into)?.unwrap_or_default();
-            (
-                tx,
-                3,
-                "merge",
-                None,
-                format!("merged @{from_key} into @{into_key}"),
-            )
+            (tx, 3, "merge", None, format!("merged @{from_key} into @{into_key}"))
         })
     }
 
     /// Counts of transactions, entities, documents, predicates and claims.
     pub fn stats(&self) -> Result<Stats, StoreError> {
         let entities = self.snap.entities()?;
-        let documents = entities
-            .iter()
-            .filter(|(_, e)| e.document.is_some())
-            .count() as u64;
+        let documents = entities.iter().filter(|(_, e)| e.document.is_some()).count() as u64;
         let mut stats = Stats {
             transactions: self.at(),
             entities: entities.len() as u64 - documents,

@@ -1,8 +1,6 @@
 //! Building a transaction: a list of events with its author and message.
 
-use crate::model::{
-    AssertEvent, DocumentEvent, EntityEvent, Event, PredicateEvent, Term, Timestamp,
-};
+use crate::model::{AssertEvent, DocumentEvent, EntityEvent, Event, PredicateEvent, Term, Timestamp};
 
 /// A transaction to commit. Events apply in order; the whole is validated
 /// before anything is written.
@@ -21,10 +19,7 @@ pub struct Transaction {
 
 impl Transaction {
     pub fn new(author: &str) -> Transaction {
-        Transaction {
-            author: author.to_string(),
-            ..Transaction::default()
-        }
+        Transaction { author: author.to_string(), ..Transaction::default() }
     }
 
     /// Sets the commit message.
@@ -59,12 +54,7 @@ impl Transaction {
     }
 
     /// Declares a predicate or updates its metadata.
-    pub fn predicate(
-        &mut self,
-        key: &str,
-        functional: bool,
-        description: Option<&str>,
-    ) -> &mut Transaction {
+    pub fn predicate(&mut self, key: &str, functional: bool, description: Option<&str>) -> &mut Transaction {
         self.push(Event::Predicate(PredicateEvent {
             key: key.to_string(),
             description: description.map(str::to_string),
@@ -83,24 +73,16 @@ impl Transaction {
 
     /// Retracts a live claim.
     pub fn retract(&mut self, claim: &str, reason: &str) -> &mut Transaction {
-        self.push(Event::Retract {
-            claim: claim.to_string(),
-            reason: Some(reason.to_string()),
-        })
+        self.push(Event::Retract { claim: claim.to_string(), reason: Some(reason.to_string()) })
     }
 
     /// Merges entity `from` into `into`.
     pub fn merge(&mut self, from: &str, into: &str) -> &mut Transaction {
-        self.push(Event::Merge {
-            from: from.to_string(),
-            into: into.to_string(),
-        })
+        self.push(Event::Merge { from: from.to_string(), into: into.to_string() })
     }
 
     /// Undoes the merge of `entity`.
     pub fn unmerge(&mut self, entity: &str) -> &mut Transaction {
-        self.push(Event::Unmerge {
-            entity: entity.to_string(),
-        })
+        self.push(Event::Unmerge { entity: entity.to_string() })
     }
 }

@@ -6,9 +6,7 @@
 
 use super::StoreError;
 use crate::index::{ChunkWriter, IndexBackend, IndexError, KvRead, Snapshot};
-use crate::model::{
-    AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, fold_key,
-};
+use crate::model::{AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, fold_key};
 
 /// A rule a transaction broke, with the event it broke it in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -29,18 +27,12 @@ pub fn apply_tx<B: IndexBackend>(
     events: &[Event],
 ) -> Result<(Vec<Event>, Vec<String>), StoreError> {
     if events.is_empty() {
-        return Err(StoreError::InvalidInput(
-            "a transaction needs at least one event".into(),
-        ));
+        return Err(StoreError::InvalidInput("a transaction needs at least one event".into()));
     }
     let mut resolved = Vec::with_capacity(events.len());
     let mut claim_ids = Vec::new();
     for (i, event) in events.iter().enumerate() {
-        let fail = |message: String| ValidationError {
-            index: i + 1,
-            op: event.op(),
-            message,
-        };
+        let fail = |message: String| ValidationError { index: i + 1, op: event.op(), message };
         let r = resolve(w, event).map_err(|e| match e {
             Failure::Rule(m) => StoreError::Invalid(fail(m)),
             Failure::Index(e) => StoreError::Index(e),
@@ -98,16 +90,11 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             let Some(seq) = view.claim_seq(claim)? else {
                 return Err(format!("unknown claim `{claim}`").into());
             };
-            let c = view
-                .claim(seq)?
-                .ok_or_else(|| format!("claim `{claim}` vanished"))?;
+            let c = view.claim(seq)?.ok_or_else(|| format!("claim `{claim}` vanished"))?;
             if let Some(tx) = c.retracted_tx {
                 return Err(format!("claim `{claim}` is already retracted (tx {tx})").into());
             }
-            Event::Retract {
-                claim: claim.clone(),
-                reason: reason.clone(),
-            }
+            Event::Retract { claim: claim.clone(), reason: reason.clone() }
         }
         Event::Merge { from, into } => {
             let (from_key, from_id, _) = existing(w, from)?;
@@ -117,19 +104,12 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
             }
             if let Some(current) = view.merged_into(from_id)? {
                 let k = view.key_of(current)?.unwrap_or_default();
-                return Err(
-                    format!("`{from_key}` is already merged into `{k}`; unmerge it first").into(),
-                );
+                return Err(format!("`{from_key}` is already merged into `{k}`; unmerge it first").into());
             }
             if view.resolve(into_id)? == from_id {
-                return Err(
-                    format!("merging `{from_key}` into `{into_key}` would make a cycle").into(),
-                );
+                return Err(format!("merging `{from_key}` into `{into_key}` would make a cycle").into());
             }
-            Event::Merge {
-                from: from_key,
-                into: into_key,
-            }
+            Event::Merge { from: from_key, into: into_key }
         }
         Event::Unmerge { entity } => {
             let (key, id, _) = existing(w, entity)?;
@@ -156,20 +136,12 @@ fn check_text(what: &str, v: Option<&str>) -> Check<()> {
 
 /// The folded key, id and canonical id of a declared entity, or an error with
 /// a suggestion.
-fn existing<B: IndexBackend>(
-    w: &ChunkWriter<'_, B>,
-    key: &str,
-) -> Result<(String, u64, u64), Failure> {
+fn existing<B: IndexBackend>(w: &ChunkWriter<'_, B>, key: &str) -> Result<(String, u64, u64), Failure> {
     let k = fold_key(key);
     if let Some((id, canonical)) = w.entity_ref(&k)? {
         return Ok((k, id, canonical));
     }
-    let known: Vec<String> = w
-        .view()
-        .entities()?
-        .into_iter()
-        .map(|(_, e)| e.key)
-        .collect();
+    let known: Vec<String> = w.view().entities()?.into_iter().map(|(_, e)| e.key).collect();
     let hint = closest(&k, known.iter().map(|s| s.as_str()))
         .map(|c| format!(", did you mean `{c}`?"))
         .unwrap_or_default();
@@ -179,11 +151,7 @@ fn existing<B: IndexBackend>(
 /// The canonical key (through merges) of a declared entity.
 fn canonical<B: IndexBackend>(w: &ChunkWriter<'_, B>, key: &str) -> Result<String, Failure> {
     let (k, id, canon) = existing(w, key)?;
-    Ok(if canon == id {
-        k
-    } else {
-        w.view().key_of(canon)?.unwrap_or(k)
-    })
+    Ok(if canon == id { k } else { w.view().key_of(canon)?.unwrap_or(k) })
 }
 
 fn resolve_attrs<B: IndexBackend>(
@@ -233,10 +201,7 @@ const RESERVED: &[&str] = &[
     "claim",
 ];
 
-fn resolve_assert<B: IndexBackend>(
-    w: &ChunkWriter<'_, B>,
-    a: &AssertEvent,
-) -> Result<AssertEvent, Failure> {
+fn resolve_assert<B: IndexBackend>(w: &ChunkWriter<'_, B>, a: &AssertEvent) -> Result<AssertEvent, Failure> {
     let view = w.view();
     let mut r = a.clone();
     check_predicate(&a.p)?;
@@ -248,10 +213,7 @@ fn resolve_assert<B: IndexBackend>(
         let key = view.key_of(id)?.unwrap_or_default();
         let doc = view.entity(id)?.and_then(|e| e.document);
         let Some(doc) = doc else {
-            return Err(format!(
-                "source `{key}` is not a document (declare it with a document event)"
-            )
-            .into());
+            return Err(format!("source `{key}` is not a document (declare it with a document event)").into());
         };
         if r.said_at.is_none() {
             r.said_at = doc.published;
@@ -272,8 +234,8 @@ fn resolve_assert<B: IndexBackend>(
     r.qualifiers = resolve_attrs(w, &a.qualifiers, "qualifier")?;
     r.claim = Some(match &a.claim {
         Some(id) => {
-            let id = declared_key(id)
-                .map_err(|_| format!("claim id `{id}` may only hold a-z, 0-9 and `_`"))?;
+            let id =
+                declared_key(id).map_err(|_| format!("claim id `{id}` may only hold a-z, 0-9 and `_`"))?;
             if view.claim_seq(&id)?.is_some() {
                 return Err(format!("claim id `{id}` is already taken").into());
             }

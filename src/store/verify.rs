@@ -62,24 +62,15 @@ pub(super) fn verify(log: &Log, index: &SledBackend) -> Result<VerifyReport, Sto
 /// Compares two indexes entry by entry. Posting blocks are compared per
 /// prefix (all blocks of a prefix concatenated), since how postings are cut
 /// into blocks depends on how transactions were batched.
-fn compare(
-    live: &SledBackend,
-    fresh: &SledBackend,
-    report: &mut VerifyReport,
-) -> Result<(), StoreError> {
-    let mut a = Normalized {
-        inner: live.range(&[], None).peekable(),
-    };
-    let mut b = Normalized {
-        inner: fresh.range(&[], None).peekable(),
-    };
+fn compare(live: &SledBackend, fresh: &SledBackend, report: &mut VerifyReport) -> Result<(), StoreError> {
+    let mut a = Normalized { inner: live.range(&[], None).peekable() };
+    let mut b = Normalized { inner: fresh.range(&[], None).peekable() };
     let (mut x, mut y) = (a.next().transpose()?, b.next().transpose()?);
     while x.is_some() || y.is_some() {
         let problem = match (&x, &y) {
             (Some((ka, va)), Some((kb, vb))) if ka == kb => {
                 report.index_entries += 1;
-                let p =
-                    (va != vb).then(|| format!("index entry {} differs from a rebuild", show(ka)));
+                let p = (va != vb).then(|| format!("index entry {} differs from a rebuild", show(ka)));
                 x = a.next().transpose()?;
                 y = b.next().transpose()?;
                 p

@@ -28,10 +28,7 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits {
-            max_rows: 50_000_000,
-            max_time: Duration::from_secs(300),
-        }
+        Limits { max_rows: 50_000_000, max_time: Duration::from_secs(300) }
     }
 }
 
@@ -153,11 +150,8 @@ impl<'s> Ctx<'s> {
         if let Some(t) = self.terms.borrow().get(&id) {
             return Ok(t.clone());
         }
-        let t = Rc::new(
-            self.snap
-                .term(id)?
-                .ok_or_else(|| IndexError::Corrupt(format!("term {id} unknown")))?,
-        );
+        let t =
+            Rc::new(self.snap.term(id)?.ok_or_else(|| IndexError::Corrupt(format!("term {id} unknown")))?);
         self.terms.borrow_mut().insert(id, t.clone());
         Ok(t)
     }
@@ -212,32 +206,15 @@ impl<'s> Ctx<'s> {
             Val::Date(d) => Value::Date(*d),
             Val::Time(t) => Value::Timestamp(*t),
             Val::Entity(id) => match self.entity(*id)? {
-                Some(e) => Value::Entity {
-                    key: e.key.clone(),
-                    name: e.name.clone(),
-                    kind: e.kind.clone(),
-                },
+                Some(e) => Value::Entity { key: e.key.clone(), name: e.name.clone(), kind: e.kind.clone() },
                 None => Value::Null,
             },
             Val::Claim(seq) => {
                 let c = self.claim(*seq)?;
-                Value::Claim {
-                    id: c.id.clone(),
-                    summary: c.to_string(),
-                }
+                Value::Claim { id: c.id.clone(), summary: c.to_string() }
             }
-            Val::List(items) => Value::List(
-                items
-                    .iter()
-                    .map(|v| self.resolve(v))
-                    .collect::<Result<_, _>>()?,
-            ),
-            Val::Path(items) => Value::Path(
-                items
-                    .iter()
-                    .map(|v| self.resolve(v))
-                    .collect::<Result<_, _>>()?,
-            ),
+            Val::List(items) => Value::List(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?),
+            Val::Path(items) => Value::Path(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?),
         })
     }
 }

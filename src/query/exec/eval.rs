@@ -15,10 +15,7 @@ use crate::model::{Date, Term, closest};
 pub(crate) type Scope = HashMap<String, usize>;
 
 pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
-    QueryError::Semantic {
-        span,
-        message: message.into(),
-    }
+    QueryError::Semantic { span, message: message.into() }
 }
 
 /// The scalar functions the language knows (aggregates are separate).
@@ -47,12 +44,7 @@ pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError
             Ok(id)
         }
         None => {
-            let known: Vec<String> = ctx
-                .snap
-                .entities()?
-                .into_iter()
-                .map(|(_, e)| e.key)
-                .collect();
+            let known: Vec<String> = ctx.snap.entities()?.into_iter().map(|(_, e)| e.key).collect();
             let hint = closest(&text.to_lowercase(), known.iter().map(|s| s.as_str()))
                 .map(|c| format!(", did you mean `@{c}`?"))
                 .unwrap_or_default();
@@ -83,10 +75,7 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
         ExprKind::Param(name) => match ctx.params.get(name) {
             Some(v) => param_val(ctx, v),
             None => {
-                return Err(semantic(
-                    e.span,
-                    format!("no value for parameter `${name}`"),
-                ));
+                return Err(semantic(e.span, format!("no value for parameter `${name}`")));
             }
         },
         ExprKind::Entity(r) => Val::Entity(entity_ref(ctx, r)?),
@@ -101,22 +90,16 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             }
             v
         }
-        ExprKind::List(items) => Val::List(
-            items
-                .iter()
-                .map(|i| eval(ctx, scope, row, i))
-                .collect::<Result<_, _>>()?,
-        ),
+        ExprKind::List(items) => {
+            Val::List(items.iter().map(|i| eval(ctx, scope, row, i)).collect::<Result<_, _>>()?)
+        }
         ExprKind::Not(inner) => match eval(ctx, scope, row, inner)? {
             Val::Bool(b) => Val::Bool(!b),
             Val::Null => Val::Null,
             other => return Err(type_error(inner.span, "NOT", &other)),
         },
         ExprKind::Neg(inner) => match eval(ctx, scope, row, inner)? {
-            Val::Int(i) => Val::Int(
-                i.checked_neg()
-                    .ok_or_else(|| semantic(e.span, "integer overflow"))?,
-            ),
+            Val::Int(i) => Val::Int(i.checked_neg().ok_or_else(|| semantic(e.span, "integer overflow"))?),
             Val::Float(f) => Val::Float(-f),
             Val::Null => Val::Null,
             other => return Err(type_error(inner.span, "-", &other)),
@@ -143,11 +126,7 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
                     other => return Err(type_error(i.span, "OR", &other)),
                 }
             }
-            if saw_null {
-                Val::Null
-            } else {
-                Val::Bool(false)
-            }
+            if saw_null { Val::Null } else { Val::Bool(false) }
         }
         ExprKind::IsNull { expr, negated } => {
             let is_null = matches!(eval(ctx, scope, row, expr)?, Val::Null);
@@ -158,16 +137,10 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             binary(*op, a, b, e.span)?
         }
         ExprKind::Aggregate { .. } => {
-            return Err(semantic(
-                e.span,
-                "aggregate functions are only allowed in RETURN and ORDER BY",
-            ));
+            return Err(semantic(e.span, "aggregate functions are only allowed in RETURN and ORDER BY"));
         }
         ExprKind::Call { name, args } => {
-            let vals: Vec<Val> = args
-                .iter()
-                .map(|a| eval(ctx, scope, row, a))
-                .collect::<Result<_, _>>()?;
+            let vals: Vec<Val> = args.iter().map(|a| eval(ctx, scope, row, a)).collect::<Result<_, _>>()?;
             call(&name.name, vals, e.span)?
         }
     })
@@ -183,9 +156,7 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
         Value::String(s) => Val::Str(s.clone()),
         Value::Date(d) => Val::Date(*d),
         Value::Timestamp(t) => Val::Time(*t),
-        Value::Entity { key, .. } => ctx
-            .data_val(&Term::Entity(key.clone()))
-            .unwrap_or(Val::Null),
+        Value::Entity { key, .. } => ctx.data_val(&Term::Entity(key.clone())).unwrap_or(Val::Null),
         Value::Claim { id, .. } => match ctx.snap.claim_seq(id) {
             Ok(Some(seq)) => Val::Claim(seq),
             _ => Val::Null,
@@ -197,16 +168,12 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
 }
 
 fn type_error(span: Span, op: &str, v: &Val) -> QueryError {
-    semantic(
-        span,
-        format!("type mismatch: `{op}` cannot take a {}", v.type_name()),
-    )
+    semantic(span, format!("type mismatch: `{op}` cannot take a {}", v.type_name()))
 }
 
 fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
     use BinOp::*;
-    let cmp =
-        |want: fn(Ordering) -> bool| compare(&a, &b).map_or(Val::Null, |o| Val::Bool(want(o)));
+    let cmp = |want: fn(Ordering) -> bool| compare(&a, &b).map_or(Val::Null, |o| Val::Bool(want(o)));
     Ok(match op {
         Eq => cmp(|o| o == Ordering::Equal),
         Ne => cmp(|o| o != Ordering::Equal),
@@ -219,20 +186,13 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
                 if matches!(a, Val::Null) {
                     return Ok(Val::Null);
                 }
-                Val::Bool(
-                    items
-                        .iter()
-                        .any(|i| compare(&a, i) == Some(Ordering::Equal)),
-                )
+                Val::Bool(items.iter().any(|i| compare(&a, i) == Some(Ordering::Equal)))
             }
             Val::Null => Val::Null,
             other => {
                 return Err(semantic(
                     span,
-                    format!(
-                        "type mismatch: IN needs a list, got a {}",
-                        other.type_name()
-                    ),
+                    format!("type mismatch: IN needs a list, got a {}", other.type_name()),
                 ));
             }
         },
@@ -246,11 +206,7 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
             (x, y) => {
                 return Err(semantic(
                     span,
-                    format!(
-                        "type mismatch: string operator on a {} and a {}",
-                        x.type_name(),
-                        y.type_name()
-                    ),
+                    format!("type mismatch: string operator on a {} and a {}", x.type_name(), y.type_name()),
                 ));
             }
         },
@@ -285,11 +241,7 @@ fn arithmetic(op: BinOp, a: &Val, b: &Val, span: Span) -> Result<Val, QueryError
         (x, y) => {
             return Err(semantic(
                 span,
-                format!(
-                    "type mismatch: arithmetic on a {} and a {}",
-                    x.type_name(),
-                    y.type_name()
-                ),
+                format!("type mismatch: arithmetic on a {} and a {}", x.type_name(), y.type_name()),
             ));
         }
     })
@@ -340,28 +292,16 @@ fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
             Val::Bool(b) => Val::Str(b.to_string()),
             other => Val::Str(other.type_name().to_string()),
         },
-        "coalesce" => args
-            .into_iter()
-            .find(|v| !matches!(v, Val::Null))
-            .unwrap_or(Val::Null),
+        "coalesce" => args.into_iter().find(|v| !matches!(v, Val::Null)).unwrap_or(Val::Null),
         _ => {
-            let hint =
-                closest(name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
-            return Err(semantic(
-                span,
-                format!("unknown function `{name}`{}", hint.unwrap_or_default()),
-            ));
+            let hint = closest(name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
+            return Err(semantic(span, format!("unknown function `{name}`{}", hint.unwrap_or_default())));
         }
     })
 }
 
 /// `base.name`.
-pub(crate) fn property(
-    ctx: &Ctx<'_>,
-    base: &Val,
-    name: &str,
-    span: Span,
-) -> Result<Val, QueryError> {
+pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Result<Val, QueryError> {
     Ok(match base {
         Val::Null => Val::Null,
         Val::Entity(id) => match ctx.entity(*id)? {
@@ -389,10 +329,7 @@ pub(crate) fn property(
         },
         Val::Claim(seq) => claim_property(ctx, *seq, name)?,
         other => {
-            return Err(semantic(
-                span,
-                format!("cannot read property `{name}` of a {}", other.type_name()),
-            ));
+            return Err(semantic(span, format!("cannot read property `{name}` of a {}", other.type_name())));
         }
     })
 }
@@ -419,10 +356,7 @@ fn claim_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Val, QueryError
         "said_at" => c.said_at.map_or(Val::Null, Val::Date),
         "quote" => c.quote.clone().map_or(Val::Null, Val::Str),
         "tx" => Val::Int(c.tx as i64),
-        "recorded_at" => ctx
-            .snap
-            .tx_meta(c.tx)?
-            .map_or(Val::Null, |m| Val::Time(m.recorded_at)),
+        "recorded_at" => ctx.snap.tx_meta(c.tx)?.map_or(Val::Null, |m| Val::Time(m.recorded_at)),
         "retracted_tx" => c.retracted_tx.map_or(Val::Null, |t| Val::Int(t as i64)),
         "retract_reason" => c.retract_reason.clone().map_or(Val::Null, Val::Str),
         other => match c.qualifiers.get(other) {

@@ -42,13 +42,7 @@ pub(crate) struct Meter {
 
 impl Meter {
     fn line(&self, depth: usize, text: String, estimate: Option<u64>) -> PlanLine {
-        PlanLine {
-            depth,
-            text,
-            estimate,
-            rows: self.rows,
-            time: self.time,
-        }
+        PlanLine { depth, text, estimate, rows: self.rows, time: self.time }
     }
 }
 
@@ -67,13 +61,7 @@ impl<'s> Op<'s> for Unit {
         Ok(Some(vec![Val::Null; self.width]))
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        out.push(PlanLine {
-            depth,
-            text: "Start".into(),
-            estimate: Some(1),
-            rows: 1,
-            time: Duration::ZERO,
-        });
+        out.push(PlanLine { depth, text: "Start".into(), estimate: Some(1), rows: 1, time: Duration::ZERO });
     }
 }
 
@@ -90,13 +78,7 @@ impl NodeCheck {
         self.kind.is_none() && self.entity.is_none() && self.props.is_empty()
     }
 
-    fn accepts(
-        &self,
-        ctx: &Ctx<'_>,
-        scope: &Scope,
-        row: &[Val],
-        v: &Val,
-    ) -> Result<bool, QueryError> {
+    fn accepts(&self, ctx: &Ctx<'_>, scope: &Scope, row: &[Val], v: &Val) -> Result<bool, QueryError> {
         if self.is_empty() {
             return Ok(true);
         }
@@ -168,9 +150,7 @@ impl<'s> NodeScan<'s> {
                 ids.push(id);
             } else {
                 for (id, e) in ctx.snap.entities()? {
-                    if ctx.canonical(id)? == id
-                        && self.check.kind.as_ref().is_none_or(|k| &e.kind == k)
-                    {
+                    if ctx.canonical(id)? == id && self.check.kind.as_ref().is_none_or(|k| &e.kind == k) {
                         ids.push(id);
                     }
                 }
@@ -192,20 +172,9 @@ impl<'s> Op<'s> for NodeScan<'s> {
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        let what = if self.check.entity.is_some() {
-            "entity reference"
-        } else {
-            "every entity"
-        };
-        let text = format!(
-            "NodeScan slot {} ({what}) {}",
-            self.slot,
-            self.check.describe()
-        );
-        out.push(
-            self.meter
-                .line(depth, text.trim_end().to_string(), Some(self.estimate)),
-        );
+        let what = if self.check.entity.is_some() { "entity reference" } else { "every entity" };
+        let text = format!("NodeScan slot {} ({what}) {}", self.slot, self.check.describe());
+        out.push(self.meter.line(depth, text.trim_end().to_string(), Some(self.estimate)));
         self.input.explain(depth + 1, out);
     }
 }
@@ -269,20 +238,13 @@ impl EdgeSpec {
         }
         let snap = ctx.snap;
         let retracted = ctx.include_retracted;
-        Ok(Box::new(prefixes.into_iter().flat_map(
-            move |(prefix, is_subject)| {
-                snap.postings_owned(prefix, retracted)
-                    .map(move |r| r.map(|p| (p, is_subject)))
-            },
-        )))
+        Ok(Box::new(prefixes.into_iter().flat_map(move |(prefix, is_subject)| {
+            snap.postings_owned(prefix, retracted).map(move |r| r.map(|p| (p, is_subject)))
+        })))
     }
 
     fn describe(&self) -> String {
-        let preds = if self.names.is_empty() {
-            "any predicate".to_string()
-        } else {
-            self.names.join("|")
-        };
+        let preds = if self.names.is_empty() { "any predicate".to_string() } else { self.names.join("|") };
         format!("{preds}, {:?}", self.direction)
     }
 }
@@ -297,7 +259,6 @@ pub(crate) struct Expand<'s> {
     pub to_check: NodeCheck,
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
-    pub estimate: u64,
     pub current: Option<(Row, Postings<'s>)>,
     pub meter: Meter,
 }
@@ -326,10 +287,7 @@ impl<'s> Op<'s> for Expand<'s> {
             self.spec.describe(),
             self.to_check.describe()
         );
-        out.push(
-            self.meter
-                .line(depth, text.trim_end().to_string(), Some(self.estimate)),
-        );
+        out.push(self.meter.line(depth, text.trim_end().to_string(), None));
         self.input.explain(depth + 1, out);
     }
 }
@@ -387,9 +345,7 @@ impl<'s> Expand<'s> {
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
                 continue;
             }
-            if !self.to_check.accepts(ctx, &self.scope, &out, &other)?
-                || !bind(&mut out, self.to, other)
-            {
+            if !self.to_check.accepts(ctx, &self.scope, &out, &other)? || !bind(&mut out, self.to, other) {
                 continue;
             }
             if !edge_props_ok(ctx, &self.scope, &out, p.seq, &self.edge_props)? {
@@ -404,6 +360,8 @@ impl<'s> Expand<'s> {
 /// when no node of a pattern is anchored.
 pub(crate) struct EdgeScan<'s> {
     pub input: BoxOp<'s>,
+    /// Scan the claims of one speaker (BY) or source (SRC) instead of PSO.
+    pub via: Option<(u8, u64)>,
     pub left: usize,
     pub edge: usize,
     pub right: usize,
@@ -429,8 +387,13 @@ impl<'s> Op<'s> for EdgeScan<'s> {
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let index = match self.via {
+            Some((keys::BY, _)) => "BY (speaker)",
+            Some(_) => "SRC (source)",
+            None => "PSO",
+        };
         let text = format!(
-            "EdgeScan slot {} -[slot {}]-> slot {} via PSO ({})",
+            "EdgeScan slot {} -[slot {}]-> slot {} via {index} ({})",
             self.left,
             self.edge,
             self.right,
@@ -442,31 +405,24 @@ impl<'s> Op<'s> for EdgeScan<'s> {
 }
 
 impl<'s> EdgeScan<'s> {
-    fn scan(&self, ctx: &Ctx<'s>) -> Postings<'s> {
-        let prefixes: Vec<Vec<u8>> = if self.spec.preds.is_empty() {
+    fn scan(&self, ctx: &Ctx<'s>) -> Result<Postings<'s>, QueryError> {
+        let prefixes: Vec<Vec<u8>> = if let Some((tag, id)) = self.via {
+            ctx.members(id)?.iter().map(|&m| Key::new(tag).u64(m).into_vec()).collect()
+        } else if self.spec.preds.is_empty() {
             vec![Key::new(keys::PSO).into_vec()]
         } else {
-            self.spec
-                .preds
-                .iter()
-                .map(|&p| Key::new(keys::PSO).u64(p).into_vec())
-                .collect()
+            self.spec.preds.iter().map(|&p| Key::new(keys::PSO).u64(p).into_vec()).collect()
         };
         let snap = ctx.snap;
         let retracted = ctx.include_retracted;
-        Box::new(prefixes.into_iter().flat_map(move |prefix| {
-            snap.postings_owned(prefix, retracted)
-                .map(|r| r.map(|p| (p, true)))
-        }))
+        Ok(Box::new(
+            prefixes
+                .into_iter()
+                .flat_map(move |prefix| snap.postings_owned(prefix, retracted).map(|r| r.map(|p| (p, true)))),
+        ))
     }
 
-    fn try_bind(
-        &self,
-        ctx: &Ctx<'s>,
-        row: &Row,
-        p: &Posting,
-        flip: bool,
-    ) -> Result<Option<Row>, QueryError> {
+    fn try_bind(&self, ctx: &Ctx<'s>, row: &Row, p: &Posting, flip: bool) -> Result<Option<Row>, QueryError> {
         let (s, o) = (ctx.term_val(p.s)?, ctx.term_val(p.o)?);
         let (l, r) = if flip { (o, s) } else { (s, o) };
         let mut out = row.clone();
@@ -488,7 +444,7 @@ impl<'s> EdgeScan<'s> {
                 let Some(row) = self.input.next(ctx)? else {
                     return Ok(None);
                 };
-                let scan = self.scan(ctx);
+                let scan = self.scan(ctx)?;
                 self.current = Some((row, scan));
             }
             let Some((row, postings)) = self.current.as_mut() else {
@@ -500,7 +456,9 @@ impl<'s> EdgeScan<'s> {
             };
             let (p, _) = item?;
             ctx.tick(1)?;
-            if !in_valid(ctx, &p) {
+            let wrong_predicate =
+                self.via.is_some() && !self.spec.preds.is_empty() && !self.spec.preds.contains(&p.p);
+            if !in_valid(ctx, &p) || wrong_predicate {
                 continue;
             }
             let row = row.clone();
@@ -537,7 +495,6 @@ pub(crate) struct VarExpand<'s> {
     pub max: u32,
     pub to_check: NodeCheck,
     pub scope: Scope,
-    pub estimate: u64,
     pub results: std::vec::IntoIter<Row>,
     pub meter: Meter,
 }
@@ -562,7 +519,7 @@ impl<'s> Op<'s> for VarExpand<'s> {
             self.to,
             self.spec.describe()
         );
-        out.push(self.meter.line(depth, text, Some(self.estimate)));
+        out.push(self.meter.line(depth, text, None));
         self.input.explain(depth + 1, out);
     }
 }
@@ -598,8 +555,7 @@ impl<'s> VarExpand<'s> {
         if trail.len() as u32 >= self.max {
             return Ok(());
         }
-        let postings: Vec<(Posting, bool)> =
-            self.spec.postings(ctx, at)?.collect::<Result<_, _>>()?;
+        let postings: Vec<(Posting, bool)> = self.spec.postings(ctx, at)?.collect::<Result<_, _>>()?;
         for (p, from_subject) in postings {
             ctx.tick(1)?;
             if !in_valid(ctx, &p) || trail.contains(&p.seq) {
@@ -653,20 +609,14 @@ impl<'s> Op<'s> for Filter<'s> {
                 other => {
                     return Err(semantic(
                         self.cond.span,
-                        format!(
-                            "type mismatch: WHERE needs a boolean, got a {}",
-                            other.type_name()
-                        ),
+                        format!("type mismatch: WHERE needs a boolean, got a {}", other.type_name()),
                     ));
                 }
             }
         }
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        out.push(
-            self.meter
-                .line(depth, format!("Filter {}", self.text), None),
-        );
+        out.push(self.meter.line(depth, format!("Filter {}", self.text), None));
         self.input.explain(depth + 1, out);
     }
 }
@@ -706,13 +656,7 @@ impl<'s> Op<'s> for BindPath<'s> {
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
         let text = format!("BindPath slot {}", self.slot);
-        out.push(PlanLine {
-            depth,
-            text,
-            estimate: None,
-            rows: 0,
-            time: Duration::ZERO,
-        });
+        out.push(PlanLine { depth, text, estimate: None, rows: 0, time: Duration::ZERO });
         self.input.explain(depth + 1, out);
     }
 }
@@ -725,9 +669,5 @@ fn other_end(ctx: &Ctx<'_>, c: &Val, node: &Val) -> Result<Val, QueryError> {
     let claim = ctx.claim(*seq)?;
     let s = ctx.data_val(&crate::model::Term::Entity(claim.s.clone()))?;
     let o = ctx.data_val(&claim.o)?;
-    Ok(if compare(&s, node) == Some(std::cmp::Ordering::Equal) {
-        o
-    } else {
-        s
-    })
+    Ok(if compare(&s, node) == Some(std::cmp::Ordering::Equal) { o } else { s })
 }

@@ -8,14 +8,11 @@
 use std::collections::HashSet;
 
 use super::super::QueryError;
-use super::super::ast::{
-    Direction, EdgePattern, Expr, ExprKind, NodePattern, Pattern, Query, Span,
-};
+use super::super::ast::{Direction, EdgePattern, Expr, ExprKind, NodePattern, Pattern, Query, Span};
 use super::ctx::Ctx;
 use super::eval::{Scope, entity_ref, semantic};
 use super::ops::{
-    BindPath, BoxOp, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit,
-    VarExpand,
+    BindPath, BoxOp, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit, VarExpand,
 };
 use crate::index::KvRead;
 use crate::index::keys::{self, Key};
@@ -42,6 +39,8 @@ struct PNode {
 
 struct PEdge {
     slot: usize,
+    /// Speaker or source entities a WHERE conjunct pins this claim to.
+    via: Vec<(u8, u64)>,
     spec: EdgeSpec,
     length: Option<(u32, u32)>,
     props: Vec<(String, Expr)>,
@@ -59,10 +58,11 @@ struct Conjunct {
     vars: Vec<usize>,
 }
 
-/// Where a pattern starts.
+/// Where a pattern starts: a node, or an edge scanned by predicate (or by a
+/// pinned speaker/source).
 enum Anchor {
     Node(usize),
-    Edge(usize),
+    Edge(usize, Option<(u8, u64)>),
 }
 
 const ESTIMATE_CAP: u64 = 1_000_000;
@@ -76,12 +76,7 @@ struct Planner<'c, 's> {
 
 /// Plans the patterns and WHERE of a MATCH.
 pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
-    let mut p = Planner {
-        ctx,
-        scope: Scope::new(),
-        kinds: Vec::new(),
-        width: 0,
-    };
+    let mut p = Planner { ctx, scope: Scope::new(), kinds: Vec::new(), width: 0 };
     let mut patterns = Vec::new();
     for pat in &q.patterns {
         patterns.push(p.pattern(pat)?);
@@ -92,11 +87,16 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
         for e in split_and(filter) {
             let vars = p.vars_of(&e)?;
             let text = src.get(e.span.start..e.span.end).unwrap_or("").to_string();
-            conjuncts.push(Conjunct {
-                expr: e,
-                text,
-                vars,
-            });
+            conjuncts.push(Conjunct { expr: e, text, vars });
+        }
+    }
+    for c in &conjuncts {
+        if let Some((slot, tag, id)) = p.pinned_edge(&c.expr)? {
+            for pat in patterns.iter_mut() {
+                for e in pat.edges.iter_mut().filter(|e| e.slot == slot) {
+                    e.via.push((tag, id));
+                }
+            }
         }
     }
     let width = p.width;
@@ -109,16 +109,9 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
         op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts)?;
     }
     if let Some(c) = conjuncts.first() {
-        return Err(semantic(
-            c.expr.span,
-            "this condition uses a variable no pattern binds",
-        ));
+        return Err(semantic(c.expr.span, "this condition uses a variable no pattern binds"));
     }
-    Ok(Planned {
-        op,
-        scope: p.scope,
-        width,
-    })
+    Ok(Planned { op, scope: p.scope, width })
 }
 
 fn split_and(e: &Expr) -> Vec<Expr> {
@@ -137,10 +130,7 @@ pub(crate) fn check_no_aggregate(e: &Expr) -> Result<(), QueryError> {
         }
     });
     match found {
-        Some(span) => Err(semantic(
-            span,
-            "aggregate functions are only allowed in RETURN and ORDER BY",
-        )),
+        Some(span) => Err(semantic(span, "aggregate functions are only allowed in RETURN and ORDER BY")),
         None => Ok(()),
     }
 }
@@ -166,12 +156,7 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
 }
 
 impl<'c, 's> Planner<'c, 's> {
-    fn slot_for(
-        &mut self,
-        name: Option<&str>,
-        kind: VarKind,
-        span: Span,
-    ) -> Result<usize, QueryError> {
+    fn slot_for(&mut self, name: Option<&str>, kind: VarKind, span: Span) -> Result<usize, QueryError> {
         let Some(name) = name else {
             self.width += 1;
             return Ok(self.width - 1);
@@ -186,11 +171,7 @@ impl<'c, 's> Planner<'c, 's> {
                 };
                 return Err(semantic(
                     span,
-                    format!(
-                        "variable `{name}` is already bound to {}, not {}",
-                        what(had),
-                        what(Some(kind))
-                    ),
+                    format!("variable `{name}` is already bound to {}, not {}", what(had), what(Some(kind))),
                 ));
             }
             return Ok(slot);
@@ -202,75 +183,37 @@ impl<'c, 's> Planner<'c, 's> {
     }
 
     fn node(&mut self, n: &NodePattern) -> Result<PNode, QueryError> {
-        let slot = self.slot_for(
-            n.var.as_ref().map(|v| v.name.as_str()),
-            VarKind::Node,
-            n.span,
-        )?;
-        let entity = n
-            .entity
-            .as_ref()
-            .map(|r| entity_ref(self.ctx, r))
-            .transpose()?;
+        let slot = self.slot_for(n.var.as_ref().map(|v| v.name.as_str()), VarKind::Node, n.span)?;
+        let entity = n.entity.as_ref().map(|r| entity_ref(self.ctx, r)).transpose()?;
         let kind = n.kind.as_ref().map(|k| k.name.clone());
-        let props = n
-            .props
-            .iter()
-            .map(|e| (e.key.name.clone(), e.value.clone()))
-            .collect();
-        Ok(PNode {
-            slot,
-            check: NodeCheck {
-                kind,
-                entity,
-                props,
-            },
-        })
+        let props = n.props.iter().map(|e| (e.key.name.clone(), e.value.clone())).collect();
+        Ok(PNode { slot, check: NodeCheck { kind, entity, props } })
     }
 
     fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
-        let slot = self.slot_for(
-            e.var.as_ref().map(|v| v.name.as_str()),
-            VarKind::Edge,
-            e.span,
-        )?;
+        let slot = self.slot_for(e.var.as_ref().map(|v| v.name.as_str()), VarKind::Edge, e.span)?;
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {
             match self.ctx.snap.predicate(&ident.name)? {
                 Some((id, _)) => preds.push(id),
                 None => {
-                    let known: Vec<String> = self
-                        .ctx
-                        .snap
-                        .predicates()?
-                        .into_iter()
-                        .map(|(_, p)| p.key)
-                        .collect();
+                    let known: Vec<String> =
+                        self.ctx.snap.predicates()?.into_iter().map(|(_, p)| p.key).collect();
                     let hint = closest(&ident.name, known.iter().map(|s| s.as_str()))
                         .map(|c| format!(", did you mean `{c}`?"))
                         .unwrap_or_default();
-                    return Err(semantic(
-                        ident.span,
-                        format!("unknown predicate `{}`{hint}", ident.name),
-                    ));
+                    return Err(semantic(ident.span, format!("unknown predicate `{}`{hint}", ident.name)));
                 }
             }
             names.push(ident.name.clone());
         }
         let length = e.length.as_ref().map(|l| (l.min_hops(), l.max_hops()));
-        let props = e
-            .props
-            .iter()
-            .map(|p| (p.key.name.clone(), p.value.clone()))
-            .collect();
+        let props = e.props.iter().map(|p| (p.key.name.clone(), p.value.clone())).collect();
         Ok(PEdge {
             slot,
-            spec: EdgeSpec {
-                direction: e.direction,
-                preds,
-                names,
-            },
+            via: Vec::new(),
+            spec: EdgeSpec { direction: e.direction, preds, names },
             length,
             props,
         })
@@ -287,11 +230,7 @@ impl<'c, 's> Planner<'c, 's> {
             Some(v) => Some(self.slot_for(Some(&v.name), VarKind::Path, v.span)?),
             None => None,
         };
-        Ok(PPattern {
-            nodes,
-            edges,
-            path_slot,
-        })
+        Ok(PPattern { nodes, edges, path_slot })
     }
 
     /// Slots a condition reads; unknown variables are errors with a suggestion.
@@ -343,12 +282,7 @@ impl<'c, 's> Planner<'c, 's> {
         Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).count() as u64)
     }
 
-    fn node_estimate(
-        &self,
-        n: &PNode,
-        bound: &HashSet<usize>,
-        all: u64,
-    ) -> Result<u64, QueryError> {
+    fn node_estimate(&self, n: &PNode, bound: &HashSet<usize>, all: u64) -> Result<u64, QueryError> {
         Ok(if bound.contains(&n.slot) {
             0
         } else if n.check.entity.is_some() {
@@ -360,18 +294,55 @@ impl<'c, 's> Planner<'c, 's> {
         })
     }
 
-    fn edge_estimate(&self, e: &PEdge) -> Result<u64, QueryError> {
-        if e.spec.preds.is_empty() || e.length.is_some() {
-            return Ok(u64::MAX);
+    /// `c.by = @x` or `c.source = @x` (either way round): the edge slot, the
+    /// ordering that scans it and the entity.
+    fn pinned_edge(&self, e: &Expr) -> Result<Option<(usize, u8, u64)>, QueryError> {
+        let ExprKind::Binary { op: super::super::ast::BinOp::Eq, lhs, rhs } = &e.kind else {
+            return Ok(None);
+        };
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let (ExprKind::Property { base, path }, ExprKind::Entity(r)) = (&a.kind, &b.kind) else {
+                continue;
+            };
+            let (ExprKind::Var(v), [prop]) = (&base.kind, path.as_slice()) else { continue };
+            let Some(&slot) = self.scope.get(v) else { continue };
+            let is_edge = self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge);
+            let tag = match prop.name.as_str() {
+                "by" => keys::BY,
+                "source" => keys::SRC,
+                _ => continue,
+            };
+            if is_edge {
+                return Ok(Some((slot, tag, entity_ref(self.ctx, r)?)));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Claims an edge scan would read: the fewest of its pinned speaker or
+    /// source, else of its predicates.
+    fn edge_estimate(&self, e: &PEdge) -> Result<(u64, Option<(u8, u64)>), QueryError> {
+        if e.length.is_some() {
+            return Ok((u64::MAX, None));
+        }
+        let mut best: (u64, Option<(u8, u64)>) = (u64::MAX, None);
+        for &(tag, id) in &e.via {
+            let mut n = 0;
+            for &m in self.ctx.members(id)?.iter() {
+                n += self.ctx.snap.count_postings(Key::new(tag).u64(m).into_vec(), ESTIMATE_CAP)?;
+            }
+            if n < best.0 {
+                best = (n, Some((tag, id)));
+            }
+        }
+        if e.spec.preds.is_empty() {
+            return Ok(best);
         }
         let mut n = 0;
         for &p in &e.spec.preds {
-            n += self
-                .ctx
-                .snap
-                .count_postings(Key::new(keys::PSO).u64(p).into_vec(), ESTIMATE_CAP)?;
+            n += self.ctx.snap.count_postings(Key::new(keys::PSO).u64(p).into_vec(), ESTIMATE_CAP)?;
         }
-        Ok(n)
+        Ok(if n < best.0 { (n, None) } else { best })
     }
 
     /// The pattern and anchor with the fewest estimated starting rows.
@@ -390,14 +361,13 @@ impl<'c, 's> Planner<'c, 's> {
                 }
             }
             for (k, e) in pat.edges.iter().enumerate() {
-                let est = self.edge_estimate(e)?;
+                let (est, via) = self.edge_estimate(e)?;
                 if best.as_ref().is_none_or(|(b, ..)| est < *b) {
-                    best = Some((est, i, Anchor::Edge(k)));
+                    best = Some((est, i, Anchor::Edge(k, via)));
                 }
             }
         }
-        let (est, i, anchor) =
-            best.ok_or_else(|| semantic(Span::default(), "MATCH needs a pattern"))?;
+        let (est, i, anchor) = best.ok_or_else(|| semantic(Span::default(), "MATCH needs a pattern"))?;
         Ok((i, anchor, est))
     }
 
@@ -410,11 +380,7 @@ impl<'c, 's> Planner<'c, 's> {
         bound: &mut HashSet<usize>,
         filters: &mut Vec<Conjunct>,
     ) -> Result<BoxOp<'s>, QueryError> {
-        let PPattern {
-            nodes,
-            edges,
-            path_slot,
-        } = pat;
+        let PPattern { nodes, edges, path_slot } = pat;
         let parts: Vec<usize> = (0..nodes.len())
             .flat_map(|i| std::iter::once(nodes[i].slot).chain(edges.get(i).map(|e| e.slot)))
             .collect();
@@ -426,7 +392,7 @@ impl<'c, 's> Planner<'c, 's> {
                 op = self.node_scan(op, n, estimate, bound);
                 (j, j)
             }
-            Anchor::Edge(k) => {
+            Anchor::Edge(k, via) => {
                 let (l, e, r) = (nodes[k].take(), edges[k].take(), nodes[k + 1].take());
                 let (l, e, r) = (l.expect("left"), e.expect("edge"), r.expect("right"));
                 for s in [l.slot, e.slot, r.slot] {
@@ -434,6 +400,7 @@ impl<'c, 's> Planner<'c, 's> {
                 }
                 op = Box::new(EdgeScan {
                     input: op,
+                    via,
                     left: l.slot,
                     edge: e.slot,
                     right: r.slot,
@@ -452,29 +419,19 @@ impl<'c, 's> Planner<'c, 's> {
         };
         op = self.place_filters(op, bound, filters);
         for k in right..edges.len() {
-            let (e, to) = (
-                edges[k].take().expect("edge"),
-                nodes[k + 1].take().expect("node"),
-            );
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
             let from = self.slot_of(&parts, k);
             op = self.expand(op, from, e, to, false, bound)?;
             op = self.place_filters(op, bound, filters);
         }
         for k in (0..left).rev() {
-            let (e, to) = (
-                edges[k].take().expect("edge"),
-                nodes[k].take().expect("node"),
-            );
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
             let from = self.slot_of(&parts, k + 1);
             op = self.expand(op, from, e, to, true, bound)?;
             op = self.place_filters(op, bound, filters);
         }
         if let Some(slot) = path_slot {
-            op = Box::new(BindPath {
-                input: op,
-                slot,
-                parts,
-            });
+            op = Box::new(BindPath { input: op, slot, parts });
             bound.insert(slot);
             op = self.place_filters(op, bound, filters);
         }
@@ -486,23 +443,13 @@ impl<'c, 's> Planner<'c, 's> {
         parts[i * 2]
     }
 
-    fn node_scan(
-        &self,
-        op: BoxOp<'s>,
-        n: PNode,
-        estimate: u64,
-        bound: &mut HashSet<usize>,
-    ) -> BoxOp<'s> {
+    fn node_scan(&self, op: BoxOp<'s>, n: PNode, estimate: u64, bound: &mut HashSet<usize>) -> BoxOp<'s> {
         let already = bound.contains(&n.slot);
         bound.insert(n.slot);
         if already && n.check.is_empty() {
             return op;
         }
-        let candidates = if already {
-            None
-        } else {
-            n.check.entity.map(|e| vec![e])
-        };
+        let candidates = if already { None } else { n.check.entity.map(|e| vec![e]) };
         Box::new(NodeScan {
             input: op,
             slot: n.slot,
@@ -545,7 +492,6 @@ impl<'c, 's> Planner<'c, 's> {
                 max,
                 to_check: to.check,
                 scope,
-                estimate: 0,
                 results: Vec::new().into_iter(),
                 meter: Meter::default(),
             }),
@@ -558,7 +504,6 @@ impl<'c, 's> Planner<'c, 's> {
                 to_check: to.check,
                 edge_props: e.props,
                 scope,
-                estimate: 0,
                 current: None,
                 meter: Meter::default(),
             }),

@@ -34,11 +34,7 @@ pub(crate) fn columns(q: &Query, src: &str) -> Vec<String> {
         .iter()
         .map(|i| match &i.alias {
             Some(a) => a.name.clone(),
-            None => src
-                .get(i.expr.span.start..i.expr.span.end)
-                .unwrap_or("?")
-                .trim()
-                .to_string(),
+            None => src.get(i.expr.span.start..i.expr.span.end).unwrap_or("?").trim().to_string(),
         })
         .collect()
 }
@@ -51,21 +47,11 @@ fn extract_aggs(e: &Expr, aggs: &mut Vec<AggSpec>) -> Result<Expr, QueryError> {
 }
 
 fn rewrite(e: &mut Expr, aggs: &mut Vec<AggSpec>) -> Result<(), QueryError> {
-    if let ExprKind::Aggregate {
-        func,
-        distinct,
-        arg,
-    } = &e.kind
-    {
+    if let ExprKind::Aggregate { func, distinct, arg } = &e.kind {
         if let Some(a) = arg {
-            check_no_aggregate(a)
-                .map_err(|_| semantic(a.span, "aggregate functions cannot be nested"))?;
+            check_no_aggregate(a).map_err(|_| semantic(a.span, "aggregate functions cannot be nested"))?;
         }
-        aggs.push(AggSpec {
-            func: *func,
-            distinct: *distinct,
-            arg: arg.as_deref().cloned(),
-        });
+        aggs.push(AggSpec { func: *func, distinct: *distinct, arg: arg.as_deref().cloned() });
         e.kind = ExprKind::Var(format!("\u{1}agg{}", aggs.len() - 1));
         return Ok(());
     }
@@ -87,9 +73,7 @@ fn rewrite(e: &mut Expr, aggs: &mut Vec<AggSpec>) -> Result<(), QueryError> {
 
 fn has_aggregate(e: &Expr) -> bool {
     let mut found = false;
-    walk(e, &mut |x| {
-        found |= matches!(x.kind, ExprKind::Aggregate { .. })
-    });
+    walk(e, &mut |x| found |= matches!(x.kind, ExprKind::Aggregate { .. }));
     found
 }
 
@@ -117,10 +101,7 @@ fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError>
         Val::Int(n) if n >= 0 => Ok(Some(n as u64)),
         other => Err(semantic(
             e.span,
-            format!(
-                "SKIP and LIMIT need a non-negative integer, got a {}",
-                other.type_name()
-            ),
+            format!("SKIP and LIMIT need a non-negative integer, got a {}", other.type_name()),
         )),
     }
 }
@@ -133,31 +114,16 @@ pub(crate) fn run<'s>(
     sink: &mut Sink<'_>,
 ) -> Result<(), QueryError> {
     let Planned { mut op, scope, .. } = planned;
-    let items: Vec<Item> = q
-        .items
-        .iter()
-        .map(|i| Item {
-            expr: i.expr.clone(),
-            has_agg: has_aggregate(&i.expr),
-        })
-        .collect();
+    let items: Vec<Item> =
+        q.items.iter().map(|i| Item { expr: i.expr.clone(), has_agg: has_aggregate(&i.expr) }).collect();
     for i in &q.items {
         check_vars(&scope, &i.expr)?;
     }
     let skip = count_arg(ctx, q.skip.as_ref())?.unwrap_or(0);
     let limit = count_arg(ctx, q.limit.as_ref())?;
-    let aliases: Vec<Option<String>> = q
-        .items
-        .iter()
-        .map(|i| i.alias.as_ref().map(|a| a.name.clone()))
-        .collect();
-    let mut out = Output {
-        skip,
-        limit,
-        seen: HashSet::new(),
-        distinct: q.distinct,
-        emitted: 0,
-    };
+    let aliases: Vec<Option<String>> =
+        q.items.iter().map(|i| i.alias.as_ref().map(|a| a.name.clone())).collect();
+    let mut out = Output { skip, limit, seen: HashSet::new(), distinct: q.distinct, emitted: 0 };
 
     if items.iter().any(|i| i.has_agg) {
         let rows = aggregate(ctx, &scope, &items, &mut op)?;
@@ -221,16 +187,8 @@ fn alias_index(aliases: &[Option<String>], e: &Expr) -> Option<usize> {
     }
 }
 
-fn project(
-    ctx: &Ctx<'_>,
-    scope: &Scope,
-    items: &[Item],
-    row: &Row,
-) -> Result<Vec<Val>, QueryError> {
-    items
-        .iter()
-        .map(|i| eval(ctx, scope, row, &i.expr))
-        .collect()
+fn project(ctx: &Ctx<'_>, scope: &Scope, items: &[Item], row: &Row) -> Result<Vec<Val>, QueryError> {
+    items.iter().map(|i| eval(ctx, scope, row, &i.expr)).collect()
 }
 
 /// Sorts aggregated rows by ORDER BY keys that name RETURN columns.
@@ -303,11 +261,7 @@ fn aggregate<'s>(
     let mut specs = Vec::new();
     let mut rewritten = Vec::new();
     for i in items {
-        rewritten.push(if i.has_agg {
-            extract_aggs(&i.expr, &mut specs)?
-        } else {
-            i.expr.clone()
-        });
+        rewritten.push(if i.has_agg { extract_aggs(&i.expr, &mut specs)? } else { i.expr.clone() });
     }
     for (i, r) in items.iter().zip(&rewritten) {
         if i.has_agg {
@@ -321,10 +275,7 @@ fn aggregate<'s>(
                 }
             });
             if let Some(span) = outside {
-                return Err(semantic(
-                    span,
-                    "a RETURN item cannot mix an aggregate with ungrouped variables",
-                ));
+                return Err(semantic(span, "a RETURN item cannot mix an aggregate with ungrouped variables"));
             }
         }
     }
@@ -336,9 +287,7 @@ fn aggregate<'s>(
             .filter(|i| !i.has_agg)
             .map(|i| eval(ctx, scope, &row, &i.expr))
             .collect::<Result<_, _>>()?;
-        let accs = groups
-            .entry(GroupKey(key))
-            .or_insert_with(|| vec![Acc::default(); specs.len()]);
+        let accs = groups.entry(GroupKey(key)).or_insert_with(|| vec![Acc::default(); specs.len()]);
         for (spec, acc) in specs.iter().zip(accs.iter_mut()) {
             let v = match &spec.arg {
                 None => Val::Bool(true),
@@ -365,11 +314,8 @@ fn aggregate<'s>(
     }
     let mut rows = Vec::with_capacity(groups.len());
     for (key, accs) in groups {
-        let finals: Vec<Val> = specs
-            .iter()
-            .zip(&accs)
-            .map(|(s, a)| finish(s, a))
-            .collect::<Result<_, _>>()?;
+        let finals: Vec<Val> =
+            specs.iter().zip(&accs).map(|(s, a)| finish(s, a)).collect::<Result<_, _>>()?;
         let mut key_iter = key.0.into_iter();
         let mut row = Vec::with_capacity(items.len());
         for (i, r) in items.iter().zip(&rewritten) {
@@ -394,10 +340,7 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
                 Val::Float(f) => Ok(*f),
                 other => Err(semantic(
                     span,
-                    format!(
-                        "type mismatch: sum and avg need numbers, got a {}",
-                        other.type_name()
-                    ),
+                    format!("type mismatch: sum and avg need numbers, got a {}", other.type_name()),
                 )),
             })
             .collect()
@@ -405,26 +348,15 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
     Ok(match spec.func {
         AggFunc::Count => Val::Int(acc.count),
         AggFunc::Collect => Val::List(acc.values.clone()),
-        AggFunc::Min => acc
-            .values
-            .iter()
-            .min_by(|a, b| a.sort_cmp(b))
-            .cloned()
-            .unwrap_or(Val::Null),
-        AggFunc::Max => acc
-            .values
-            .iter()
-            .max_by(|a, b| a.sort_cmp(b))
-            .cloned()
-            .unwrap_or(Val::Null),
+        AggFunc::Min => acc.values.iter().min_by(|a, b| a.sort_cmp(b)).cloned().unwrap_or(Val::Null),
+        AggFunc::Max => acc.values.iter().max_by(|a, b| a.sort_cmp(b)).cloned().unwrap_or(Val::Null),
         AggFunc::Sum => {
             if acc.values.iter().all(|v| matches!(v, Val::Int(_))) {
                 let mut total: i64 = 0;
                 for v in &acc.values {
                     if let Val::Int(i) = v {
-                        total = total
-                            .checked_add(*i)
-                            .ok_or_else(|| semantic(span, "integer overflow in sum"))?;
+                        total =
+                            total.checked_add(*i).ok_or_else(|| semantic(span, "integer overflow in sum"))?;
                     }
                 }
                 Val::Int(total)
@@ -434,11 +366,7 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
         }
         AggFunc::Avg => {
             let n = numbers()?;
-            if n.is_empty() {
-                Val::Null
-            } else {
-                Val::Float(n.iter().sum::<f64>() / n.len() as f64)
-            }
+            if n.is_empty() { Val::Null } else { Val::Float(n.iter().sum::<f64>() / n.len() as f64) }
         }
     })
 }
@@ -453,12 +381,7 @@ struct Output {
 }
 
 impl Output {
-    fn push(
-        &mut self,
-        ctx: &Ctx<'_>,
-        vals: Vec<Val>,
-        sink: &mut Sink<'_>,
-    ) -> Result<bool, QueryError> {
+    fn push(&mut self, ctx: &Ctx<'_>, vals: Vec<Val>, sink: &mut Sink<'_>) -> Result<bool, QueryError> {
         if self.limit.is_some_and(|l| self.emitted >= l) {
             return Ok(false);
         }
@@ -469,10 +392,7 @@ impl Output {
             self.skip -= 1;
             return Ok(true);
         }
-        let row: Vec<Value> = vals
-            .iter()
-            .map(|v| ctx.resolve(v))
-            .collect::<Result<_, _>>()?;
+        let row: Vec<Value> = vals.iter().map(|v| ctx.resolve(v)).collect::<Result<_, _>>()?;
         self.emitted += 1;
         let more = sink(row)?;
         Ok(more && self.limit.is_none_or(|l| self.emitted < l))

@@ -18,11 +18,7 @@ use crate::model::{Claim, DayRange, Stance};
 use crate::store::ReadView;
 
 fn result(columns: &[&str], rows: Vec<Vec<Value>>) -> QueryResult {
-    QueryResult {
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        rows,
-        ..QueryResult::default()
-    }
+    QueryResult { columns: columns.iter().map(|c| c.to_string()).collect(), rows, ..QueryResult::default() }
 }
 
 fn s(v: impl Into<String>) -> Value {
@@ -35,13 +31,12 @@ fn opt(v: Option<&String>) -> Value {
 
 /// `EXPLAIN` / `EXPLAIN ANALYZE` / `PROFILE`: the operator tree, outermost
 /// first, with estimated rows and (when analysed) actual rows and time.
-pub(crate) fn explain(
-    ctx: &Ctx<'_>,
-    q: &Query,
-    src: &str,
-    analyze: bool,
-) -> Result<QueryResult, QueryError> {
+pub(crate) fn explain(ctx: &Ctx<'_>, q: &Query, src: &str, analyze: bool) -> Result<QueryResult, QueryError> {
     let planned = plan(ctx, q, src)?;
+    let mut names: Vec<String> = vec!["_".into(); planned.width];
+    for (name, &slot) in &planned.scope {
+        names[slot] = name.clone();
+    }
     let mut lines: Vec<PlanLine> = Vec::new();
     let mut returned = 0u64;
     if analyze {
@@ -49,11 +44,7 @@ pub(crate) fn explain(
         let super::plan::Planned { op, scope, width } = planned;
         let shared = MeterHandle::new(op);
         let started = std::time::Instant::now();
-        let planned = super::plan::Planned {
-            op: Box::new(shared.clone()),
-            scope,
-            width,
-        };
+        let planned = super::plan::Planned { op: Box::new(shared.clone()), scope, width };
         run(ctx, q, planned, &mut |_| {
             returned += 1;
             Ok(true)
@@ -76,28 +67,18 @@ pub(crate) fn explain(
         planned.op.explain(1, &mut lines);
         lines.insert(
             0,
-            PlanLine {
-                depth: 0,
-                text: "Return".into(),
-                estimate: None,
-                rows: 0,
-                time: Default::default(),
-            },
+            PlanLine { depth: 0, text: "Return".into(), estimate: None, rows: 0, time: Default::default() },
         );
     }
     let rows = lines
         .into_iter()
         .map(|l| {
-            let mut text = format!("{}{}", "  ".repeat(l.depth), l.text);
+            let mut text = format!("{}{}", "  ".repeat(l.depth), name_slots(&l.text, &names));
             if let Some(e) = l.estimate {
                 text.push_str(&format!("  (estimated {e} rows)"));
             }
             if analyze {
-                text.push_str(&format!(
-                    "  [actual {} rows, {:.3} ms]",
-                    l.rows,
-                    l.time.as_secs_f64() * 1e3
-                ));
+                text.push_str(&format!("  [actual {} rows, {:.3} ms]", l.rows, l.time.as_secs_f64() * 1e3));
             }
             vec![s(text)]
         })
@@ -107,6 +88,24 @@ pub(crate) fn explain(
         r.message = Some(format!("examined {} postings and rows", ctx.examined()));
     }
     Ok(r)
+}
+
+/// Replaces `slot N` in plan text by the variable living there.
+fn name_slots(text: &str, names: &[String]) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("slot ") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 5..];
+        let digits = after.bytes().take_while(u8::is_ascii_digit).count();
+        match after[..digits].parse::<usize>().ok().and_then(|n| names.get(n)) {
+            Some(name) => out.push_str(&format!("({name})")),
+            None => out.push_str(&rest[i..i + 5 + digits]),
+        }
+        rest = &after[digits..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Shares an operator tree between the executor and EXPLAIN ANALYZE.
@@ -146,32 +145,17 @@ fn claim_row(c: &Claim) -> Vec<Value> {
 type EdgeFilter = (Vec<String>, Option<u64>);
 
 /// `HISTORY @x` or `HISTORY (@a)-[:p]->(@b)`: every event, oldest first.
-pub(crate) fn history(
-    view: &ReadView<'_>,
-    params: &Params,
-    h: &History,
-) -> Result<QueryResult, QueryError> {
+pub(crate) fn history(view: &ReadView<'_>, params: &Params, h: &History) -> Result<QueryResult, QueryError> {
     let ctx = Ctx::new(view.index(), params, Default::default(), None);
     let (subject, filter): (u64, Option<EdgeFilter>) = match h {
         History::Entity(r) => (entity_ref(&ctx, r)?, None),
         History::Edge(p) => {
             let Some(r) = &p.start.entity else {
-                return Err(semantic(
-                    p.start.span,
-                    "HISTORY needs an entity reference here, e.g. (@russia)",
-                ));
+                return Err(semantic(p.start.span, "HISTORY needs an entity reference here, e.g. (@russia)"));
             };
-            let hop = p
-                .hops
-                .first()
-                .ok_or_else(|| semantic(p.span, "HISTORY of an edge needs one edge"))?;
+            let hop = p.hops.first().ok_or_else(|| semantic(p.span, "HISTORY of an edge needs one edge"))?;
             let preds = hop.edge.predicates.iter().map(|i| i.name.clone()).collect();
-            let object = hop
-                .node
-                .entity
-                .as_ref()
-                .map(|r| entity_ref(&ctx, r))
-                .transpose()?;
+            let object = hop.node.entity.as_ref().map(|r| entity_ref(&ctx, r)).transpose()?;
             (entity_ref(&ctx, r)?, Some((preds, object)))
         }
     };
@@ -190,12 +174,8 @@ pub(crate) fn history(
                 }
             }
         }
-        let mut row = vec![
-            Value::Int(e.tx as i64),
-            Value::Timestamp(e.recorded_at),
-            s(e.op),
-            s(e.author.clone()),
-        ];
+        let mut row =
+            vec![Value::Int(e.tx as i64), Value::Timestamp(e.recorded_at), s(e.op), s(e.author.clone())];
         match &e.claim {
             Some(c) => row.extend(claim_row(c)),
             None => row.extend([
@@ -213,18 +193,7 @@ pub(crate) fn history(
         rows.push(row);
     }
     Ok(result(
-        &[
-            "tx",
-            "recorded_at",
-            "event",
-            "author",
-            "claim",
-            "what",
-            "by",
-            "source",
-            "stance",
-            "valid",
-        ],
+        &["tx", "recorded_at", "event", "author", "claim", "what", "by", "source", "stance", "valid"],
         rows,
     ))
 }
@@ -252,21 +221,13 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
             }
         }
     }
-    let functional: Vec<u64> = ctx
-        .snap
-        .predicates()?
-        .into_iter()
-        .filter(|(_, p)| p.functional)
-        .map(|(id, _)| id)
-        .collect();
+    let functional: Vec<u64> =
+        ctx.snap.predicates()?.into_iter().filter(|(_, p)| p.functional).map(|(id, _)| id).collect();
     for ((_, p), group) in &by_sp {
         if !functional.contains(p) {
             continue;
         }
-        let live: Vec<&Posting> = group
-            .iter()
-            .filter(|p| p.stance != Stance::Denies)
-            .collect();
+        let live: Vec<&Posting> = group.iter().filter(|p| p.stance != Stance::Denies).collect();
         for (i, a) in live.iter().enumerate() {
             for b in &live[i + 1..] {
                 if ctx.term_val(a.o)? != ctx.term_val(b.o)?
@@ -281,30 +242,36 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
     let mut rows = Vec::new();
     for (kind, a, b, overlap) in pairs {
         let (ca, cb) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
-        rows.push(vec![
-            s(kind),
-            s(ca.to_string()),
-            s(cb.to_string()),
-            opt(ca.by.as_ref()),
-            opt(cb.by.as_ref()),
-            opt(ca.source.as_ref()),
-            opt(cb.source.as_ref()),
-            s(overlap.to_string()),
-        ]);
+        let mut row = vec![s(kind), s(format!("@{}", ca.s)), s(ca.p.clone())];
+        for c in [&ca, &cb] {
+            row.extend([
+                s(c.id.clone()),
+                s(c.stance.as_str()),
+                s(c.o.to_string()),
+                opt(c.by.as_ref()),
+                opt(c.source.as_ref()),
+            ]);
+        }
+        row.push(s(overlap.to_string()));
+        rows.push(row);
     }
-    Ok(result(
-        &[
-            "conflict",
-            "claim",
-            "contradicted_by",
-            "by",
-            "other_by",
-            "source",
-            "other_source",
-            "overlap",
-        ],
-        rows,
-    ))
+    let columns = [
+        "conflict",
+        "subject",
+        "predicate",
+        "claim",
+        "stance",
+        "object",
+        "by",
+        "source",
+        "other_claim",
+        "other_stance",
+        "other_object",
+        "other_by",
+        "other_source",
+        "overlap",
+    ];
+    Ok(result(&columns, rows))
 }
 
 /// Orders values for grouping.
@@ -377,26 +344,16 @@ fn count(view: &ReadView<'_>, prefix: Vec<u8>) -> Result<i64, QueryError> {
 pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, QueryError> {
     let snap = view.index();
     Ok(match what {
-        Show::Entities {
-            kind,
-            like: pattern,
-        } => {
+        Show::Entities { kind, like: pattern } => {
             let mut rows = Vec::new();
             for (id, e) in snap.entities()? {
                 if kind.as_ref().is_some_and(|k| k.name != e.kind) {
                     continue;
                 }
-                if pattern
-                    .as_ref()
-                    .is_some_and(|p| !like(p, &e.name) && !like(p, &e.key))
-                {
+                if pattern.as_ref().is_some_and(|p| !like(p, &e.name) && !like(p, &e.key)) {
                     continue;
                 }
-                let merged = snap
-                    .merged_into(id)?
-                    .map(|into| snap.key_of(into))
-                    .transpose()?
-                    .flatten();
+                let merged = snap.merged_into(id)?.map(|into| snap.key_of(into)).transpose()?.flatten();
                 let aliases = Value::List(e.aliases.iter().map(|a| s(a.clone())).collect());
                 rows.push(vec![
                     s(e.key.clone()),
@@ -435,10 +392,7 @@ pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, Quer
                     Value::Int(n),
                 ]);
             }
-            result(
-                &["source", "title", "publisher", "published", "claims"],
-                rows,
-            )
+            result(&["source", "title", "publisher", "published", "claims"], rows)
         }
         Show::Tx(n) => {
             let txs: Vec<u64> = match n {
@@ -462,10 +416,7 @@ pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, Quer
                     s(m.hash.to_string()),
                 ]);
             }
-            result(
-                &["tx", "recorded_at", "author", "message", "events", "hash"],
-                rows,
-            )
+            result(&["tx", "recorded_at", "author", "message", "events", "hash"], rows)
         }
     })
 }

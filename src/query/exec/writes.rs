@@ -11,17 +11,12 @@ use super::super::value::Value;
 use super::ctx::Params;
 use super::eval::semantic;
 use crate::model::{
-    AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term,
-    ValidTime,
+    AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term, ValidTime,
 };
 use crate::store::Store;
 
 /// The events a write statement stands for.
-pub(crate) fn events(
-    store: &Store,
-    params: &Params,
-    stmt: &Statement,
-) -> Result<Vec<Event>, QueryError> {
+pub(crate) fn events(store: &Store, params: &Params, stmt: &Statement) -> Result<Vec<Event>, QueryError> {
     let w = Writer { store, params };
     Ok(vec![match stmt {
         Statement::CreateEntity(c) => w.entity(c)?,
@@ -31,27 +26,19 @@ pub(crate) fn events(
             let s = w.key(&a.subject)?;
             let o = match &a.object {
                 AssertObject::Entity(r) => Term::Entity(w.key(r)?),
-                AssertObject::Literal(l, span) => literal_term(l)
-                    .ok_or_else(|| semantic(*span, "a claim object cannot be null"))?,
+                AssertObject::Literal(l, span) => {
+                    literal_term(l).ok_or_else(|| semantic(*span, "a claim object cannot be null"))?
+                }
             };
             Event::Assert(w.assert(AssertEvent::new(s, a.predicate.name.clone(), o), &a.props)?)
         }
-        Statement::Retract { claim, reason } => Event::Retract {
-            claim: claim.name.clone(),
-            reason: Some(reason.clone()),
-        },
-        Statement::MergeEntity { from, into } => Event::Merge {
-            from: w.key(from)?,
-            into: w.key(into)?,
-        },
-        Statement::UnmergeEntity { entity } => Event::Unmerge {
-            entity: w.key(entity)?,
-        },
+        Statement::Retract { claim, reason } => {
+            Event::Retract { claim: claim.name.clone(), reason: Some(reason.clone()) }
+        }
+        Statement::MergeEntity { from, into } => Event::Merge { from: w.key(from)?, into: w.key(into)? },
+        Statement::UnmergeEntity { entity } => Event::Unmerge { entity: w.key(entity)? },
         other => {
-            return Err(semantic(
-                Default::default(),
-                format!("not a write statement: {other}"),
-            ));
+            return Err(semantic(Default::default(), format!("not a write statement: {other}")));
         }
     }])
 }
@@ -68,9 +55,7 @@ fn literal_term(l: &Literal) -> Option<Term> {
         Literal::Int(i) => Term::Int(*i),
         Literal::Float(f) => Term::Float(*f),
         Literal::Str(s) => Term::String(s.clone()),
-        Literal::Date(d) => {
-            Term::Date(Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)).ok()?)
-        }
+        Literal::Date(d) => Term::Date(Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)).ok()?),
         Literal::Timestamp(t) => Term::String(crate::model::Timestamp(t.micros).to_string()),
     })
 }
@@ -99,14 +84,10 @@ impl Writer<'_> {
             ValueKind::Entity(r) => Term::Entity(self.key(r)?),
             ValueKind::Symbol(s) => Term::String(s.clone()),
             ValueKind::Param(name) => match self.params.get(name) {
-                Some(p) => param_term(p).ok_or_else(|| {
-                    semantic(v.span, format!("parameter `${name}` is not a value"))
-                })?,
+                Some(p) => param_term(p)
+                    .ok_or_else(|| semantic(v.span, format!("parameter `${name}` is not a value")))?,
                 None => {
-                    return Err(semantic(
-                        v.span,
-                        format!("no value for parameter `${name}`"),
-                    ));
+                    return Err(semantic(v.span, format!("no value for parameter `${name}`")));
                 }
             },
             ValueKind::List(_) => return Err(semantic(v.span, "a list is not allowed here")),
@@ -116,20 +97,14 @@ impl Writer<'_> {
     fn string(&self, v: &AstValue) -> Result<String, QueryError> {
         match self.term(v)? {
             Term::String(s) => Ok(s),
-            other => Err(semantic(
-                v.span,
-                format!("expected a string, got a {}", other.type_name()),
-            )),
+            other => Err(semantic(v.span, format!("expected a string, got a {}", other.type_name()))),
         }
     }
 
     fn date(&self, v: &AstValue) -> Result<Date, QueryError> {
         match self.term(v)? {
             Term::Date(d) => Ok(d),
-            other => Err(semantic(
-                v.span,
-                format!("expected a date, got a {}", other.type_name()),
-            )),
+            other => Err(semantic(v.span, format!("expected a date, got a {}", other.type_name()))),
         }
     }
 
@@ -164,10 +139,7 @@ impl Writer<'_> {
     }
 
     fn document(&self, c: &CreateNamed) -> Result<Event, QueryError> {
-        let mut d = DocumentEvent {
-            key: c.name.name.clone(),
-            ..Default::default()
-        };
+        let mut d = DocumentEvent { key: c.name.name.clone(), ..Default::default() };
         for p in &c.props {
             let v = &p.value;
             match p.key.name.as_str() {
@@ -191,10 +163,7 @@ impl Writer<'_> {
     }
 
     fn predicate(&self, c: &CreateNamed) -> Result<Event, QueryError> {
-        let mut p = PredicateEvent {
-            key: c.name.name.clone(),
-            ..Default::default()
-        };
+        let mut p = PredicateEvent { key: c.name.name.clone(), ..Default::default() };
         for prop in &c.props {
             match (prop.key.name.as_str(), self.term(&prop.value)?) {
                 ("functional", Term::Bool(b)) => p.functional = Some(b),
@@ -202,9 +171,7 @@ impl Writer<'_> {
                 (name, _) => {
                     return Err(semantic(
                         prop.key.span,
-                        format!(
-                            "`{name}` is not a predicate field (functional: bool, description: string)"
-                        ),
+                        format!("`{name}` is not a predicate field (functional: bool, description: string)"),
                     ));
                 }
             }
@@ -222,10 +189,7 @@ impl Writer<'_> {
                 "stance" => {
                     let s = self.string(v)?;
                     a.stance = Stance::parse(&s).ok_or_else(|| {
-                        semantic(
-                            v.span,
-                            format!("stance must be asserts, suggests or denies, not `{s}`"),
-                        )
+                        semantic(v.span, format!("stance must be asserts, suggests or denies, not `{s}`"))
                     })?;
                 }
                 "valid" => a.valid = ValidTime::during(self.date(v)?),
@@ -257,10 +221,7 @@ impl Writer<'_> {
         match &v.kind {
             ValueKind::Entity(r) => self.key(r),
             ValueKind::Symbol(s) => Ok(s.clone()),
-            _ => Err(semantic(
-                v.span,
-                "expected an entity reference such as @kremlin",
-            )),
+            _ => Err(semantic(v.span, "expected an entity reference such as @kremlin")),
         }
     }
 }

@@ -73,13 +73,7 @@ fn binary(start: Tokens<'_>, min: u8) -> PResult<'_, Expr> {
             i.deepen()?;
         }
         let (rest, kind) = match infix {
-            Infix::IsNull(negated) => (
-                rest,
-                ExprKind::IsNull {
-                    expr: Box::new(lhs),
-                    negated,
-                },
-            ),
+            Infix::IsNull(negated) => (rest, ExprKind::IsNull { expr: Box::new(lhs), negated }),
             _ => {
                 let (rest, rhs) = commit(binary(rest, infix.level() + 1))?;
                 (rest, combine(lhs, infix, rhs))
@@ -96,16 +90,9 @@ fn combine(lhs: Expr, infix: Infix, rhs: Expr) -> ExprKind {
     match infix {
         Infix::Or => ExprKind::Or(flatten(lhs, rhs, true)),
         Infix::And => ExprKind::And(flatten(lhs, rhs, false)),
-        Infix::Bin(op) => ExprKind::Binary {
-            op,
-            lhs: Box::new(lhs),
-            rhs: Box::new(rhs),
-        },
+        Infix::Bin(op) => ExprKind::Binary { op, lhs: Box::new(lhs), rhs: Box::new(rhs) },
         // `IS NULL` has no right operand; `binary` builds it directly.
-        Infix::IsNull(negated) => ExprKind::IsNull {
-            expr: Box::new(lhs),
-            negated,
-        },
+        Infix::IsNull(negated) => ExprKind::IsNull { expr: Box::new(lhs), negated },
     }
 }
 
@@ -198,11 +185,7 @@ fn is_null_tail(i: Tokens<'_>) -> Result<(Tokens<'_>, Infix), nom::Err<PErr>> {
 
 /// `NOT` (where `min` allows it), unary minus, or a postfix expression.
 fn prefixed(i: Tokens<'_>, min: u8) -> PResult<'_, Expr> {
-    let not = if min <= NOT {
-        kw_op("NOT")(i).ok()
-    } else {
-        None
-    };
+    let not = if min <= NOT { kw_op("NOT")(i).ok() } else { None };
     if let Some((rest, span)) = not {
         return prefix_operand(i, rest, span, NOT);
     }
@@ -218,11 +201,7 @@ fn prefix_operand<'a>(at: Tokens<'a>, rest: Tokens<'a>, op: Span, level: u8) -> 
     let (rest, inner) = commit(binary(rest, level))?;
     let span = op.to(inner.span);
     let inner = Box::new(inner);
-    let kind = if level == NOT {
-        ExprKind::Not(inner)
-    } else {
-        ExprKind::Neg(inner)
-    };
+    let kind = if level == NOT { ExprKind::Not(inner) } else { ExprKind::Neg(inner) };
     Ok((rest, Expr::new(kind, span)))
 }
 
@@ -243,17 +222,11 @@ fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PRe
         rest = after;
     }
     let kind = match base.kind {
-        ExprKind::Property {
-            base,
-            path: mut first,
-        } => {
+        ExprKind::Property { base, path: mut first } => {
             first.extend(path);
             ExprKind::Property { base, path: first }
         }
-        kind => ExprKind::Property {
-            base: Box::new(Expr::new(kind, base.span)),
-            path,
-        },
+        kind => ExprKind::Property { base: Box::new(Expr::new(kind, base.span)), path },
     };
     Ok((rest, Expr::new(kind, start.span_to(&rest))))
 }
@@ -273,10 +246,7 @@ fn primary(i: Tokens<'_>) -> PResult<'_, Expr> {
 /// A parameter or an entity reference.
 fn reference(i: Tokens<'_>) -> PResult<'_, Expr> {
     if let Tok::Param(p) = &i.peek().tok {
-        return Ok((
-            i.next(),
-            Expr::new(ExprKind::Param(p.clone()), i.peek().span),
-        ));
+        return Ok((i.next(), Expr::new(ExprKind::Param(p.clone()), i.peek().span)));
     }
     let (rest, r) = entity_ref(i)?;
     let span = r.span;
@@ -331,9 +301,7 @@ fn aggregate(name: &str) -> Option<AggFunc> {
         ("avg", AggFunc::Avg),
         ("collect", AggFunc::Collect),
     ];
-    all.iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, f)| *f)
+    all.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| *f)
 }
 
 /// `(*)`, `(DISTINCT x)` or `(x)` after an aggregate's name.
@@ -343,11 +311,7 @@ fn aggregate_args(i: Tokens<'_>, func: AggFunc) -> PResult<'_, ExprKind> {
         && let Ok((rest, _)) = punct("*")(i)
     {
         let (rest, _) = commit(punct(")")(rest))?;
-        let kind = ExprKind::Aggregate {
-            func,
-            distinct: false,
-            arg: None,
-        };
+        let kind = ExprKind::Aggregate { func, distinct: false, arg: None };
         return Ok((rest, kind));
     }
     let (i, distinct) = match kw("DISTINCT")(i) {
@@ -356,14 +320,7 @@ fn aggregate_args(i: Tokens<'_>, func: AggFunc) -> PResult<'_, ExprKind> {
     };
     let (i, arg) = commit(expression(i))?;
     let (i, _) = commit(punct(")")(i))?;
-    Ok((
-        i,
-        ExprKind::Aggregate {
-            func,
-            distinct,
-            arg: Some(Box::new(arg)),
-        },
-    ))
+    Ok((i, ExprKind::Aggregate { func, distinct, arg: Some(Box::new(arg)) }))
 }
 
 #[cfg(test)]

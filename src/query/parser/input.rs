@@ -25,9 +25,9 @@ pub const MAX_DEPTH: usize = 64;
 /// Words that cannot be bare variable names (backticks lift this); they may
 /// still be property names, map keys, kinds and predicates.
 pub(crate) const RESERVED: &[&str] = &[
-    "AND", "AS", "ASC", "BY", "CONTAINS", "DESC", "DISTINCT", "ENDS", "FALSE", "FOR", "IN",
-    "INCLUDE", "IS", "LIMIT", "MATCH", "NOT", "NULL", "OF", "OR", "ORDER", "RETURN", "SKIP",
-    "STARTS", "TRUE", "VALID", "WHERE", "WITH",
+    "AND", "AS", "ASC", "BY", "CONTAINS", "DESC", "DISTINCT", "ENDS", "FALSE", "FOR", "IN", "INCLUDE", "IS",
+    "LIMIT", "MATCH", "NOT", "NULL", "OF", "OR", "ORDER", "RETURN", "SKIP", "STARTS", "TRUE", "VALID",
+    "WHERE", "WITH",
 ];
 
 /// Whether `word` is reserved (case-insensitive).
@@ -81,10 +81,7 @@ impl Furthest {
     /// expected before; says whether `index` is now the furthest.
     fn reach(&mut self, index: usize) -> bool {
         if index > self.index {
-            *self = Furthest {
-                index,
-                ..Furthest::default()
-            };
+            *self = Furthest { index, ..Furthest::default() };
         }
         index == self.index
     }
@@ -151,10 +148,7 @@ impl Drop for DepthGuard<'_> {
     }
 }
 
-static EOF: Token = Token {
-    tok: Tok::Eof,
-    span: Span { start: 0, end: 0 },
-};
+static EOF: Token = Token { tok: Tok::Eof, span: Span { start: 0, end: 0 } };
 
 /// The parser input: a window `pos..end` of the token list.
 #[derive(Debug, Clone, Copy)]
@@ -168,12 +162,7 @@ pub(crate) struct Tokens<'a> {
 impl<'a> Tokens<'a> {
     /// The whole token list (which ends with `Eof`).
     pub(crate) fn new(all: &'a [Token], ctx: &'a Ctx) -> Tokens<'a> {
-        Tokens {
-            all,
-            pos: 0,
-            end: all.len(),
-            ctx,
-        }
+        Tokens { all, pos: 0, end: all.len(), ctx }
     }
 
     /// The next token (`Eof` once the window is exhausted).
@@ -214,18 +203,12 @@ impl<'a> Tokens<'a> {
             return Err(Err::Failure(PErr::custom(self.offset(), msg)));
         }
         self.ctx.depth.set(saved + 1);
-        Ok(DepthGuard {
-            ctx: self.ctx,
-            saved,
-        })
+        Ok(DepthGuard { ctx: self.ctx, saved })
     }
 
     /// Guard that restores the current depth when dropped.
     pub(crate) fn depth_guard(&self) -> DepthGuard<'a> {
-        DepthGuard {
-            ctx: self.ctx,
-            saved: self.ctx.depth.get(),
-        }
+        DepthGuard { ctx: self.ctx, saved: self.ctx.depth.get() }
     }
 
     /// Adds one level without a matching exit (for operator chains; the
@@ -303,19 +286,13 @@ pub(crate) struct PErr {
 impl PErr {
     /// A custom error at a byte offset.
     pub(crate) fn custom(offset: usize, message: String) -> PErr {
-        PErr {
-            index: 0,
-            custom: Some(Box::new(Custom { offset, message })),
-        }
+        PErr { index: 0, custom: Some(Box::new(Custom { offset, message })) }
     }
 }
 
 impl<'a> NomParseError<Tokens<'a>> for PErr {
     fn from_error_kind(input: Tokens<'a>, _kind: ErrorKind) -> Self {
-        PErr {
-            index: input.pos,
-            custom: None,
-        }
+        PErr { index: input.pos, custom: None }
     }
 
     fn append(_input: Tokens<'a>, _kind: ErrorKind, other: Self) -> Self {
@@ -345,10 +322,7 @@ pub(crate) type PResult<'a, O> = IResult<Tokens<'a>, O, PErr>;
 /// Records `e` at the next token and fails (recoverably).
 pub(crate) fn fail<'a, O>(i: Tokens<'a>, e: Expect) -> PResult<'a, O> {
     i.ctx.record(i.pos, e);
-    Err(Err::Error(PErr {
-        index: i.pos,
-        custom: None,
-    }))
+    Err(Err::Error(PErr { index: i.pos, custom: None }))
 }
 
 /// Fails fatally with a custom message at `offset`.
@@ -359,10 +333,7 @@ pub(crate) fn fatal<'a, O>(offset: usize, message: String) -> PResult<'a, O> {
 /// Fails without recording anything (for operators, which would only add
 /// noise to "expected" lists).
 pub(crate) fn fail_silently<'a, O>(i: Tokens<'a>) -> PResult<'a, O> {
-    Err(Err::Error(PErr {
-        index: i.pos,
-        custom: None,
-    }))
+    Err(Err::Error(PErr { index: i.pos, custom: None }))
 }
 
 /// Matches punctuation `p`, recording it as expected on failure.
@@ -439,10 +410,7 @@ pub(crate) fn joined<'a>(
 pub(crate) fn ident<'a>(what: &'static str) -> impl Fn(Tokens<'a>) -> PResult<'a, Ident> {
     move |i| match &i.peek().tok {
         Tok::Ident(s) | Tok::Quoted(s) => {
-            let id = Ident {
-                name: s.clone(),
-                span: i.peek().span,
-            };
+            let id = Ident { name: s.clone(), span: i.peek().span };
             Ok((i.next(), id))
         }
         _ => fail(i, Expect::Label(what)),
@@ -481,13 +449,7 @@ pub(crate) fn entity_ref(i: Tokens<'_>) -> PResult<'_, EntityRef> {
         Tok::EntityName(n) => EntityTarget::Name(n.clone()),
         _ => return fail(i, Expect::Label("an entity reference")),
     };
-    Ok((
-        i.next(),
-        EntityRef {
-            target,
-            span: i.peek().span,
-        },
-    ))
+    Ok((i.next(), EntityRef { target, span: i.peek().span }))
 }
 
 /// `$name`.
@@ -508,10 +470,7 @@ pub(crate) fn end_of_input(i: Tokens<'_>) -> PResult<'_, ()> {
 
 /// Runs `p`; if it fails without getting past its first token, what it
 /// expected there is reported as `name`.
-pub(crate) fn label<'a, O, P>(
-    name: &'static str,
-    mut p: P,
-) -> impl FnMut(Tokens<'a>) -> PResult<'a, O>
+pub(crate) fn label<'a, O, P>(name: &'static str, mut p: P) -> impl FnMut(Tokens<'a>) -> PResult<'a, O>
 where
     P: Parser<Tokens<'a>, Output = O, Error = PErr>,
 {

@@ -8,8 +8,7 @@ use nom::multi::many0;
 use nom::sequence::preceded;
 
 use super::input::{
-    Expect, PResult, Tokens, entity_ref, fatal, hint, ident, integer, joined, label, op, punct,
-    variable,
+    Expect, PResult, Tokens, entity_ref, fatal, hint, ident, integer, joined, label, op, punct, variable,
 };
 use super::values::property_map;
 use crate::query::ast::{
@@ -32,11 +31,7 @@ pub(crate) fn pattern(i: Tokens<'_>) -> PResult<'_, Pattern> {
 fn named_pattern(i: Tokens<'_>) -> PResult<'_, Pattern> {
     let named = (variable, op("="));
     let (rest, path_var) = opt(map(named, |(v, _)| v)).parse(i)?;
-    let (rest, mut p) = if path_var.is_some() {
-        cut(chain).parse(rest)?
-    } else {
-        chain(rest)?
-    };
+    let (rest, mut p) = if path_var.is_some() { cut(chain).parse(rest)? } else { chain(rest)? };
     p.path_var = path_var;
     p.span = i.span_to(&rest);
     Ok((rest, p))
@@ -45,21 +40,10 @@ fn named_pattern(i: Tokens<'_>) -> PResult<'_, Pattern> {
 /// A path without a name: `node (edge node)*`.
 pub(crate) fn chain(i: Tokens<'_>) -> PResult<'_, Pattern> {
     let (rest, start) = node_pattern(i)?;
-    let hop = map((edge_pattern, cut(node_pattern)), |(edge, node)| Hop {
-        edge,
-        node,
-    });
+    let hop = map((edge_pattern, cut(node_pattern)), |(edge, node)| Hop { edge, node });
     let (rest, hops) = many0(hop).parse(rest)?;
     let span = i.span_to(&rest);
-    Ok((
-        rest,
-        Pattern {
-            path_var: None,
-            start,
-            hops,
-            span,
-        },
-    ))
+    Ok((rest, Pattern { path_var: None, start, hops, span }))
 }
 
 /// `node_pattern`: `'(' [variable] [':' kind] [entity_ref] [property_map] ')'`
@@ -78,12 +62,7 @@ pub(crate) fn node_pattern(i: Tokens<'_>) -> PResult<'_, NodePattern> {
 fn parenthesised_node(i: Tokens<'_>) -> PResult<'_, NodePattern> {
     let (rest, _) = punct("(")(i)?;
     let (rest, var) = opt(variable).parse(rest)?;
-    let body = (
-        opt(kind_label),
-        opt(entity_ref),
-        opt(property_map),
-        punct(")"),
-    );
+    let body = (opt(kind_label), opt(entity_ref), opt(property_map), punct(")"));
     let (rest, (kind, entity, props, _)) = if var.is_some() {
         let items = [Expect::Punct(")"), Expect::Punct(":")];
         cut(hint("after node variable", &items, body)).parse(rest)?
@@ -92,16 +71,7 @@ fn parenthesised_node(i: Tokens<'_>) -> PResult<'_, NodePattern> {
     };
     let props = props.unwrap_or_default();
     let span = i.span_to(&rest);
-    Ok((
-        rest,
-        NodePattern {
-            var,
-            kind,
-            entity,
-            props,
-            span,
-        },
-    ))
+    Ok((rest, NodePattern { var, kind, entity, props, span }))
 }
 
 /// `kind_label`: `':' identifier`.
@@ -116,9 +86,8 @@ pub(crate) fn edge_pattern(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
 
 fn incoming(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
     let (rest, _) = joined("<", "-", Expect::Punct("<-"))(i)?;
-    let (rest, mut edge) = cut((punct("["), edge_body, punct("]"), punct("-")))
-        .map(|(_, body, _, _)| body)
-        .parse(rest)?;
+    let (rest, mut edge) =
+        cut((punct("["), edge_body, punct("]"), punct("-"))).map(|(_, body, _, _)| body).parse(rest)?;
     edge.direction = Direction::In;
     edge.span = i.span_to(&rest);
     Ok((rest, edge))
@@ -126,9 +95,7 @@ fn incoming(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
 
 fn outgoing_or_either(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
     let (rest, _) = punct("-")(i)?;
-    let (rest, mut edge) = cut((punct("["), edge_body, punct("]")))
-        .map(|(_, body, _)| body)
-        .parse(rest)?;
+    let (rest, mut edge) = cut((punct("["), edge_body, punct("]"))).map(|(_, body, _)| body).parse(rest)?;
     let arrow = value(Direction::Out, joined("-", ">", Expect::Punct("->")));
     let dash = value(Direction::Either, punct("-"));
     let (rest, direction) = cut(alt((arrow, dash))).parse(rest)?;
@@ -139,12 +106,7 @@ fn outgoing_or_either(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
 
 /// `edge_body`: `[variable] [predicate_list] [var_length] [property_map]`.
 fn edge_body(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
-    let mut parts = (
-        opt(variable),
-        opt(predicate_list),
-        opt(var_length),
-        opt(property_map),
-    );
+    let mut parts = (opt(variable), opt(predicate_list), opt(var_length), opt(property_map));
     let (rest, (var, predicates, length, props)) = parts.parse(i)?;
     let edge = EdgePattern {
         var,
@@ -194,9 +156,6 @@ fn hops(i: Tokens<'_>) -> PResult<'_, u32> {
     let (rest, (n, span)) = integer(i)?;
     match u32::try_from(n) {
         Ok(n) if n <= MAX_HOPS => Ok((rest, n)),
-        _ => fatal(
-            span.start,
-            format!("hop count {n} exceeds the limit of {MAX_HOPS}"),
-        ),
+        _ => fatal(span.start, format!("hop count {n} exceeds the limit of {MAX_HOPS}")),
     }
 }

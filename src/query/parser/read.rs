@@ -9,14 +9,14 @@ use nom::{Err, Parser};
 
 use super::expr::expression;
 use super::input::{
-    Expect, PErr, PResult, Tokens, entity_ref, fail, fatal, ident, integer, kw, label, param,
-    punct, spanned, string, variable,
+    Expect, PErr, PResult, Tokens, entity_ref, fail, fatal, ident, integer, kw, label, param, punct, spanned,
+    string, variable,
 };
 use super::pattern::{chain, pattern_list};
 use super::values::date;
 use crate::query::ast::{
-    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Query, ReturnItem,
-    Show, Span, Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
+    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Query, ReturnItem, Show, Span,
+    Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
 };
 use crate::query::lexer::Tok;
 
@@ -38,17 +38,7 @@ fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
     let (i, time) = time_clauses(i, true)?;
     let order_by = order_by.unwrap_or_default();
     let span = Span::default();
-    let q = Query {
-        patterns,
-        filter,
-        distinct,
-        items,
-        order_by,
-        skip,
-        limit,
-        time,
-        span,
-    };
+    let q = Query { patterns, filter, distinct, items, order_by, skip, limit, time, span };
     Ok((i, q))
 }
 
@@ -70,12 +60,7 @@ pub(crate) fn return_clause(i: Tokens<'_>) -> PResult<'_, (bool, Vec<ReturnItem>
 /// `return_item`: `expression [AS variable]`.
 pub(crate) fn return_item(i: Tokens<'_>) -> PResult<'_, ReturnItem> {
     let item = (expression, opt(preceded(kw("AS"), variable)));
-    map(spanned(item), |((expr, alias), span)| ReturnItem {
-        expr,
-        alias,
-        span,
-    })
-    .parse(i)
+    map(spanned(item), |((expr, alias), span)| ReturnItem { expr, alias, span }).parse(i)
 }
 
 /// `order_by`: `ORDER BY key [ASC|DESC] (',' ...)*`.
@@ -91,20 +76,12 @@ pub(crate) fn order_by(i: Tokens<'_>) -> PResult<'_, Vec<OrderItem>> {
 fn order_item(i: Tokens<'_>) -> PResult<'_, OrderItem> {
     let dir = alt((value(false, kw("ASC")), value(true, kw("DESC"))));
     let (i, (expr, descending)) = (expression, opt(dir)).parse(i)?;
-    Ok((
-        i,
-        OrderItem {
-            expr,
-            descending: descending.unwrap_or(false),
-        },
-    ))
+    Ok((i, OrderItem { expr, descending: descending.unwrap_or(false) }))
 }
 
 /// `count`: the argument of `SKIP` / `LIMIT`, an integer or a parameter.
 pub(crate) fn count(i: Tokens<'_>) -> PResult<'_, Expr> {
-    let int = map(integer, |(n, span)| {
-        Expr::new(ExprKind::Lit(Literal::Int(n)), span)
-    });
+    let int = map(integer, |(n, span)| Expr::new(ExprKind::Lit(Literal::Int(n)), span));
     let par = map(param, |(p, span)| Expr::new(ExprKind::Param(p), span));
     alt((int, par)).parse(i)
 }
@@ -170,13 +147,7 @@ fn add_clause(out: &mut TimeClauses, clause: TimeClause, offset: usize) -> Resul
 /// `as_of`: `AS OF (TX n | timestamp)`.
 pub(crate) fn as_of(i: Tokens<'_>) -> PResult<'_, AsOf> {
     let (rest, (_, _, point)) = (kw("AS"), kw("OF"), cut(tx_point)).parse(i)?;
-    Ok((
-        rest,
-        AsOf {
-            point,
-            span: i.span_to(&rest),
-        },
-    ))
+    Ok((rest, AsOf { point, span: i.span_to(&rest) }))
 }
 
 /// `tx_point`: `TX n` or a timestamp.
@@ -186,10 +157,7 @@ pub(crate) fn tx_point(i: Tokens<'_>) -> PResult<'_, TxPoint> {
 }
 
 fn tx_number(i: Tokens<'_>) -> PResult<'_, u64> {
-    map(label("a transaction number", integer), |(n, _)| {
-        n.unsigned_abs()
-    })
-    .parse(i)
+    map(label("a transaction number", integer), |(n, _)| n.unsigned_abs()).parse(i)
 }
 
 fn timestamp(i: Tokens<'_>) -> PResult<'_, TxPoint> {
@@ -205,13 +173,7 @@ pub(crate) fn valid_time(i: Tokens<'_>) -> PResult<'_, ValidTime> {
     let during = (kw("DURING"), cut((date, punct(".."), date)));
     let during = map(during, |(_, (a, _, b))| ValidRange::During(a, b));
     let (rest, range) = preceded(kw("VALID"), cut(alt((at, during)))).parse(i)?;
-    Ok((
-        rest,
-        ValidTime {
-            range,
-            span: i.span_to(&rest),
-        },
-    ))
+    Ok((rest, ValidTime { range, span: i.span_to(&rest) }))
 }
 
 /// `for_clause`: the SQL:2011 spellings `FOR SYSTEM_TIME AS OF ...`,
@@ -219,15 +181,11 @@ pub(crate) fn valid_time(i: Tokens<'_>) -> PResult<'_, ValidTime> {
 fn for_clause(i: Tokens<'_>) -> PResult<'_, TimeClause> {
     let system = preceded(kw("SYSTEM_TIME"), cut((kw("AS"), kw("OF"), tx_point)));
     let system = map(system, |(_, _, point)| point);
-    let at = map(
-        preceded((kw("AS"), cut(kw("OF"))), cut(date)),
-        ValidRange::At,
-    );
+    let at = map(preceded((kw("AS"), cut(kw("OF"))), cut(date)), ValidRange::At);
     let between = preceded(kw("BETWEEN"), cut((date, kw("AND"), date)));
     let between = map(between, |(a, _, b)| ValidRange::During(a, b));
     let valid = preceded(kw("VALID_TIME"), cut(alt((at, between))));
-    let (rest, either) =
-        preceded(kw("FOR"), cut(alt((map(system, Ok), map(valid, Err))))).parse(i)?;
+    let (rest, either) = preceded(kw("FOR"), cut(alt((map(system, Ok), map(valid, Err))))).parse(i)?;
     let span = i.span_to(&rest);
     let clause = match either {
         Ok(point) => TimeClause::AsOf(AsOf { point, span }),
@@ -246,13 +204,7 @@ pub(crate) fn explain(i: Tokens<'_>) -> PResult<'_, Statement> {
     let explain = map(explain, |(analyze, q)| (analyze.is_some(), q));
     let profile = map(preceded(kw("PROFILE"), cut(query)), |q| (true, q));
     let (rest, (analyze, q)) = alt((explain, profile)).parse(i)?;
-    Ok((
-        rest,
-        Statement::Explain {
-            analyze,
-            inner: Box::new(q),
-        },
-    ))
+    Ok((rest, Statement::Explain { analyze, inner: Box::new(q) }))
 }
 
 /// `history`: `HISTORY entity_ref` or `HISTORY` an edge pattern.
@@ -263,15 +215,12 @@ pub(crate) fn history(i: Tokens<'_>) -> PResult<'_, Statement> {
         return Ok((rest, Statement::History(History::Edge(p))));
     }
     match p.start {
-        NodePattern {
-            var: None,
-            kind: None,
-            entity: Some(e),
-            ref props,
-            ..
-        } if props.is_empty() => Ok((rest, Statement::History(History::Entity(e)))),
+        NodePattern { var: None, kind: None, entity: Some(e), ref props, .. } if props.is_empty() => {
+            Ok((rest, Statement::History(History::Entity(e))))
+        }
         _ => {
-            let msg = "HISTORY takes an entity reference such as `@x` or an edge pattern such as `(@a)-[:p]->(@b)`";
+            let msg =
+                "HISTORY takes an entity reference such as `@x` or an edge pattern such as `(@a)-[:p]->(@b)`";
             fatal(p.span.start, msg.to_string())
         }
     }
@@ -282,11 +231,7 @@ pub(crate) fn conflicts(i: Tokens<'_>) -> PResult<'_, Statement> {
     let about = opt(preceded(kw("ABOUT"), cut(entity_ref)));
     let body = (about, |i| time_clauses(i, false));
     let (rest, (about, time)) = preceded(kw("CONFLICTS"), cut(body)).parse(i)?;
-    let c = Conflicts {
-        about,
-        valid: time.valid,
-        as_of: time.as_of,
-    };
+    let c = Conflicts { about, valid: time.valid, as_of: time.as_of };
     Ok((rest, Statement::Conflicts(c)))
 }
 
@@ -294,16 +239,10 @@ pub(crate) fn conflicts(i: Tokens<'_>) -> PResult<'_, Statement> {
 pub(crate) fn show(i: Tokens<'_>) -> PResult<'_, Statement> {
     let kind = opt(preceded(kw("KIND"), cut(ident("a kind name"))));
     let like = opt(preceded(kw("LIKE"), cut(map(string, |(s, _)| s))));
-    let entities = map(preceded(kw("ENTITIES"), (kind, like)), |(kind, like)| {
-        Show::Entities { kind, like }
-    });
+    let entities = map(preceded(kw("ENTITIES"), (kind, like)), |(kind, like)| Show::Entities { kind, like });
     let tx = map(preceded(kw("TX"), opt(tx_number)), Show::Tx);
-    let what = alt((
-        entities,
-        value(Show::Predicates, kw("PREDICATES")),
-        value(Show::Sources, kw("SOURCES")),
-        tx,
-    ));
+    let what =
+        alt((entities, value(Show::Predicates, kw("PREDICATES")), value(Show::Sources, kw("SOURCES")), tx));
     map(preceded(kw("SHOW"), cut(what)), Statement::Show).parse(i)
 }
 

@@ -63,11 +63,7 @@ pub(crate) fn date(i: Tokens<'_>) -> PResult<'_, DateLit> {
     match token.tok {
         Tok::Date(d) => Ok((i.next(), d)),
         Tok::Int(year) if is_year(year, token.span) => {
-            let d = DateLit {
-                year: year as i32,
-                month: None,
-                day: None,
-            };
+            let d = DateLit { year: year as i32, month: None, day: None };
             Ok((i.next(), d))
         }
         _ => fail(i, Expect::Label("a date")),
@@ -81,25 +77,13 @@ fn is_year(n: i64, span: Span) -> bool {
 
 /// `value`: what a write-statement map entry holds.
 pub(crate) fn value(i: Tokens<'_>) -> PResult<'_, Value> {
-    let lit = map(spanned(signed_literal), |(l, span)| Value {
-        kind: ValueKind::Lit(l),
-        span,
-    });
+    let lit = map(spanned(signed_literal), |(l, span)| Value { kind: ValueKind::Lit(l), span });
     let ent = map(entity_ref, |r| {
         let span = r.span;
-        Value {
-            kind: ValueKind::Entity(r),
-            span,
-        }
+        Value { kind: ValueKind::Entity(r), span }
     });
-    let par = map(param, |(p, span)| Value {
-        kind: ValueKind::Param(p),
-        span,
-    });
-    let sym = map(ident("a value"), |id| Value {
-        kind: ValueKind::Symbol(id.name),
-        span: id.span,
-    });
+    let par = map(param, |(p, span)| Value { kind: ValueKind::Param(p), span });
+    let sym = map(ident("a value"), |id| Value { kind: ValueKind::Symbol(id.name), span: id.span });
     label("a value", alt((lit, ent, par, value_list, sym))).parse(i)
 }
 
@@ -108,13 +92,7 @@ fn value_list(i: Tokens<'_>) -> PResult<'_, Value> {
     let _guard = i.enter()?;
     let body = terminated(separated_list0(punct(","), value), punct("]"));
     let (rest, items) = cut(body).parse(rest)?;
-    Ok((
-        rest,
-        Value {
-            kind: ValueKind::List(items),
-            span: i.span_to(&rest),
-        },
-    ))
+    Ok((rest, Value { kind: ValueKind::List(items), span: i.span_to(&rest) }))
 }
 
 /// `value_map`: `{key: value, ...}` of a write statement.
@@ -135,13 +113,10 @@ fn map_of<'a, V>(
     fix: fn(&str, V) -> V,
 ) -> PResult<'a, Vec<MapEntry<V>>> {
     let (rest, _) = punct("{")(i)?;
-    let entry = map(
-        (ident("a key"), cut(punct(":")), cut(value)),
-        |(key, _, v)| {
-            let value = fix(&key.name, v);
-            MapEntry { key, value }
-        },
-    );
+    let entry = map((ident("a key"), cut(punct(":")), cut(value)), |(key, _, v)| {
+        let value = fix(&key.name, v);
+        MapEntry { key, value }
+    });
     let body = terminated(separated_list0(punct(","), entry), punct("}"));
     let (rest, entries) = cut(body).parse(rest)?;
     let mut seen = HashSet::new();
@@ -155,15 +130,8 @@ fn map_of<'a, V>(
 fn year_value(key: &str, v: Value) -> Value {
     match v.kind {
         ValueKind::Lit(Literal::Int(n)) if DATE_KEYS.contains(&key) && is_year(n, v.span) => {
-            let year = DateLit {
-                year: n as i32,
-                month: None,
-                day: None,
-            };
-            Value {
-                kind: ValueKind::Lit(Literal::Date(year)),
-                span: v.span,
-            }
+            let year = DateLit { year: n as i32, month: None, day: None };
+            Value { kind: ValueKind::Lit(Literal::Date(year)), span: v.span }
         }
         _ => v,
     }
@@ -172,11 +140,7 @@ fn year_value(key: &str, v: Value) -> Value {
 fn year_expr(key: &str, e: Expr) -> Expr {
     match e.kind {
         ExprKind::Lit(Literal::Int(n)) if DATE_KEYS.contains(&key) && is_year(n, e.span) => {
-            let year = DateLit {
-                year: n as i32,
-                month: None,
-                day: None,
-            };
+            let year = DateLit { year: n as i32, month: None, day: None };
             Expr::new(ExprKind::Lit(Literal::Date(year)), e.span)
         }
         _ => e,

@@ -7,14 +7,10 @@ use nom::branch::alt;
 use nom::combinator::{cut, map, opt, value};
 use nom::sequence::{delimited, preceded};
 
-use super::input::{
-    Expect, PResult, Tokens, entity_ref, ident, joined, kw, label, punct, spanned, string,
-};
+use super::input::{Expect, PResult, Tokens, entity_ref, ident, joined, kw, label, punct, spanned, string};
 use super::pattern::kind_label;
 use super::values::{signed_literal, value_map};
-use crate::query::ast::{
-    Assert, AssertObject, CreateEntity, CreateNamed, EntityRef, Property, Statement,
-};
+use crate::query::ast::{Assert, AssertObject, CreateEntity, CreateNamed, EntityRef, Property, Statement};
 
 /// `CREATE` followed by `ENTITY`, `DOCUMENT` or `PREDICATE`.
 pub(crate) fn create(i: Tokens<'_>) -> PResult<'_, Statement> {
@@ -30,57 +26,30 @@ fn props(i: Tokens<'_>) -> PResult<'_, Vec<Property>> {
 fn create_entity(i: Tokens<'_>) -> PResult<'_, Statement> {
     let body = (ident("an entity key"), opt(kind_label), props);
     let (rest, (key, kind, props)) = preceded(kw("ENTITY"), cut(body)).parse(i)?;
-    Ok((
-        rest,
-        Statement::CreateEntity(CreateEntity { key, kind, props }),
-    ))
+    Ok((rest, Statement::CreateEntity(CreateEntity { key, kind, props })))
 }
 
 /// `create_document`: `CREATE DOCUMENT key [value_map]`.
 fn create_document(i: Tokens<'_>) -> PResult<'_, Statement> {
-    let body = map((ident("a document key"), props), |(name, props)| {
-        CreateNamed { name, props }
-    });
-    map(
-        preceded(kw("DOCUMENT"), cut(body)),
-        Statement::CreateDocument,
-    )
-    .parse(i)
+    let body = map((ident("a document key"), props), |(name, props)| CreateNamed { name, props });
+    map(preceded(kw("DOCUMENT"), cut(body)), Statement::CreateDocument).parse(i)
 }
 
 /// `create_predicate`: `CREATE PREDICATE name [value_map]`.
 fn create_predicate(i: Tokens<'_>) -> PResult<'_, Statement> {
-    let body = map((ident("a predicate name"), props), |(name, props)| {
-        CreateNamed { name, props }
-    });
-    map(
-        preceded(kw("PREDICATE"), cut(body)),
-        Statement::CreatePredicate,
-    )
-    .parse(i)
+    let body = map((ident("a predicate name"), props), |(name, props)| CreateNamed { name, props });
+    map(preceded(kw("PREDICATE"), cut(body)), Statement::CreatePredicate).parse(i)
 }
 
 /// `assert`: `ASSERT subject -[:predicate]-> object [value_map]`.
 pub(crate) fn assert(i: Tokens<'_>) -> PResult<'_, Statement> {
-    let edge = (
-        punct("-"),
-        punct("["),
-        punct(":"),
-        ident("a predicate name"),
-        punct("]"),
-    );
+    let edge = (punct("-"), punct("["), punct(":"), ident("a predicate name"), punct("]"));
     let arrow = joined("-", ">", Expect::Punct("->"));
     let body = (subject, edge, arrow, object, props);
     let (rest, (subject, (_, _, _, predicate, _), _, object, props)) =
         preceded(kw("ASSERT"), cut(body)).parse(i)?;
     let span = i.span_to(&rest);
-    let a = Assert {
-        subject,
-        predicate,
-        object,
-        props,
-        span,
-    };
+    let a = Assert { subject, predicate, object, props, span };
     Ok((rest, Statement::Assert(Box::new(a))))
 }
 
@@ -92,16 +61,10 @@ fn subject(i: Tokens<'_>) -> PResult<'_, EntityRef> {
 
 /// The object: `@x`, `(@x)` or a literal in parentheses, `(42)`.
 fn object(i: Tokens<'_>) -> PResult<'_, AssertObject> {
-    let lit = map(spanned(signed_literal), |(l, span)| {
-        AssertObject::Literal(l, span)
-    });
+    let lit = map(spanned(signed_literal), |(l, span)| AssertObject::Literal(l, span));
     let inner = alt((map(entity_ref, AssertObject::Entity), lit));
     let wrapped = delimited(punct("("), cut(inner), cut(punct(")")));
-    label(
-        "an object",
-        alt((map(entity_ref, AssertObject::Entity), wrapped)),
-    )
-    .parse(i)
+    label("an object", alt((map(entity_ref, AssertObject::Entity), wrapped))).parse(i)
 }
 
 /// `retract`: `RETRACT claim_id BECAUSE "reason"`.
@@ -128,10 +91,7 @@ pub(crate) fn unmerge_entity(i: Tokens<'_>) -> PResult<'_, Statement> {
 /// `begin`: `BEGIN [MESSAGE 'text']`.
 pub(crate) fn begin(i: Tokens<'_>) -> PResult<'_, Statement> {
     let message = opt(preceded(kw("MESSAGE"), cut(map(string, |(s, _)| s))));
-    map(preceded(kw("BEGIN"), message), |message| Statement::Begin {
-        message,
-    })
-    .parse(i)
+    map(preceded(kw("BEGIN"), message), |message| Statement::Begin { message }).parse(i)
 }
 
 /// `commit`: `COMMIT`.
