@@ -11,8 +11,7 @@ fn main() -> Result<(), StoreError> {
 
     let first = store.transact("analyst", |tx| {
         tx.message("entities and the article");
-        tx.entity("us", "Country", "United States").aliases =
-            Some(vec!["U.S.".into(), "USA".into()]);
+        tx.entity("us", "Country", "United States").aliases = Some(vec!["U.S.".into(), "USA".into()]);
         tx.entity("russia", "Country", "Russia");
         tx.entity("unnamed_sources", "Group", "unnamed sources");
         tx.document(DocumentEvent {
@@ -29,10 +28,7 @@ fn main() -> Result<(), StoreError> {
         claim.valid = ValidTime::during("2025-03".parse().expect("a valid date"));
         claim.quote = Some("the United States may relax sanctions on Russia".into());
     })?;
-    println!(
-        "committed tx {} ({}), claims {:?}",
-        first.tx, first.hash, first.claim_ids
-    );
+    println!("committed tx {} ({}), claims {:?}", first.tx, first.hash, first.claim_ids);
 
     let correction = store.transact("analyst", |tx| {
         tx.message("the easing was reported for the coming days only");
@@ -42,31 +38,17 @@ fn main() -> Result<(), StoreError> {
         claim.valid = ValidTime::during("2025-03-04".parse().expect("a valid date"));
     })?;
 
-    let about_us = ClaimQuery {
-        subject: Some("U.S.".into()),
-        ..ClaimQuery::default()
-    };
-    for (label, view) in [
-        ("now", store.snapshot()),
-        ("before the correction", store.snapshot_at(first.tx)),
-    ] {
+    let about_us = ClaimQuery { subject: Some("U.S.".into()), ..ClaimQuery::default() };
+    for (label, view) in [("now", store.snapshot()), ("before the correction", store.snapshot_at(first.tx))] {
         println!("{label}:");
         for c in view.claims(&about_us)? {
             println!("  {c}");
         }
     }
     for entry in store.snapshot().history("us")? {
-        println!(
-            "tx {} {} {}: {}",
-            entry.tx, entry.recorded_at, entry.op, entry.detail
-        );
+        println!("tx {} {} {}: {}", entry.tx, entry.recorded_at, entry.op, entry.detail);
     }
     let report = store.verify()?;
-    println!(
-        "verify: ok={} ({} transactions, head tx {})",
-        report.ok(),
-        report.transactions,
-        correction.tx
-    );
+    println!("verify: ok={} ({} transactions, head tx {})", report.ok(), report.transactions, correction.tx);
     Ok(())
 }

@@ -26,17 +26,10 @@ fn import_stats_verify_export_round_trip() {
     let store = dir.path().join("s.db");
     let out = cg(&store, &["import", SAMPLE]);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).starts_with("imported 20 transactions"),
-        "{}",
-        text(&out.stdout)
-    );
+    assert!(text(&out.stdout).starts_with("imported 20 transactions"), "{}", text(&out.stdout));
     let stats = text(&cg(&store, &["stats"]).stdout);
     assert!(stats.contains("transactions  20\n"), "{stats}");
-    assert!(
-        stats.contains("claims        57 live, 2 retracted\n"),
-        "{stats}"
-    );
+    assert!(stats.contains("claims        57 live, 2 retracted\n"), "{stats}");
     let verify = cg(&store, &["verify"]);
     assert!(verify.status.success());
     assert!(text(&verify.stdout).starts_with("ok: 20 transactions checked"));
@@ -48,23 +41,12 @@ fn import_stats_verify_export_round_trip() {
     let copy = dir.path().join("copy.db");
     let file = dir.path().join("export.jsonl");
     std::fs::write(&file, &first).unwrap();
-    assert!(
-        cg(&copy, &["import", file.to_str().unwrap()])
-            .status
-            .success()
-    );
-    assert_eq!(
-        cg(&copy, &["export"]).stdout,
-        first,
-        "export → import → export must be byte-identical"
-    );
+    assert!(cg(&copy, &["import", file.to_str().unwrap()]).status.success());
+    assert_eq!(cg(&copy, &["export"]).stdout, first, "export → import → export must be byte-identical");
     let partial = cg(&store, &["export", "--as-of-tx", "3"]);
     assert_eq!(text(&partial.stdout).lines().count(), 3);
     let reindex = cg(&store, &["reindex"]);
-    assert_eq!(
-        text(&reindex.stdout),
-        "rebuilt the indexes from 20 transactions\n"
-    );
+    assert_eq!(text(&reindex.stdout), "rebuilt the indexes from 20 transactions\n");
 }
 
 #[test]
@@ -84,15 +66,10 @@ fn a_bad_line_stops_the_import_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains(
-            "bad.jsonl:4: event 1 (assert): unknown entity `rusia`, did you mean `russia`?"
-        ),
+        err.contains("bad.jsonl:4: event 1 (assert): unknown entity `rusia`, did you mean `russia`?"),
         "{err}"
     );
-    assert!(
-        err.contains("(2 transactions before it were committed)"),
-        "{err}"
-    );
+    assert!(err.contains("(2 transactions before it were committed)"), "{err}");
     let stats = text(&cg(&store, &["stats"]).stdout);
     assert!(stats.contains("transactions  2\n"), "{stats}");
 }
@@ -103,22 +80,13 @@ fn malformed_json_and_unknown_ops_are_reported_by_line() {
     let store = dir.path().join("s.db");
     for (content, want) in [
         ("{\"events\": [", "x.jsonl:1: EOF while parsing"),
-        (
-            r#"{"events":[{"op":"explode"}]}"#,
-            "x.jsonl:1: unknown variant `explode`",
-        ),
+        (r#"{"events":[{"op":"explode"}]}"#, "x.jsonl:1: unknown variant `explode`"),
         (
             r#"{"events":[{"op":"entity","key":1}]}"#,
             "x.jsonl:1: invalid type: integer `1`, expected a string",
         ),
-        (
-            r#"{"events":[],"surprise":1}"#,
-            "x.jsonl:1: unknown field `surprise`",
-        ),
-        (
-            r#"{"events":[]}"#,
-            "x.jsonl:1: a transaction needs at least one event",
-        ),
+        (r#"{"events":[],"surprise":1}"#, "x.jsonl:1: unknown field `surprise`"),
+        (r#"{"events":[]}"#, "x.jsonl:1: a transaction needs at least one event"),
         (
             r#"{"events":[{"op":"assert","s":"a","p":"b","o":{"int":1},"valid":"2025","valid_to":"2026"}]}"#,
             "x.jsonl:1: event 1: give either `valid` or `valid_from`/`valid_to`, not both",
@@ -133,10 +101,7 @@ fn malformed_json_and_unknown_ops_are_reported_by_line() {
         let out = cg(&store, &["import", file.to_str().unwrap()]);
         assert_eq!(out.status.code(), Some(1), "{content}");
         let err = text(&out.stderr);
-        assert!(
-            err.contains(want),
-            "{content}\n  wanted: {want}\n  got: {err}"
-        );
+        assert!(err.contains(want), "{content}\n  wanted: {want}\n  got: {err}");
     }
     assert!(text(&cg(&store, &["stats"]).stdout).contains("transactions  0\n"));
 }
@@ -154,12 +119,7 @@ fn usage_errors_exit_2() {
         &["repair"],
     ] {
         let out = cg(&store, args);
-        assert_eq!(
-            out.status.code(),
-            Some(2),
-            "{args:?}: {}",
-            text(&out.stderr)
-        );
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
         assert!(text(&out.stderr).contains("usage: claimgraph"), "{args:?}");
     }
 }
@@ -180,11 +140,7 @@ fn a_damaged_store_is_refused_then_repaired_on_request() {
     assert!(err.contains("the log is damaged at tx"), "{err}");
     let repaired = cg(&store, &["repair", "--yes"]);
     assert!(repaired.status.success(), "{}", text(&repaired.stderr));
-    assert!(
-        text(&repaired.stdout).starts_with("cut the log at tx"),
-        "{}",
-        text(&repaired.stdout)
-    );
+    assert!(text(&repaired.stdout).starts_with("cut the log at tx"), "{}", text(&repaired.stdout));
     assert!(cg(&store, &["verify"]).status.success());
 }
 

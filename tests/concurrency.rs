@@ -42,10 +42,7 @@ fn readers_only_ever_see_whole_transactions() {
                 while !done.load(Ordering::Acquire) || reads < 5 {
                     let view = store.snapshot();
                     assert!(view.at() >= last_head, "the head went backwards");
-                    let q = ClaimQuery {
-                        subject: Some("hub".into()),
-                        ..ClaimQuery::default()
-                    };
+                    let q = ClaimQuery { subject: Some("hub".into()), ..ClaimQuery::default() };
                     let claims = view.claims(&q).unwrap();
                     let mut per_batch = std::collections::BTreeMap::<i64, (i64, i64)>::new();
                     for c in &claims {
@@ -59,10 +56,7 @@ fn readers_only_ever_see_whole_transactions() {
                         e.0 += 1;
                     }
                     for (b, (seen, size)) in per_batch {
-                        assert_eq!(
-                            seen, size,
-                            "batch {b}: saw {seen} of {size} claims: half a transaction"
-                        );
+                        assert_eq!(seen, size, "batch {b}: saw {seen} of {size} claims: half a transaction");
                     }
                     assert!(claims.len() >= last_count, "a reader's view went backwards");
                     let stats = view.stats().unwrap();

@@ -43,13 +43,7 @@ fn copy_log(from: &Path, to: &Path) {
 }
 
 fn claim_ids(store: &Store) -> Vec<String> {
-    store
-        .snapshot()
-        .claims(&ClaimQuery::default())
-        .unwrap()
-        .into_iter()
-        .map(|c| c.id)
-        .collect()
+    store.snapshot().claims(&ClaimQuery::default()).unwrap().into_iter().map(|c| c.id).collect()
 }
 
 fn tmp() -> tempfile::TempDir {
@@ -64,19 +58,12 @@ fn a_log_cut_at_every_byte_of_its_last_record_drops_that_record() {
     for cut in start..end {
         let dir = tmp();
         copy_log(src.path(), dir.path());
-        let f = std::fs::OpenOptions::new()
-            .write(true)
-            .open(dir.path().join(SEGMENT))
-            .unwrap();
+        let f = std::fs::OpenOptions::new().write(true).open(dir.path().join(SEGMENT)).unwrap();
         f.set_len(cut).unwrap();
         drop(f);
         let store = Store::open(dir.path()).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
         assert_eq!(store.head(), 3, "cut at {cut}");
-        assert_eq!(
-            store.open_report().log.dropped_bytes,
-            cut - start,
-            "cut at {cut}"
-        );
+        assert_eq!(store.open_report().log.dropped_bytes, cut - start, "cut at {cut}");
         assert_eq!(store.open_report().log.dropped_why.is_some(), cut > start);
         assert_eq!(claim_ids(&store), vec!["k2", "k3"]);
         // The cut is durable: the store accepts the next transaction as tx 4.
@@ -134,11 +121,7 @@ fn repair_cuts_at_the_damage_only_when_asked() {
 }
 
 fn answers(store: &Store) -> (u64, Vec<String>, claimgraph::Stats) {
-    (
-        store.head(),
-        claim_ids(store),
-        store.snapshot().stats().unwrap(),
-    )
+    (store.head(), claim_ids(store), store.snapshot().stats().unwrap())
 }
 
 #[test]
@@ -180,11 +163,7 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
         std::fs::write(&f, vec![0xA5; len.max(16)]).unwrap();
     }
     let store = Store::open(dir.path()).unwrap();
-    assert!(
-        store.open_report().rebuilt.is_some(),
-        "{:?}",
-        store.open_report()
-    );
+    assert!(store.open_report().rebuilt.is_some(), "{:?}", store.open_report());
     assert_eq!(answers(&store), before);
 }
 
@@ -192,22 +171,12 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
 fn an_index_ahead_of_the_log_is_rebuilt() {
     let src = tmp();
     let lens = build(src.path(), 4);
-    let f = std::fs::OpenOptions::new()
-        .write(true)
-        .open(src.path().join(SEGMENT))
-        .unwrap();
+    let f = std::fs::OpenOptions::new().write(true).open(src.path().join(SEGMENT)).unwrap();
     f.set_len(lens[3]).unwrap();
     drop(f);
     let store = Store::open(src.path()).unwrap();
     assert_eq!(store.head(), 3);
-    assert!(
-        store
-            .open_report()
-            .rebuilt
-            .as_deref()
-            .unwrap_or("")
-            .contains("ahead of the log")
-    );
+    assert!(store.open_report().rebuilt.as_deref().unwrap_or("").contains("ahead of the log"));
     assert_eq!(claim_ids(&store), vec!["k2", "k3"]);
     assert!(store.verify().unwrap().ok());
 }
@@ -243,10 +212,7 @@ fn a_decode_bomb_with_a_valid_checksum_is_an_error() {
     std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
     let err = Store::open(dir.path()).err().expect("a bomb must not open");
     let msg = err.to_string();
-    assert!(
-        msg.contains("tx 3") && msg.contains("cannot decode"),
-        "{msg}"
-    );
+    assert!(msg.contains("tx 3") && msg.contains("cannot decode"), "{msg}");
 }
 
 #[test]
@@ -255,11 +221,7 @@ fn reopen_after_drop_sees_everything_committed() {
     build(dir.path(), 6);
     let first = answers(&Store::open(dir.path()).unwrap());
     let second = Store::open(dir.path()).unwrap();
-    assert_eq!(
-        second.open_report().replayed,
-        0,
-        "a clean index needs no replay"
-    );
+    assert_eq!(second.open_report().replayed, 0, "a clean index needs no replay");
     assert_eq!(answers(&second), first);
     assert_eq!(first.0, 6);
 }

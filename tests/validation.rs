@@ -17,8 +17,7 @@ fn base() -> Store {
                 published: Some("2025-03-04".parse().unwrap()),
                 ..DocumentEvent::default()
             });
-            tx.assert("us", "may_ease_sanctions_on", Term::Entity("russia".into()))
-                .claim = Some("c1".into());
+            tx.assert("us", "may_ease_sanctions_on", Term::Entity("russia".into())).claim = Some("c1".into());
         })
         .unwrap();
     store
@@ -29,19 +28,9 @@ fn rejected(store: &Store, build: impl FnOnce(&mut Transaction)) -> String {
     let before = store.snapshot().stats().unwrap();
     let mut tx = Transaction::new("t");
     build(&mut tx);
-    let err = store
-        .commit(tx)
-        .expect_err("the transaction should be rejected");
-    assert_eq!(
-        store.head(),
-        head,
-        "a rejected transaction must not advance the head"
-    );
-    assert_eq!(
-        store.snapshot().stats().unwrap(),
-        before,
-        "a rejected transaction must leave no trace"
-    );
+    let err = store.commit(tx).expect_err("the transaction should be rejected");
+    assert_eq!(store.head(), head, "a rejected transaction must not advance the head");
+    assert_eq!(store.snapshot().stats().unwrap(), before, "a rejected transaction must leave no trace");
     err.to_string()
 }
 
@@ -55,10 +44,7 @@ fn unknown_entity_suggests_the_nearest_key() {
     let msg = rejected(&s, |tx| {
         tx.assert("us", "sanctions", Term::Entity("rusia".into()));
     });
-    assert_eq!(
-        msg,
-        "event 1 (assert): unknown entity `rusia`, did you mean `russia`?"
-    );
+    assert_eq!(msg, "event 1 (assert): unknown entity `rusia`, did you mean `russia`?");
     let msg = rejected(&s, |tx| {
         tx.assert("zzzzzz", "sanctions", russia());
     });
@@ -73,9 +59,7 @@ fn speaker_and_qualifier_entities_must_exist() {
     });
     assert_eq!(msg, "event 1 (assert): unknown entity `kremln`");
     let msg = rejected(&s, |tx| {
-        tx.assert("us", "sanctions", russia())
-            .qualifiers
-            .insert("via".into(), Term::Entity("nobody".into()));
+        tx.assert("us", "sanctions", russia()).qualifiers.insert("via".into(), Term::Entity("nobody".into()));
     });
     assert_eq!(msg, "event 1 (assert): unknown entity `nobody`");
 }
@@ -86,10 +70,7 @@ fn source_must_be_a_document() {
     let msg = rejected(&s, |tx| {
         tx.assert("us", "sanctions", russia()).source = Some("trump".into());
     });
-    assert_eq!(
-        msg,
-        "event 1 (assert): source `trump` is not a document (declare it with a document event)"
-    );
+    assert_eq!(msg, "event 1 (assert): source `trump` is not a document (declare it with a document event)");
 }
 
 #[test]
@@ -120,10 +101,7 @@ fn only_live_claims_can_be_retracted() {
     let msg = rejected(&s, |tx| {
         tx.retract("c1", "again");
     });
-    assert_eq!(
-        msg,
-        "event 1 (retract): claim `c1` is already retracted (tx 2)"
-    );
+    assert_eq!(msg, "event 1 (retract): claim `c1` is already retracted (tx 2)");
 }
 
 #[test]
@@ -140,39 +118,25 @@ fn merges_are_not_into_themselves_and_make_no_cycle() {
     let msg = rejected(&s, |tx| {
         tx.merge("us", "trump");
     });
-    assert_eq!(
-        msg,
-        "event 1 (merge): merging `us` into `trump` would make a cycle"
-    );
+    assert_eq!(msg, "event 1 (merge): merging `us` into `trump` would make a cycle");
     let msg = rejected(&s, |tx| {
         tx.merge("trump", "russia");
     });
-    assert_eq!(
-        msg,
-        "event 1 (merge): `trump` is already merged into `us`; unmerge it first"
-    );
+    assert_eq!(msg, "event 1 (merge): `trump` is already merged into `us`; unmerge it first");
     let msg = rejected(&s, |tx| {
         tx.unmerge("russia");
     });
-    assert_eq!(
-        msg,
-        "event 1 (unmerge): `russia` is not merged into anything"
-    );
+    assert_eq!(msg, "event 1 (unmerge): `russia` is not merged into anything");
 }
 
 #[test]
 fn valid_time_must_not_run_backwards() {
     let s = base();
     let msg = rejected(&s, |tx| {
-        tx.assert("us", "p", russia()).valid = ValidTime {
-            from: Some("2025-03".parse().unwrap()),
-            to: Some("2025-01".parse().unwrap()),
-        };
+        tx.assert("us", "p", russia()).valid =
+            ValidTime { from: Some("2025-03".parse().unwrap()), to: Some("2025-01".parse().unwrap()) };
     });
-    assert_eq!(
-        msg,
-        "event 1 (assert): valid_from 2025-03 is after valid_to 2025-01"
-    );
+    assert_eq!(msg, "event 1 (assert): valid_from 2025-03 is after valid_to 2025-01");
 }
 
 #[test]
@@ -190,10 +154,7 @@ fn keys_are_case_folded_and_checked() {
     let msg = rejected(&s, |tx| {
         tx.entity("u-s", "Country", "U-S");
     });
-    assert_eq!(
-        msg,
-        "event 1 (entity): entity key `u-s` may only hold a-z, 0-9 and `_`, found `-`"
-    );
+    assert_eq!(msg, "event 1 (entity): entity key `u-s` may only hold a-z, 0-9 and `_`, found `-`");
     s.transact("t", |tx| {
         tx.entity("OFAC", "Agency", "Office of Foreign Assets Control");
     })
@@ -217,14 +178,9 @@ fn predicates_are_snake_case() {
 fn qualifiers_cannot_shadow_claim_properties() {
     let s = base();
     let msg = rejected(&s, |tx| {
-        tx.assert("us", "p", russia())
-            .qualifiers
-            .insert("stance".into(), Term::Bool(true));
+        tx.assert("us", "p", russia()).qualifiers.insert("stance".into(), Term::Bool(true));
     });
-    assert_eq!(
-        msg,
-        "event 1 (assert): `stance` is a claim property, not a qualifier name"
-    );
+    assert_eq!(msg, "event 1 (assert): `stance` is a claim property, not a qualifier name");
 }
 
 #[test]
@@ -239,10 +195,7 @@ fn floats_must_be_finite() {
 #[test]
 fn a_transaction_needs_events() {
     let s = base();
-    assert_eq!(
-        rejected(&s, |_| {}),
-        "a transaction needs at least one event"
-    );
+    assert_eq!(rejected(&s, |_| {}), "a transaction needs at least one event");
 }
 
 #[test]
@@ -251,12 +204,8 @@ fn later_events_see_earlier_events_of_the_same_transaction() {
     let r = s
         .transact("t", |tx| {
             tx.entity("kremlin", "Organization", "Kremlin");
-            tx.assert(
-                "kremlin",
-                "said",
-                Term::String("below freezing point".into()),
-            )
-            .claim = Some("k1".into());
+            tx.assert("kremlin", "said", Term::String("below freezing point".into())).claim =
+                Some("k1".into());
             tx.retract("k1", "asserted by mistake");
         })
         .unwrap();
@@ -288,26 +237,15 @@ fn imports_check_tx_numbers_hashes_and_time() {
     let mut tx = Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.expect_tx = Some(5);
-    assert!(matches!(
-        s.commit(tx.clone()),
-        Err(StoreError::TxOutOfOrder {
-            expected: 2,
-            given: 5
-        })
-    ));
+    assert!(matches!(s.commit(tx.clone()), Err(StoreError::TxOutOfOrder { expected: 2, given: 5 })));
     tx.expect_tx = Some(2);
     tx.expect_hash = Some("00".repeat(32));
-    assert!(matches!(
-        s.commit(tx.clone()),
-        Err(StoreError::HashMismatch { tx: 2, .. })
-    ));
+    assert!(matches!(s.commit(tx.clone()), Err(StoreError::HashMismatch { tx: 2, .. })));
     tx.expect_hash = None;
     tx.recorded_at = Some("2000-01-01T00:00:00Z".parse().unwrap());
     let msg = s.commit(tx).unwrap_err().to_string();
     assert!(
-        msg.starts_with(
-            "tx 2: recorded_at 2000-01-01T00:00:00Z is before the previous transaction's"
-        ),
+        msg.starts_with("tx 2: recorded_at 2000-01-01T00:00:00Z is before the previous transaction's"),
         "{msg}"
     );
     assert_eq!(s.head(), 1);

@@ -675,13 +675,7 @@ fn malformed_statements_render_exactly() {
             wrong.push(format!("{src:?}\n--- want\n{want}\n--- got\n{got}"));
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "{} of {} differ:\n\n{}",
-        wrong.len(),
-        CASES.len(),
-        wrong.join("\n\n")
-    );
+    assert!(wrong.is_empty(), "{} of {} differ:\n\n{}", wrong.len(), CASES.len(), wrong.join("\n\n"));
 }
 
 #[test]
@@ -691,15 +685,9 @@ fn error_fields_are_plain_data() {
     assert_eq!(e.found, "`-`");
     assert_eq!(e.expected, ["`)`", "`:`"]);
     let e = parse_statement("MATCH (a)\nRETURN").unwrap_err();
-    assert_eq!(
-        (e.offset, e.line, e.column, e.found.as_str()),
-        (16, 2, 7, "end of input")
-    );
+    assert_eq!((e.offset, e.line, e.column, e.found.as_str()), (16, 2, 7, "end of input"));
     assert_eq!(e.expected, ["`DISTINCT`", "an expression"]);
-    assert_eq!(
-        e.to_string(),
-        "line 2, column 7: expected `DISTINCT` or an expression, found end of input"
-    );
+    assert_eq!(e.to_string(), "line 2, column 7: expected `DISTINCT` or an expression, found end of input");
 }
 
 #[test]
@@ -707,24 +695,14 @@ fn script_errors_point_into_the_right_statement() {
     let src = "STATS;\nSHOW TX;\nSHOW TABLES;\nSTATS";
     let e = parse_script(src).unwrap_err();
     assert_eq!((e.line, e.column), (3, 6));
-    assert_eq!(
-        e.message,
-        "expected `ENTITIES`, `PREDICATES`, `SOURCES` or `TX`, found `TABLES`"
-    );
+    assert_eq!(e.message, "expected `ENTITIES`, `PREDICATES`, `SOURCES` or `TX`, found `TABLES`");
 }
 
 #[test]
 fn an_earlier_syntax_error_wins_over_a_later_bad_token() {
     let src = "MATCH (a RETURN 'unterminated";
     let e = parse_statement(src).unwrap_err();
-    assert_eq!(
-        e.message,
-        "expected `)` or `:` after node variable, found `RETURN`"
-    );
+    assert_eq!(e.message, "expected `)` or `:` after node variable, found `RETURN`");
     let e = parse_statement("MATCH (a) RETURN a 'unterminated").unwrap_err();
-    assert!(
-        e.message.starts_with("unterminated string"),
-        "{}",
-        e.message
-    );
+    assert!(e.message.starts_with("unterminated string"), "{}", e.message);
 }

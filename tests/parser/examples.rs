@@ -118,9 +118,7 @@ fn assert_round_trip(src: &str) -> Statement {
 
 #[test]
 fn issue_read_example_parses() {
-    let Statement::Match(q) = assert_round_trip(ISSUE_READ) else {
-        panic!("not a MATCH")
-    };
+    let Statement::Match(q) = assert_round_trip(ISSUE_READ) else { panic!("not a MATCH") };
     assert_eq!(q.items.len(), 4);
     assert_eq!(q.time.as_of.map(|a| a.point), Some(TxPoint::Tx(12)));
     assert!(q.time.valid.is_some());
@@ -128,8 +126,7 @@ fn issue_read_example_parses() {
 
 #[test]
 fn issue_writes_parse_as_a_script() {
-    let statements =
-        parse_script(ISSUE_WRITES).unwrap_or_else(|e| panic!("{}", e.render(ISSUE_WRITES)));
+    let statements = parse_script(ISSUE_WRITES).unwrap_or_else(|e| panic!("{}", e.render(ISSUE_WRITES)));
     assert_eq!(statements.len(), 7);
     for (s, span) in &statements {
         let text = &ISSUE_WRITES[span.start..span.end];
@@ -163,11 +160,7 @@ fn issue_error_example_renders_exactly() {
 #[test]
 fn scripts_skip_empty_statements_and_comments() {
     let src = ";; -- setup\nBEGIN MESSAGE 'x';\n/* nothing */;\nSTATS;\nCOMMIT\n";
-    let got: Vec<String> = parse_script(src)
-        .unwrap()
-        .iter()
-        .map(|(s, _)| s.to_string())
-        .collect();
+    let got: Vec<String> = parse_script(src).unwrap().iter().map(|(s, _)| s.to_string()).collect();
     assert_eq!(got, ["BEGIN MESSAGE \"x\"", "STATS", "COMMIT"]);
     assert!(parse_script("").unwrap().is_empty());
     assert!(parse_script("STATS STATS").is_err());

@@ -35,12 +35,7 @@ fn read_grammar() -> (Vec<String>, Vec<Example>) {
             if let Some(rest) = body.strip_prefix(prefix) {
                 let text = rest.trim().trim_end_matches("*/").trim().to_string();
                 let production = production.clone();
-                examples.push(Example {
-                    production,
-                    accepted,
-                    text,
-                    line: n + 1,
-                });
+                examples.push(Example { production, accepted, text, line: n + 1 });
             }
         }
     }
@@ -53,40 +48,24 @@ fn production_names_match_the_parser() {
     let in_file: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     let in_parser: BTreeSet<&str> = PRODUCTIONS.iter().copied().collect();
     assert_eq!(in_file.len(), names.len(), "a production is defined twice");
-    assert_eq!(
-        in_parser.len(),
-        PRODUCTIONS.len(),
-        "PRODUCTIONS lists a name twice"
-    );
+    assert_eq!(in_parser.len(), PRODUCTIONS.len(), "PRODUCTIONS lists a name twice");
     let missing: Vec<_> = in_parser.difference(&in_file).collect();
     let extra: Vec<_> = in_file.difference(&in_parser).collect();
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "not in grammar: {missing:?}; not in parser: {extra:?}"
-    );
+    assert!(missing.is_empty() && extra.is_empty(), "not in grammar: {missing:?}; not in parser: {extra:?}");
 }
 
 #[test]
 fn every_production_has_an_accepted_example() {
     let (names, examples) = read_grammar();
-    let without: Vec<&String> = names
-        .iter()
-        .filter(|n| !examples.iter().any(|e| e.accepted && &e.production == *n))
-        .collect();
-    assert!(
-        without.is_empty(),
-        "productions without an ok: example: {without:?}"
-    );
+    let without: Vec<&String> =
+        names.iter().filter(|n| !examples.iter().any(|e| e.accepted && &e.production == *n)).collect();
+    assert!(without.is_empty(), "productions without an ok: example: {without:?}");
 }
 
 #[test]
 fn examples_behave_as_annotated() {
     let (_, examples) = read_grammar();
-    assert!(
-        examples.len() > 100,
-        "only {} examples found",
-        examples.len()
-    );
+    assert!(examples.len() > 100, "only {} examples found", examples.len());
     let mut wrong = Vec::new();
     for e in &examples {
         match (parse_statement(&e.text), e.accepted) {
@@ -115,11 +94,6 @@ fn accepted_examples_round_trip() {
         let reparsed = parse_statement(&printed)
             .unwrap_or_else(|err| panic!("line {}: {}", e.line, err.render(&printed)));
         assert_eq!(parsed, reparsed, "line {}: printed as {printed}", e.line);
-        assert_eq!(
-            printed,
-            reparsed.to_string(),
-            "line {}: printing is not stable",
-            e.line
-        );
+        assert_eq!(printed, reparsed.to_string(), "line {}: printing is not stable", e.line);
     }
 }

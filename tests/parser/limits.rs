@@ -63,19 +63,13 @@ fn every_nesting_form_is_limited() {
 fn nesting_up_to_the_limit_is_accepted() {
     let inside = MAX_DEPTH - 1;
     let forms = [
-        format!(
-            "MATCH (a) WHERE {} RETURN a",
-            nest("(", "a.x", ")", MAX_DEPTH)
-        ),
+        format!("MATCH (a) WHERE {} RETURN a", nest("(", "a.x", ")", MAX_DEPTH)),
         format!("MATCH (a) RETURN {}", nest("NOT ", "a", "", MAX_DEPTH)),
         format!("MATCH (a) RETURN {}", nest("[", "1", "]", MAX_DEPTH)),
         format!("MATCH (a) RETURN {}", nest("f(", "-a", ")", inside)),
         format!("MATCH (a) RETURN 1{}", " + 1".repeat(MAX_DEPTH)),
         format!("CREATE ENTITY x {{a: {}}}", nest("[", "1", "]", MAX_DEPTH)),
-        format!(
-            "MATCH (x {{a: {}}}) RETURN x",
-            nest("[", "1", "]", MAX_DEPTH)
-        ),
+        format!("MATCH (x {{a: {}}}) RETURN x", nest("[", "1", "]", MAX_DEPTH)),
     ];
     for src in forms {
         let head: String = src.chars().take(30).collect();
@@ -106,10 +100,7 @@ fn long_flat_inputs_are_fine() {
 fn oversized_input_is_rejected() {
     let src = format!("MATCH (a) RETURN a{}", " ".repeat(MAX_INPUT_LEN));
     let err = parse_statement(&src).unwrap_err();
-    assert_eq!(
-        err.message,
-        format!("input too long: {} bytes (limit 1048576)", src.len())
-    );
+    assert_eq!(err.message, format!("input too long: {} bytes (limit 1048576)", src.len()));
     assert_eq!((err.line, err.column), (1, 1));
 }
 
@@ -120,11 +111,7 @@ fn a_megabyte_script_parses_in_reasonable_time() {
     let start = Instant::now();
     let parsed = claimgraph::query::parse_script(&src).unwrap();
     assert_eq!(parsed.len(), MAX_INPUT_LEN / statement.len());
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(10), "took {:?}", start.elapsed());
 }
 
 #[test]
@@ -136,9 +123,5 @@ fn wide_maps_and_long_words_stay_linear() {
     assert!(parse_statement(&src).is_ok());
     let word = "x".repeat(MAX_INPUT_LEN - 20);
     assert!(parse_statement(&format!("MATCH (a) {word}")).is_err());
-    assert!(
-        start.elapsed() < Duration::from_secs(3),
-        "took {:?}",
-        start.elapsed()
-    );
+    assert!(start.elapsed() < Duration::from_secs(3), "took {:?}", start.elapsed());
 }

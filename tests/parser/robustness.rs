@@ -94,9 +94,7 @@ fn mutate(rng: &mut Rng, seed: &str) -> Vec<u8> {
         match rng.below(5) {
             0 if at < bytes.len() => bytes[at] ^= 1 << rng.below(8),
             1 => bytes.truncate(at),
-            2 => bytes
-                .splice(at..at, SNIPPETS[rng.below(SNIPPETS.len())].bytes())
-                .for_each(drop),
+            2 => bytes.splice(at..at, SNIPPETS[rng.below(SNIPPETS.len())].bytes()).for_each(drop),
             3 if at < bytes.len() => drop(bytes.remove(at)),
             _ => {
                 let end = (at + rng.below(12)).min(bytes.len());
@@ -114,19 +112,13 @@ fn check(src: &str) -> bool {
         Ok(s) => {
             let printed = s.to_string();
             let again = parse_statement(&printed).unwrap_or_else(|e| {
-                panic!(
-                    "accepted {src:?} but not its printed form:\n{}",
-                    e.render(&printed)
-                )
+                panic!("accepted {src:?} but not its printed form:\n{}", e.render(&printed))
             });
             assert_eq!(again, s, "round trip of {src:?} via {printed:?}");
             true
         }
         Err(e) => {
-            assert!(
-                e.offset <= src.len() && e.line >= 1 && e.column >= 1,
-                "{e:?} for {src:?}"
-            );
+            assert!(e.offset <= src.len() && e.line >= 1 && e.column >= 1, "{e:?} for {src:?}");
             assert!(e.render(src).starts_with("error: "));
             false
         }

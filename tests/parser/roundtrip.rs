@@ -19,17 +19,8 @@ fn sp() -> Span {
 fn name() -> impl Strategy<Value = String> {
     prop_oneof![
         "[a-z_][a-z0-9_]{0,6}",
-        prop::sample::select(vec![
-            "order",
-            "match",
-            "TRUE",
-            "null",
-            "by",
-            "odd name",
-            "back`tick",
-            "x-y"
-        ])
-        .prop_map(String::from),
+        prop::sample::select(vec!["order", "match", "TRUE", "null", "by", "odd name", "back`tick", "x-y"])
+            .prop_map(String::from),
     ]
 }
 
@@ -42,35 +33,21 @@ fn param_name() -> impl Strategy<Value = String> {
 }
 
 fn entity_ref() -> impl Strategy<Value = EntityRef> {
-    let target = prop_oneof![
-        name().prop_map(EntityTarget::Key),
-        any::<String>().prop_map(EntityTarget::Name)
-    ];
+    let target =
+        prop_oneof![name().prop_map(EntityTarget::Key), any::<String>().prop_map(EntityTarget::Name)];
     target.prop_map(|target| EntityRef { target, span: sp() })
 }
 
 fn date(year_only: bool) -> impl Strategy<Value = DateLit> {
-    (
-        0..=9999i32,
-        1..=12u8,
-        prop::option::of(1..=28u8),
-        any::<bool>(),
-    )
-        .prop_map(move |(year, m, day, bare)| {
+    (0..=9999i32, 1..=12u8, prop::option::of(1..=28u8), any::<bool>()).prop_map(
+        move |(year, m, day, bare)| {
             if year_only && bare {
-                DateLit {
-                    year,
-                    month: None,
-                    day: None,
-                }
+                DateLit { year, month: None, day: None }
             } else {
-                DateLit {
-                    year,
-                    month: Some(m),
-                    day,
-                }
+                DateLit { year, month: Some(m), day }
             }
-        })
+        },
+    )
 }
 
 fn timestamp() -> impl Strategy<Value = Timestamp> {
@@ -80,14 +57,9 @@ fn timestamp() -> impl Strategy<Value = Timestamp> {
 
 /// Literals; numbers are non-negative unless `signed`.
 fn literal(signed: bool) -> impl Strategy<Value = Literal> {
-    let int = if signed {
-        (i64::MIN + 1..=i64::MAX).boxed()
-    } else {
-        (0..=i64::MAX).boxed()
-    };
-    let float = any::<f64>().prop_filter("finite", move |f| {
-        f.is_finite() && (signed || f.is_sign_positive())
-    });
+    let int = if signed { (i64::MIN + 1..=i64::MAX).boxed() } else { (0..=i64::MAX).boxed() };
+    let float =
+        any::<f64>().prop_filter("finite", move |f| f.is_finite() && (signed || f.is_sign_positive()));
     prop_oneof![
         Just(Literal::Null),
         any::<bool>().prop_map(Literal::Bool),
@@ -113,26 +85,16 @@ fn junction(items: Vec<Expr>, or: bool) -> Expr {
             kind => flat.push(e(kind)),
         }
     }
-    e(if or {
-        ExprKind::Or(flat)
-    } else {
-        ExprKind::And(flat)
-    })
+    e(if or { ExprKind::Or(flat) } else { ExprKind::And(flat) })
 }
 
 fn property(base: Expr, path: Vec<Ident>) -> Expr {
     match base.kind {
-        ExprKind::Property {
-            base,
-            path: mut first,
-        } => {
+        ExprKind::Property { base, path: mut first } => {
             first.extend(path);
             e(ExprKind::Property { base, path: first })
         }
-        kind => e(ExprKind::Property {
-            base: Box::new(e(kind)),
-            path,
-        }),
+        kind => e(ExprKind::Property { base: Box::new(e(kind)), path }),
     }
 }
 
@@ -160,12 +122,8 @@ fn expr() -> impl Strategy<Value = Expr> {
         let call_name = prop::sample::select(vec!["f", "toUpper", "order"]);
         let agg_arg = (agg_func(), any::<bool>(), prop::option::of(boxed()));
         Union::new(vec![
-            (inner.clone(), prop::collection::vec(ident(), 1..3))
-                .prop_map(|(b, p)| property(b, p))
-                .boxed(),
-            prop::collection::vec(inner.clone(), 0..3)
-                .prop_map(|v| e(ExprKind::List(v)))
-                .boxed(),
+            (inner.clone(), prop::collection::vec(ident(), 1..3)).prop_map(|(b, p)| property(b, p)).boxed(),
+            prop::collection::vec(inner.clone(), 0..3).prop_map(|v| e(ExprKind::List(v))).boxed(),
             boxed().prop_map(|x| e(ExprKind::Not(x))).boxed(),
             boxed().prop_map(|x| e(ExprKind::Neg(x))).boxed(),
             (bin_op(), boxed(), boxed())
@@ -179,28 +137,12 @@ fn expr() -> impl Strategy<Value = Expr> {
                 .boxed(),
             agg_arg
                 .prop_map(|(func, distinct, arg)| match arg {
-                    Some(arg) => e(ExprKind::Aggregate {
-                        func,
-                        distinct,
-                        arg: Some(arg),
-                    }),
-                    None => e(ExprKind::Aggregate {
-                        func: AggFunc::Count,
-                        distinct: false,
-                        arg: None,
-                    }),
+                    Some(arg) => e(ExprKind::Aggregate { func, distinct, arg: Some(arg) }),
+                    None => e(ExprKind::Aggregate { func: AggFunc::Count, distinct: false, arg: None }),
                 })
                 .boxed(),
             (call_name, prop::collection::vec(inner.clone(), 0..3))
-                .prop_map(|(n, args)| {
-                    e(ExprKind::Call {
-                        name: Ident {
-                            name: n.into(),
-                            span: sp(),
-                        },
-                        args,
-                    })
-                })
+                .prop_map(|(n, args)| e(ExprKind::Call { name: Ident { name: n.into(), span: sp() }, args }))
                 .boxed(),
         ])
     })
@@ -213,23 +155,13 @@ fn map_of<V: std::fmt::Debug + Clone>(
     let key = prop::sample::select(vec!["name", "by", "stance", "order", "x y", "k1", "id"]);
     prop::collection::btree_map(key, value, 0..3).prop_map(|m| {
         m.into_iter()
-            .map(|(k, value)| MapEntry {
-                key: Ident {
-                    name: k.into(),
-                    span: sp(),
-                },
-                value,
-            })
+            .map(|(k, value)| MapEntry { key: Ident { name: k.into(), span: sp() }, value })
             .collect()
     })
 }
 
 fn node() -> impl Strategy<Value = NodePattern> {
-    let parts = (
-        prop::option::of(ident()),
-        prop::option::of(ident()),
-        prop::option::of(entity_ref()),
-    );
+    let parts = (prop::option::of(ident()), prop::option::of(ident()), prop::option::of(entity_ref()));
     (parts, map_of(expr())).prop_map(|((var, kind, entity), props)| NodePattern {
         var,
         kind,
@@ -240,22 +172,14 @@ fn node() -> impl Strategy<Value = NodePattern> {
 }
 
 fn var_length() -> impl Strategy<Value = VarLength> {
-    (
-        prop::option::of(0..=MAX_HOPS),
-        prop::option::of(1..=MAX_HOPS),
-    )
-        .prop_map(|(min, max)| {
-            let max = match (min, max) {
-                (Some(lo), Some(hi)) => Some(hi.max(lo)),
-                (None, Some(hi)) => Some(hi.max(1)),
-                (_, None) => None,
-            };
-            VarLength {
-                min,
-                max,
-                span: sp(),
-            }
-        })
+    (prop::option::of(0..=MAX_HOPS), prop::option::of(1..=MAX_HOPS)).prop_map(|(min, max)| {
+        let max = match (min, max) {
+            (Some(lo), Some(hi)) => Some(hi.max(lo)),
+            (None, Some(hi)) => Some(hi.max(1)),
+            (_, None) => None,
+        };
+        VarLength { min, max, span: sp() }
+    })
 }
 
 fn edge() -> impl Strategy<Value = EdgePattern> {
@@ -266,23 +190,19 @@ fn edge() -> impl Strategy<Value = EdgePattern> {
         dir,
         prop::option::of(var_length()),
     );
-    (parts, map_of(expr())).prop_map(
-        |((var, predicates, direction, length), props)| EdgePattern {
-            var,
-            predicates,
-            direction,
-            length,
-            props,
-            span: sp(),
-        },
-    )
+    (parts, map_of(expr())).prop_map(|((var, predicates, direction, length), props)| EdgePattern {
+        var,
+        predicates,
+        direction,
+        length,
+        props,
+        span: sp(),
+    })
 }
 
 fn pattern(min_hops: usize) -> impl Strategy<Value = Pattern> {
-    let hops = prop::collection::vec(
-        (edge(), node()).prop_map(|(edge, node)| Hop { edge, node }),
-        min_hops..3,
-    );
+    let hops =
+        prop::collection::vec((edge(), node()).prop_map(|(edge, node)| Hop { edge, node }), min_hops..3);
     (prop::option::of(ident()), node(), hops).prop_map(|(path_var, start, hops)| Pattern {
         path_var,
         start,
@@ -292,10 +212,8 @@ fn pattern(min_hops: usize) -> impl Strategy<Value = Pattern> {
 }
 
 fn as_of() -> impl Strategy<Value = AsOf> {
-    let point = prop_oneof![
-        any::<u64>().prop_map(|n| TxPoint::Tx(n >> 1)),
-        timestamp().prop_map(TxPoint::Timestamp)
-    ];
+    let point =
+        prop_oneof![any::<u64>().prop_map(|n| TxPoint::Tx(n >> 1)), timestamp().prop_map(TxPoint::Timestamp)];
     point.prop_map(|point| AsOf { point, span: sp() })
 }
 
@@ -315,28 +233,12 @@ fn count() -> impl Strategy<Value = Expr> {
 }
 
 fn query() -> impl Strategy<Value = Query> {
-    let item = (expr(), prop::option::of(ident())).prop_map(|(expr, alias)| ReturnItem {
-        expr,
-        alias,
-        span: sp(),
-    });
-    let order =
-        (expr(), any::<bool>()).prop_map(|(expr, descending)| OrderItem { expr, descending });
-    let time = (
-        prop::option::of(as_of()),
-        prop::option::of(valid_time()),
-        any::<bool>(),
-    )
-        .prop_map(|(as_of, valid, include_retracted)| TimeClauses {
-            as_of,
-            valid,
-            include_retracted,
-        });
-    let head = (
-        prop::collection::vec(pattern(0), 1..3),
-        prop::option::of(expr()),
-        any::<bool>(),
-    );
+    let item =
+        (expr(), prop::option::of(ident())).prop_map(|(expr, alias)| ReturnItem { expr, alias, span: sp() });
+    let order = (expr(), any::<bool>()).prop_map(|(expr, descending)| OrderItem { expr, descending });
+    let time = (prop::option::of(as_of()), prop::option::of(valid_time()), any::<bool>())
+        .prop_map(|(as_of, valid, include_retracted)| TimeClauses { as_of, valid, include_retracted });
+    let head = (prop::collection::vec(pattern(0), 1..3), prop::option::of(expr()), any::<bool>());
     let tail = (
         prop::collection::vec(item, 1..3),
         prop::collection::vec(order, 0..2),
@@ -344,19 +246,17 @@ fn query() -> impl Strategy<Value = Query> {
         prop::option::of(count()),
         time,
     );
-    (head, tail).prop_map(
-        |((patterns, filter, distinct), (items, order_by, skip, limit, time))| Query {
-            patterns,
-            filter,
-            distinct,
-            items,
-            order_by,
-            skip,
-            limit,
-            time,
-            span: sp(),
-        },
-    )
+    (head, tail).prop_map(|((patterns, filter, distinct), (items, order_by, skip, limit, time))| Query {
+        patterns,
+        filter,
+        distinct,
+        items,
+        order_by,
+        skip,
+        limit,
+        time,
+        span: sp(),
+    })
 }
 
 fn value() -> impl Strategy<Value = Value> {
@@ -368,10 +268,7 @@ fn value() -> impl Strategy<Value = Value> {
     ]
     .prop_map(|kind| Value { kind, span: sp() });
     leaf.prop_recursive(2, 8, 3, |inner| {
-        prop::collection::vec(inner, 0..3).prop_map(|v| Value {
-            kind: ValueKind::List(v),
-            span: sp(),
-        })
+        prop::collection::vec(inner, 0..3).prop_map(|v| Value { kind: ValueKind::List(v), span: sp() })
     })
 }
 
@@ -380,21 +277,13 @@ fn write_statement() -> impl Strategy<Value = Statement> {
         entity_ref().prop_map(AssertObject::Entity),
         literal(true).prop_map(|l| AssertObject::Literal(l, sp())),
     ];
-    let assert = (entity_ref(), ident(), object, map_of(value())).prop_map(
-        |(subject, predicate, object, props)| {
-            Statement::Assert(Box::new(Assert {
-                subject,
-                predicate,
-                object,
-                props,
-                span: sp(),
-            }))
-        },
-    );
+    let assert =
+        (entity_ref(), ident(), object, map_of(value())).prop_map(|(subject, predicate, object, props)| {
+            Statement::Assert(Box::new(Assert { subject, predicate, object, props, span: sp() }))
+        });
     prop_oneof![
-        (ident(), prop::option::of(ident()), map_of(value())).prop_map(|(key, kind, props)| {
-            Statement::CreateEntity(CreateEntity { key, kind, props })
-        }),
+        (ident(), prop::option::of(ident()), map_of(value()))
+            .prop_map(|(key, kind, props)| { Statement::CreateEntity(CreateEntity { key, kind, props }) }),
         (ident(), map_of(value()))
             .prop_map(|(name, props)| Statement::CreateDocument(CreateNamed { name, props })),
         (ident(), map_of(value()))
@@ -417,18 +306,9 @@ fn read_statement() -> impl Strategy<Value = Statement> {
         Just(Show::Sources),
         prop::option::of(any::<u64>().prop_map(|n| n >> 1)).prop_map(Show::Tx),
     ];
-    let conflicts = (
-        prop::option::of(entity_ref()),
-        prop::option::of(valid_time()),
-        prop::option::of(as_of()),
-    )
-        .prop_map(|(about, valid, as_of)| {
-            Statement::Conflicts(Conflicts {
-                about,
-                valid,
-                as_of,
-            })
-        });
+    let conflicts =
+        (prop::option::of(entity_ref()), prop::option::of(valid_time()), prop::option::of(as_of()))
+            .prop_map(|(about, valid, as_of)| Statement::Conflicts(Conflicts { about, valid, as_of }));
     let history = prop_oneof![
         entity_ref().prop_map(History::Entity),
         pattern(1).prop_map(|mut p| {
@@ -438,10 +318,7 @@ fn read_statement() -> impl Strategy<Value = Statement> {
     ];
     prop_oneof![
         query().prop_map(|q| Statement::Match(Box::new(q))),
-        (any::<bool>(), query()).prop_map(|(analyze, q)| Statement::Explain {
-            analyze,
-            inner: Box::new(q)
-        }),
+        (any::<bool>(), query()).prop_map(|(analyze, q)| Statement::Explain { analyze, inner: Box::new(q) }),
         history.prop_map(Statement::History),
         conflicts,
         show.prop_map(Statement::Show),
