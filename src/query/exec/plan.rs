@@ -183,7 +183,8 @@ impl<'c, 's> Planner<'c, 's> {
     }
 
     fn node(&mut self, n: &NodePattern) -> Result<PNode, QueryError> {
-        let slot = self.slot_for(n.var.as_ref().map(|v| v.name.as_str()), VarKind::Node, n.span)?;
+        let span = n.var.as_ref().map_or(n.span, |v| v.span);
+        let slot = self.slot_for(n.var.as_ref().map(|v| v.name.as_str()), VarKind::Node, span)?;
         let entity = n.entity.as_ref().map(|r| entity_ref(self.ctx, r)).transpose()?;
         let kind = n.kind.as_ref().map(|k| k.name.clone());
         let props = n.props.iter().map(|e| (e.key.name.clone(), e.value.clone())).collect();
@@ -191,7 +192,8 @@ impl<'c, 's> Planner<'c, 's> {
     }
 
     fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
-        let slot = self.slot_for(e.var.as_ref().map(|v| v.name.as_str()), VarKind::Edge, e.span)?;
+        let span = e.var.as_ref().map_or(e.span, |v| v.span);
+        let slot = self.slot_for(e.var.as_ref().map(|v| v.name.as_str()), VarKind::Edge, span)?;
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {

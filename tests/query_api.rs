@@ -1,0 +1,162 @@
+//! The query API end to end: one-shot and prepared queries with parameters,
+//! budgets, cancellation, streaming LIMIT, and semantic errors with carets.
+
+use std::collections::HashMap;
+
+use claimgraph::model::Term;
+use claimgraph::query::{QueryError, Value};
+use claimgraph::{Session, Store};
+
+/// A hub with `n` outgoing claims to distinct entities, plus a few named ones.
+fn hub(n: usize) -> Store {
+    let store = Store::temporary().unwrap();
+    let mut txs = Vec::new();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("hub", "Thing", "Hub");
+    tx.entity("russia", "Country", "Russia");
+    tx.entity("kremlin", "Organization", "Kremlin");
+    for i in 0..n {
+        tx.entity(&format!("e{i}"), "Thing", &format!("Entity {i}"));
+    }
+    txs.push(tx);
+    let mut tx = claimgraph::Transaction::new("t");
+    for i in 0..n {
+        tx.assert("hub", "links", Term::Entity(format!("e{i}")));
+    }
+    tx.assert("kremlin", "said", Term::String("relations are below freezing point".into())).by =
+        Some("kremlin".into());
+    txs.push(tx);
+    let (_, err) = store.commit_batch(txs);
+    assert!(err.is_none());
+    store
+}
+
+fn strings(rows: &[Vec<Value>]) -> Vec<String> {
+    rows.iter().map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ")).collect()
+}
+
+#[test]
+fn prepared_queries_take_parameters() {
+    let store = hub(5);
+    let q = store.prepare("MATCH (@hub)-[c:links]->(x) WHERE x.name = $name RETURN x.key").unwrap();
+    let mut params = HashMap::new();
+    params.insert("name".to_string(), Value::String("Entity 3".into()));
+    assert_eq!(strings(&q.run(&store, &params).unwrap().rows), vec!["e3"]);
+    params.insert("name".to_string(), Value::String("Entity 4".into()));
+    assert_eq!(strings(&q.run(&store, &params).unwrap().rows), vec!["e4"]);
+    let err = q.run(&store, &HashMap::new()).unwrap_err();
+    assert_eq!(err.to_string(), "no value for parameter `$name`");
+}
+
+#[test]
+fn limit_streams_instead_of_reading_everything() {
+    let store = hub(3000);
+    let mut session = Session::new(store);
+    let r = session.execute("PROFILE MATCH (@hub)-[c:links]->(x) RETURN x LIMIT 10").unwrap();
+    let note = r.message.unwrap();
+    let examined: u64 = note.split_whitespace().nth(1).unwrap().parse().unwrap();
+    assert!(examined <= 20, "LIMIT 10 examined {examined} rows: {note}");
+    let all = session.execute("MATCH (@hub)-[c:links]->(x) RETURN count(*)").unwrap();
+    assert_eq!(all.rows[0][0], Value::Int(3000));
+}
+
+#[test]
+fn row_budget_stops_a_runaway_query() {
+    let store = hub(200);
+    let mut session = Session::new(store);
+    session.limits.max_rows = 1_000;
+    let err = session.execute("MATCH (a)-[c]->(b), (x)-[d]->(y) RETURN count(*)").unwrap_err();
+    assert!(matches!(err, QueryError::LimitExceeded(_)), "{err}");
+    assert_eq!(err.to_string(), "limit exceeded: the query examined more than 1000 rows");
+    // The session is still usable.
+    assert!(session.execute("MATCH (@hub)-[c]->(x) RETURN count(*)").is_ok());
+}
+
+#[test]
+fn a_query_can_be_cancelled_from_another_thread() {
+    let store = hub(300);
+    let mut session = Session::new(store);
+    let cancel = session.cancel.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopper = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Acquire) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+                cancel.cancel();
+            }
+        })
+    };
+    let result = session.execute("MATCH (a)-[c]->(b), (x)-[d]->(y), (p)-[q]->(r) RETURN count(*)");
+    stop.store(true, std::sync::atomic::Ordering::Release);
+    stopper.join().unwrap();
+    assert!(matches!(result, Err(QueryError::Cancelled)), "{result:?}");
+}
+
+#[test]
+fn semantic_errors_point_at_the_spot() {
+    let store = hub(2);
+    let cases = [
+        (
+            "MATCH (@rusia)-[c]->(x) RETURN x",
+            "error: unknown entity `rusia`, did you mean `@russia`?\n --> line 1, column 8",
+        ),
+        (
+            "MATCH (a)-[c:lnks]->(b) RETURN b",
+            "error: unknown predicate `lnks`, did you mean `links`?\n --> line 1, column 14",
+        ),
+        ("MATCH (a)-[c]->(b) RETURN bb", "error: unknown variable `bb`\n --> line 1, column 27"),
+        (
+            "MATCH (a)-[c]->(b) WHERE count(*) > 1 RETURN a",
+            "error: aggregate functions are only allowed in RETURN and ORDER BY\n --> line 1, column 26",
+        ),
+        (
+            "MATCH (@kremlin)-[c:said]->(v) RETURN v.name",
+            "error: cannot read property `name` of a string\n --> line 1, column 41",
+        ),
+        (
+            "MATCH (a)-[c]->(b) WHERE c.tx + 'x' > 1 RETURN a",
+            "error: type mismatch: arithmetic on a integer and a string\n --> line 1, column 26",
+        ),
+        (
+            "MATCH (a)-[c]->(b) RETURN a AS OF TX 99",
+            "error: AS OF TX 99 is beyond the last transaction (tx 2)\n --> line 1, column 29",
+        ),
+        (
+            "MATCH (a)-[a]->(b) RETURN a",
+            "error: variable `a` is already bound to a node, not a claim\n --> line 1, column 12",
+        ),
+    ];
+    for (src, want) in cases {
+        let err = store.query(src).unwrap_err();
+        let shown = err.render(src);
+        assert!(shown.starts_with(want), "{src}\n--- got ---\n{shown}\n--- wanted prefix ---\n{want}");
+        assert!(shown.contains('^'));
+    }
+}
+
+#[test]
+fn writes_and_transaction_blocks() {
+    let store = hub(1);
+    let mut session = Session::new(store.clone());
+    let head = store.head();
+    session.execute("BEGIN MESSAGE 'two claims'").unwrap();
+    assert!(session.in_transaction());
+    session.execute("ASSERT (@russia)-[:produces]->(\"oil\") {id: oil1, confidence: 0.9}").unwrap();
+    session.execute("ASSERT (@russia)-[:produces]->(\"gas\")").unwrap();
+    assert_eq!(store.head(), head, "nothing is committed before COMMIT");
+    let r = session.execute("COMMIT").unwrap();
+    assert_eq!(r.receipt.as_ref().unwrap().tx, head + 1);
+    assert_eq!(r.receipt.unwrap().claim_ids.len(), 2);
+    let rows = store.query("MATCH (@russia)-[c:produces]->(v) RETURN v ORDER BY v").unwrap().rows;
+    assert_eq!(strings(&rows), vec!["gas", "oil"]);
+    session.execute("BEGIN").unwrap();
+    session.execute("RETRACT oil1 BECAUSE 'wrong'").unwrap();
+    session.execute("ROLLBACK").unwrap();
+    assert_eq!(
+        store.query("MATCH (@russia)-[c:produces]->(v) RETURN count(*)").unwrap().rows[0][0],
+        Value::Int(2)
+    );
+    let err = session.execute("RETRACT nope BECAUSE 'x'").unwrap_err();
+    assert_eq!(err.to_string(), "event 1 (retract): unknown claim `nope`");
+}
