@@ -250,3 +250,29 @@ fn imports_check_tx_numbers_hashes_and_time() {
     );
     assert_eq!(s.head(), 1);
 }
+
+#[test]
+fn claim_ids_are_case_insensitive_everywhere() {
+    let s = base();
+    s.transact("t", |tx| {
+        tx.assert("us", "p", russia()).claim = Some("K1".into());
+    })
+    .unwrap();
+    assert_eq!(s.snapshot().claim("K1").unwrap().unwrap().id, "k1");
+    s.transact("t", |tx| {
+        tx.retract("K1", "case does not matter");
+    })
+    .unwrap();
+    assert!(s.snapshot().claim("k1").unwrap().unwrap().retracted_tx.is_some());
+}
+
+#[test]
+fn negative_zero_is_the_same_object_as_zero() {
+    let s = base();
+    s.transact("t", |tx| {
+        tx.assert("us", "rate", Term::Float(-0.0));
+    })
+    .unwrap();
+    let q = claimgraph::ClaimQuery { object: Some(Term::Float(0.0)), ..Default::default() };
+    assert_eq!(s.snapshot().claims(&q).unwrap().len(), 1);
+}

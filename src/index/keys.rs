@@ -132,7 +132,8 @@ pub fn term(t: &Term) -> Vec<u8> {
         Term::Entity(key) => return entity_term(key),
         Term::String(s) => k.byte(TERM_STRING).str(s),
         Term::Int(i) => k.byte(TERM_INT).i64(*i),
-        Term::Float(x) => k.byte(TERM_FLOAT).f64(*x),
+        // -0.0 and 0.0 are one value to `Term`'s equality, so they must be one key.
+        Term::Float(x) => k.byte(TERM_FLOAT).f64(if *x == 0.0 { 0.0 } else { *x }),
         Term::Bool(b) => k.byte(TERM_BOOL).byte(*b as u8),
         Term::Date(d) => k.byte(TERM_DATE).i32(d.packed()),
     }

@@ -109,7 +109,7 @@ impl<'a> ReadView<'a> {
 
     /// A claim by id, as the view sees it.
     pub fn claim(&self, id: &str) -> Result<Option<Claim>, StoreError> {
-        match self.snap.claim_seq(id)? {
+        match self.snap.claim_seq(&crate::model::fold_key(id))? {
             Some(seq) => Ok(self.snap.claim(seq)?),
             None => Ok(None),
         }

@@ -87,6 +87,7 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
         }
         Event::Assert(a) => Event::Assert(resolve_assert(w, a)?),
         Event::Retract { claim, reason } => {
+            let claim = &fold_key(claim);
             let Some(seq) = view.claim_seq(claim)? else {
                 return Err(format!("unknown claim `{claim}`").into());
             };
