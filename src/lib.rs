@@ -31,5 +31,6 @@ pub mod store;
 
 pub use query::{QueryError, QueryResult, Session, Value};
 pub use store::{
-    ClaimQuery, HistoryEntry, OpenReport, ReadView, Stats, Store, StoreError, Transaction, VerifyReport,
+    ClaimQuery, Clock, HistoryEntry, OpenReport, Options, ReadView, Stats, Store, StoreError, SystemClock,
+    Transaction, VerifyReport,
 };

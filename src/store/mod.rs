@@ -21,7 +21,7 @@ pub use verify::VerifyReport;
 
 use crate::codec;
 use crate::index::{ChunkWriter, IndexBackend, IndexError, SledBackend, TxMeta, meta, read_meta};
-use crate::log::{FsLogDir, Log, LogError, OpenReport as LogOpenReport, RepairReport, frame};
+use crate::log::{FsLogDir, Log, LogDir, LogError, OpenReport as LogOpenReport, RepairReport, frame};
 use crate::model::{Hash, Receipt, Timestamp, TxBody, TxRecord};
 
 /// Errors of the store layer.
@@ -76,6 +76,32 @@ struct Inner {
 struct Writer {
     log: Log,
     last_recorded: Timestamp,
+    clock: Arc<dyn Clock>,
+}
+
+/// Where recorded-at times come from.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// How to open a store; every field defaults to the real thing.
+#[derive(Default)]
+pub struct Options {
+    /// The log's file storage (default: `<store>/log` on disk).
+    pub log_dir: Option<Box<dyn LogDir>>,
+    /// The clock for recorded-at times (default: the system clock).
+    pub clock: Option<Arc<dyn Clock>>,
+    /// Bytes after which a new log segment starts (default 64 MiB).
+    pub segment_bytes: Option<u64>,
 }
 
 impl Drop for Inner {
@@ -101,7 +127,13 @@ impl Store {
     /// Opens (creating if needed) the store in directory `path`, recovering
     /// the log's tail and bringing the indexes up to the log.
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
-        Store::open_dir(path.as_ref(), false)
+        Store::open_with(path, Options::default())
+    }
+
+    /// [`Store::open`] with the log's storage, the clock and the segment size
+    /// given (tests use a simulated disk and a fixed clock).
+    pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
+        Store::open_dir(path.as_ref(), false, options)
     }
 
     /// A store in a fresh temporary directory, removed when the last clone drops.
@@ -113,7 +145,7 @@ impl Store {
             std::process::id(),
             Timestamp::now().0
         ));
-        Store::open_dir(&dir, true)
+        Store::open_dir(&dir, true, Options::default())
     }
 
     /// Cuts a damaged log at its first bad record (dropping everything from
@@ -128,10 +160,16 @@ impl Store {
         Ok(report)
     }
 
-    fn open_dir(dir: &Path, temporary: bool) -> Result<Store, StoreError> {
+    fn open_dir(dir: &Path, temporary: bool, options: Options) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-        let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
-        let (log, log_report) = Log::open(Box::new(logdir))?;
+        let logdir: Box<dyn LogDir> = match options.log_dir {
+            Some(d) => d,
+            None => Box::new(FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?),
+        };
+        let (mut log, log_report) = Log::open(logdir)?;
+        if let Some(bytes) = options.segment_bytes {
+            log.set_segment_limit(bytes);
+        }
         let index_dir = dir.join("index");
         let (index, mut rebuilt) = match SledBackend::open(&index_dir) {
             Ok(ix) => (ix, None),
@@ -141,7 +179,8 @@ impl Store {
             }
         };
         let last_recorded = Timestamp(i64::MIN);
-        let mut writer = Writer { log, last_recorded };
+        let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+        let mut writer = Writer { log, last_recorded, clock };
         if rebuilt.is_none() {
             rebuilt = index_staleness(&index, &writer.log)?;
         }
@@ -256,7 +295,7 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            match prepare(&mut cw, t, txno, &prev, last) {
+            match prepare(&mut cw, t, txno, &prev, last, w.clock.now()) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -377,6 +416,7 @@ fn prepare(
     txno: u64,
     prev: &Hash,
     last: Timestamp,
+    now: Timestamp,
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
     if let Some(given) = t.expect_tx
         && given != txno
@@ -388,7 +428,7 @@ fn prepare(
             return Err(StoreError::TimeGoesBackwards { tx: txno, given, previous: last });
         }
         Some(given) => given,
-        None => Timestamp::now().max(last),
+        None => now.max(last),
     };
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
     let body = TxBody { recorded_at, author: t.author.clone(), message: t.message.clone(), events };
