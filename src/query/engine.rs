@@ -199,6 +199,15 @@ impl Session {
             }
             Statement::Show(s) => {
                 let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                if let super::ast::Show::Tx(Some(n)) = s {
+                    if *n == 0 || *n > view.at() {
+                        let span = number_span(src, *n);
+                        return Err(semantic(
+                            span,
+                            format!("there is no tx {n} (the last is tx {})", view.at()),
+                        ));
+                    }
+                }
                 statements::show(&view, s)
             }
             Statement::Stats => {
@@ -227,7 +236,8 @@ impl Session {
                 Some(tx) => Ok(note(&format!("rolled back {} events", tx.events.len()))),
             },
             write => {
-                let events = writes::events(&self.store, &self.params, write)?;
+                let pending = self.pending.as_ref().map_or(&[][..], |t| t.events.as_slice());
+                let events = writes::events(&self.store, &self.params, pending, write)?;
                 match &mut self.pending {
                     Some(tx) => {
                         tx.events.extend(events);
@@ -280,6 +290,12 @@ impl Session {
             }
         }))
     }
+}
+
+/// Where the number `n` is written in `src` (its last occurrence).
+fn number_span(src: &str, n: u64) -> Span {
+    let text = n.to_string();
+    src.rfind(&text).map_or(Span::default(), |i| Span::new(i, i + text.len()))
 }
 
 fn note(text: &str) -> QueryResult {

@@ -133,14 +133,34 @@ pub(crate) fn compare(a: &Val, b: &Val) -> Option<Ordering> {
         (Date(d), Int(y)) => Some(date_relation(d, &year(*y)?)),
         (Int(y), Date(d)) => Some(date_relation(&year(*y)?, d)),
         (Date(d), Time(t)) => Some(date_relation(d, &t.date())),
+        // Entities, claims and lists have no order; only `equals` relates them.
         (Entity(x), Entity(y)) | (Claim(x), Claim(y)) => (x == y).then_some(Ordering::Equal),
+        _ => None,
+    }
+}
+
+/// `a = b` with null propagation: values of different types are unequal,
+/// entities and claims are equal when they are the same, lists elementwise.
+pub(crate) fn equals(a: &Val, b: &Val) -> Option<bool> {
+    use Val::*;
+    match (a, b) {
+        (Null, _) | (_, Null) => None,
+        (Entity(x), Entity(y)) | (Claim(x), Claim(y)) => Some(x == y),
         (List(x), List(y)) | (Path(x), Path(y)) => {
             if x.len() != y.len() {
-                return (x.len() == y.len()).then_some(Ordering::Equal);
+                return Some(false);
             }
-            x.iter().zip(y).all(|(p, q)| compare(p, q) == Some(Ordering::Equal)).then_some(Ordering::Equal)
+            let mut unknown = false;
+            for (p, q) in x.iter().zip(y) {
+                match equals(p, q) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown { None } else { Some(true) }
         }
-        _ => None,
+        _ => Some(compare(a, b) == Some(Ordering::Equal)),
     }
 }
 
@@ -154,10 +174,23 @@ pub enum Value {
     String(String),
     Date(Date),
     Timestamp(Timestamp),
-    Entity { key: String, name: String, kind: String },
-    Claim { id: String, summary: String },
+    Entity {
+        key: String,
+        name: String,
+        kind: String,
+    },
+    Claim {
+        id: String,
+        summary: String,
+    },
     List(Vec<Value>),
-    Path(Vec<Value>),
+    /// `nodes[0] claims[0] nodes[1] …`; `forward[i]` tells whether claim i
+    /// runs from `nodes[i]` (its subject) to `nodes[i + 1]`.
+    Path {
+        nodes: Vec<Value>,
+        claims: Vec<Value>,
+        forward: Vec<bool>,
+    },
 }
 
 impl Value {
@@ -183,9 +216,12 @@ impl Value {
             Value::Timestamp(t) => json!(t.to_string()),
             Value::Entity { key, name, kind } => json!({"key": key, "name": name, "kind": kind}),
             Value::Claim { id, summary } => json!({"claim": id, "summary": summary}),
-            Value::List(v) | Value::Path(v) => {
-                serde_json::Value::Array(v.iter().map(Value::to_json).collect())
-            }
+            Value::List(v) => serde_json::Value::Array(v.iter().map(Value::to_json).collect()),
+            Value::Path { nodes, claims, forward } => json!({
+                "nodes": nodes.iter().map(Value::to_json).collect::<Vec<_>>(),
+                "claims": claims.iter().map(Value::to_json).collect::<Vec<_>>(),
+                "forward": forward,
+            }),
         }
     }
 }
@@ -216,11 +252,18 @@ impl fmt::Display for Value {
                 }
                 f.write_str("]")
             }
-            Value::Path(items) => {
-                for (i, v) in items.iter().enumerate() {
-                    match (i % 2, v) {
-                        (1, Value::Claim { id, .. }) => write!(f, "-[{id}]->")?,
-                        (_, other) => write!(f, "({other})")?,
+            Value::Path { nodes, claims, forward } => {
+                for (i, node) in nodes.iter().enumerate() {
+                    write!(f, "({node})")?;
+                    let id = match claims.get(i) {
+                        Some(Value::Claim { id, .. }) => id.as_str(),
+                        Some(_) => "?",
+                        None => break,
+                    };
+                    if forward.get(i).copied().unwrap_or(true) {
+                        write!(f, "-[{id}]->")?;
+                    } else {
+                        write!(f, "<-[{id}]-")?;
                     }
                 }
                 Ok(())
@@ -248,6 +291,20 @@ mod tests {
         assert_eq!(compare(&d("2025-02-12"), &Val::Int(2025)), Some(Ordering::Equal));
         assert_eq!(compare(&Val::Int(2024), &d("2025-02-12")), Some(Ordering::Less));
         assert_eq!(compare(&Val::Int(99999), &d("2025-02-12")), None);
+    }
+
+    #[test]
+    fn equality_relates_what_order_cannot() {
+        assert_eq!(equals(&Val::Entity(1), &Val::Entity(2)), Some(false));
+        assert_eq!(equals(&Val::Entity(1), &Val::Entity(1)), Some(true));
+        assert_eq!(
+            equals(&Val::List(vec![Val::Int(1)]), &Val::List(vec![Val::Int(1), Val::Int(2)])),
+            Some(false)
+        );
+        assert_eq!(equals(&Val::List(vec![Val::Null]), &Val::List(vec![Val::Int(1)])), None);
+        assert_eq!(equals(&Val::Int(1), &Val::Str("1".into())), Some(false));
+        assert_eq!(equals(&Val::Null, &Val::Int(1)), None);
+        assert_eq!(compare(&Val::Entity(1), &Val::Entity(2)), None);
     }
 
     #[test]

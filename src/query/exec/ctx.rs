@@ -214,7 +214,21 @@ impl<'s> Ctx<'s> {
                 Value::Claim { id: c.id.clone(), summary: c.to_string() }
             }
             Val::List(items) => Value::List(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?),
-            Val::Path(items) => Value::Path(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?),
+            Val::Path(items) => {
+                let (mut nodes, mut claims, mut forward) = (Vec::new(), Vec::new(), Vec::new());
+                for (i, v) in items.iter().enumerate() {
+                    if i % 2 == 0 {
+                        nodes.push(self.resolve(v)?);
+                        continue;
+                    }
+                    if let (Val::Claim(seq), Some(prev)) = (v, items.get(i - 1)) {
+                        let c = self.claim(*seq)?;
+                        forward.push(self.data_val(&Term::Entity(c.s.clone()))? == *prev);
+                    }
+                    claims.push(self.resolve(v)?);
+                }
+                Value::Path { nodes, claims, forward }
+            }
         })
     }
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use super::super::QueryError;
 use super::super::ast::{BinOp, EntityRef, EntityTarget, Expr, ExprKind, Literal, Span};
-use super::super::value::{Val, compare};
+use super::super::value::{Val, compare, equals};
 use super::ctx::Ctx;
 use crate::model::{Date, Term, closest};
 
@@ -161,9 +161,8 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
             Ok(Some(seq)) => Val::Claim(seq),
             _ => Val::Null,
         },
-        Value::List(items) | Value::Path(items) => {
-            Val::List(items.iter().map(|i| param_val(ctx, i)).collect())
-        }
+        Value::List(items) => Val::List(items.iter().map(|i| param_val(ctx, i)).collect()),
+        Value::Path { .. } => Val::Null,
     }
 }
 
@@ -175,8 +174,8 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
     use BinOp::*;
     let cmp = |want: fn(Ordering) -> bool| compare(&a, &b).map_or(Val::Null, |o| Val::Bool(want(o)));
     Ok(match op {
-        Eq => cmp(|o| o == Ordering::Equal),
-        Ne => cmp(|o| o != Ordering::Equal),
+        Eq => equals(&a, &b).map_or(Val::Null, Val::Bool),
+        Ne => equals(&a, &b).map_or(Val::Null, |e| Val::Bool(!e)),
         Lt => cmp(|o| o == Ordering::Less),
         Le => cmp(|o| o != Ordering::Greater),
         Gt => cmp(|o| o == Ordering::Greater),
@@ -186,7 +185,15 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
                 if matches!(a, Val::Null) {
                     return Ok(Val::Null);
                 }
-                Val::Bool(items.iter().any(|i| compare(&a, i) == Some(Ordering::Equal)))
+                let mut unknown = false;
+                for i in items {
+                    match equals(&a, i) {
+                        Some(true) => return Ok(Val::Bool(true)),
+                        None => unknown = true,
+                        Some(false) => {}
+                    }
+                }
+                if unknown { Val::Null } else { Val::Bool(false) }
             }
             Val::Null => Val::Null,
             other => {

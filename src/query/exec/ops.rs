@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::ast::{Direction, Expr};
-use super::super::value::{Val, compare};
+use super::super::value::{Val, equals};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, property, semantic};
 use crate::index::keys::{self, Key};
@@ -95,7 +95,7 @@ impl NodeCheck {
         for (name, want) in &self.props {
             let have = property(ctx, v, name, want.span)?;
             let want = eval(ctx, scope, row, want)?;
-            if compare(&have, &want) != Some(std::cmp::Ordering::Equal) {
+            if equals(&have, &want) != Some(true) {
                 return Ok(false);
             }
         }
@@ -117,6 +117,19 @@ impl NodeCheck {
     }
 }
 
+/// The term a literal value stands for in the index.
+fn literal_term(v: &Val) -> Option<crate::model::Term> {
+    use crate::model::Term;
+    Some(match v {
+        Val::Str(s) => Term::String(s.clone()),
+        Val::Int(i) => Term::Int(*i),
+        Val::Float(f) => Term::Float(*f),
+        Val::Bool(b) => Term::Bool(*b),
+        Val::Date(d) => Term::Date(*d),
+        _ => return None,
+    })
+}
+
 /// Binds `slot` to a value (or checks it, when already bound); false if it
 /// conflicts with the bound value.
 fn bind(row: &mut Row, slot: usize, v: Val) -> bool {
@@ -125,7 +138,7 @@ fn bind(row: &mut Row, slot: usize, v: Val) -> bool {
             row[slot] = v;
             true
         }
-        bound => compare(bound, &v) == Some(std::cmp::Ordering::Equal),
+        bound => equals(bound, &v) == Some(true),
     }
 }
 
@@ -214,19 +227,30 @@ pub(crate) struct EdgeSpec {
 }
 
 impl EdgeSpec {
-    /// Postings of claims touching entity `id` (and its merged members) in
-    /// the spec's direction; the flag says whether `id` is the subject.
-    fn postings<'s>(&self, ctx: &Ctx<'s>, id: u64) -> Result<Postings<'s>, QueryError> {
-        let members = ctx.members(id)?;
-        let mut prefixes: Vec<(Vec<u8>, bool)> = Vec::new();
-        let sides: &[bool] = match self.direction {
-            Direction::Out => &[true],
-            Direction::In => &[false],
-            Direction::Either => &[true, false],
+    /// Postings of claims touching `from` in the spec's direction: an entity
+    /// (and its merged members) on either side, a literal only as an object.
+    /// The flag says whether `from` is the subject.
+    fn postings<'s>(&self, ctx: &Ctx<'s>, from: &Val) -> Result<Postings<'s>, QueryError> {
+        let (ids, sides): (Vec<u64>, &[bool]) = match from {
+            Val::Entity(id) => (
+                ctx.members(*id)?.to_vec(),
+                match self.direction {
+                    Direction::Out => &[true],
+                    Direction::In => &[false],
+                    Direction::Either => &[true, false],
+                },
+            ),
+            literal => match (literal_term(literal), self.direction) {
+                (Some(t), Direction::In | Direction::Either) => {
+                    (ctx.snap.term_id(&keys::term(&t))?.into_iter().collect(), &[false])
+                }
+                _ => (Vec::new(), &[]),
+            },
         };
+        let mut prefixes: Vec<(Vec<u8>, bool)> = Vec::new();
         for &is_subject in sides {
             let tag = if is_subject { keys::SPO } else { keys::OPS };
-            for &m in members.iter() {
+            for &m in &ids {
                 if self.preds.is_empty() {
                     prefixes.push((Key::new(tag).u64(m).into_vec(), is_subject));
                 } else {
@@ -308,7 +332,7 @@ fn edge_props_ok(
     for (name, want) in props {
         let have = property(ctx, &Val::Claim(seq), name, want.span)?;
         let want = eval(ctx, scope, row, want)?;
-        if compare(&have, &want) != Some(std::cmp::Ordering::Equal) {
+        if equals(&have, &want) != Some(true) {
             return Ok(false);
         }
     }
@@ -322,10 +346,7 @@ impl<'s> Expand<'s> {
                 let Some(row) = self.input.next(ctx)? else {
                     return Ok(None);
                 };
-                let Val::Entity(id) = row[self.from] else {
-                    continue;
-                };
-                let postings = self.spec.postings(ctx, id)?;
+                let postings = self.spec.postings(ctx, &row[self.from])?;
                 self.current = Some((row, postings));
             }
             let Some((row, postings)) = self.current.as_mut() else {
@@ -494,6 +515,9 @@ pub(crate) struct VarExpand<'s> {
     pub min: u32,
     pub max: u32,
     pub to_check: NodeCheck,
+    pub edge_props: Vec<(String, Expr)>,
+    /// The pattern was written from the other end: bind trails end to start.
+    pub reverse: bool,
     pub scope: Scope,
     pub results: std::vec::IntoIter<Row>,
     pub meter: Meter,
@@ -538,9 +562,35 @@ impl<'s> VarExpand<'s> {
             };
             let mut found = Vec::new();
             let mut trail = Vec::new();
+            if self.min == 0 {
+                self.emit(ctx, &row, &trail, Val::Entity(start), &mut found)?;
+            }
             self.walk(ctx, &row, start, &mut trail, &mut found)?;
             self.results = found.into_iter();
         }
+    }
+
+    /// Binds one trail ending at `end`, if the end node passes its checks.
+    fn emit(
+        &self,
+        ctx: &Ctx<'s>,
+        row: &Row,
+        trail: &[u64],
+        end: Val,
+        found: &mut Vec<Row>,
+    ) -> Result<(), QueryError> {
+        let mut claims: Vec<Val> = trail.iter().map(|&s| Val::Claim(s)).collect();
+        if self.reverse {
+            claims.reverse();
+        }
+        let mut out = row.clone();
+        if bind(&mut out, self.edge, Val::List(claims))
+            && self.to_check.accepts(ctx, &self.scope, &out, &end)?
+            && bind(&mut out, self.to, end)
+        {
+            found.push(out);
+        }
+        Ok(())
     }
 
     /// Depth-first: extends `trail` (claims so far) from node `at`.
@@ -555,23 +605,20 @@ impl<'s> VarExpand<'s> {
         if trail.len() as u32 >= self.max {
             return Ok(());
         }
-        let postings: Vec<(Posting, bool)> = self.spec.postings(ctx, at)?.collect::<Result<_, _>>()?;
+        let postings: Vec<(Posting, bool)> =
+            self.spec.postings(ctx, &Val::Entity(at))?.collect::<Result<_, _>>()?;
         for (p, from_subject) in postings {
             ctx.tick(1)?;
             if !in_valid(ctx, &p) || trail.contains(&p.seq) {
                 continue;
             }
+            if !edge_props_ok(ctx, &self.scope, row, p.seq, &self.edge_props)? {
+                continue;
+            }
             let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
             trail.push(p.seq);
             if trail.len() as u32 >= self.min {
-                let mut out = row.clone();
-                let claims = Val::List(trail.iter().map(|&s| Val::Claim(s)).collect());
-                if bind(&mut out, self.edge, claims)
-                    && self.to_check.accepts(ctx, &self.scope, &out, &other)?
-                    && bind(&mut out, self.to, other.clone())
-                {
-                    found.push(out);
-                }
+                self.emit(ctx, row, trail, other.clone(), found)?;
             }
             if let Val::Entity(next) = other {
                 self.walk(ctx, row, next, trail, found)?;
@@ -669,5 +716,5 @@ fn other_end(ctx: &Ctx<'_>, c: &Val, node: &Val) -> Result<Val, QueryError> {
     let claim = ctx.claim(*seq)?;
     let s = ctx.data_val(&crate::model::Term::Entity(claim.s.clone()))?;
     let o = ctx.data_val(&claim.o)?;
-    Ok(if compare(&s, node) == Some(std::cmp::Ordering::Equal) { o } else { s })
+    Ok(if equals(&s, node) == Some(true) { o } else { s })
 }

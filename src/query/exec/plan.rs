@@ -84,6 +84,7 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
     let mut conjuncts = Vec::new();
     if let Some(filter) = &q.filter {
         check_no_aggregate(filter)?;
+        super::run::check_functions(filter)?;
         for e in split_and(filter) {
             let vars = p.vars_of(&e)?;
             let text = src.get(e.span.start..e.span.end).unwrap_or("").to_string();
@@ -493,6 +494,8 @@ impl<'c, 's> Planner<'c, 's> {
                 min,
                 max,
                 to_check: to.check,
+                edge_props: e.props,
+                reverse,
                 scope,
                 results: Vec::new().into_iter(),
                 meter: Meter::default(),

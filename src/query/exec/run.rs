@@ -9,9 +9,10 @@ use super::super::QueryError;
 use super::super::ast::{AggFunc, Expr, ExprKind, Query};
 use super::super::value::{Val, Value};
 use super::ctx::Ctx;
-use super::eval::{Scope, eval, semantic};
+use super::eval::{FUNCTIONS, Scope, eval, semantic};
 use super::ops::Row;
 use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
+use crate::model::closest;
 
 /// Receives result rows; returns false to stop early.
 pub(crate) type Sink<'a> = dyn FnMut(Vec<Value>) -> Result<bool, QueryError> + 'a;
@@ -101,7 +102,10 @@ fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError>
         Val::Int(n) if n >= 0 => Ok(Some(n as u64)),
         other => Err(semantic(
             e.span,
-            format!("SKIP and LIMIT need a non-negative integer, got a {}", other.type_name()),
+            match other {
+                Val::Int(n) => format!("SKIP and LIMIT need a non-negative integer, got {n}"),
+                other => format!("SKIP and LIMIT need a non-negative integer, got a {}", other.type_name()),
+            },
         )),
     }
 }
@@ -118,6 +122,17 @@ pub(crate) fn run<'s>(
         q.items.iter().map(|i| Item { expr: i.expr.clone(), has_agg: has_aggregate(&i.expr) }).collect();
     for i in &q.items {
         check_vars(&scope, &i.expr)?;
+        check_functions(&i.expr)?;
+    }
+    let aggregating = items.iter().any(|i| i.has_agg);
+    for o in &q.order_by {
+        check_functions(&o.expr)?;
+        if alias_index(&aliases_of(q), &o.expr).is_none() {
+            check_vars(&scope, &o.expr)?;
+        }
+        if !aggregating && has_aggregate(&o.expr) {
+            return Err(semantic(o.expr.span, "ORDER BY can use an aggregate only when RETURN aggregates"));
+        }
     }
     let skip = count_arg(ctx, q.skip.as_ref())?.unwrap_or(0);
     let limit = count_arg(ctx, q.limit.as_ref())?;
@@ -149,13 +164,9 @@ pub(crate) fn run<'s>(
         let vals = project(ctx, &scope, &items, &row)?;
         let mut keys = Vec::with_capacity(q.order_by.len());
         for o in &q.order_by {
-            check_no_aggregate(&o.expr)?;
             keys.push(match alias_index(&aliases, &o.expr) {
                 Some(i) => vals[i].clone(),
-                None => {
-                    check_vars(&scope, &o.expr)?;
-                    eval(ctx, &scope, &row, &o.expr)?
-                }
+                None => eval(ctx, &scope, &row, &o.expr)?,
             });
         }
         keyed.push((keys, vals));
@@ -167,6 +178,30 @@ pub(crate) fn run<'s>(
         }
     }
     Ok(())
+}
+
+fn aliases_of(q: &Query) -> Vec<Option<String>> {
+    q.items.iter().map(|i| i.alias.as_ref().map(|a| a.name.clone())).collect()
+}
+
+/// Rejects calls to functions the language does not have, before any row.
+pub(crate) fn check_functions(e: &Expr) -> Result<(), QueryError> {
+    let mut bad = None;
+    walk(e, &mut |x| {
+        if let ExprKind::Call { name, .. } = &x.kind
+            && !FUNCTIONS.contains(&name.name.to_lowercase().as_str())
+            && bad.is_none()
+        {
+            bad = Some((name.name.clone(), name.span));
+        }
+    });
+    match bad {
+        Some((name, span)) => {
+            let hint = closest(&name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
+            Err(semantic(span, format!("unknown function `{name}`{}", hint.unwrap_or_default())))
+        }
+        None => Ok(()),
+    }
 }
 
 fn compare_keys(q: &Query, a: &[Val], b: &[Val]) -> Ordering {

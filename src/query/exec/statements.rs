@@ -1,7 +1,7 @@
 //! The statements besides MATCH and the writes: EXPLAIN, HISTORY, CONFLICTS,
 //! SHOW and STATS.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use super::super::QueryError;
 use super::super::ast::{Conflicts, History, Query, Show};
@@ -141,8 +141,32 @@ fn claim_row(c: &Claim) -> Vec<Value> {
     ]
 }
 
-/// Predicates and object an edge HISTORY keeps.
-type EdgeFilter = (Vec<String>, Option<u64>);
+/// Which claims an edge HISTORY keeps: predicate, the two ends, direction.
+struct EdgeFilter {
+    preds: Vec<String>,
+    start: u64,
+    other: Option<u64>,
+    direction: super::super::ast::Direction,
+}
+
+impl EdgeFilter {
+    fn keeps(&self, ctx: &Ctx<'_>, c: &Claim) -> Result<bool, QueryError> {
+        use super::super::ast::Direction;
+        if !self.preds.is_empty() && !self.preds.contains(&c.p) {
+            return Ok(false);
+        }
+        let s = ctx.data_val(&crate::model::Term::Entity(c.s.clone()))?;
+        let o = ctx.data_val(&c.o)?;
+        let runs = |from: &Val, to: &Val| {
+            *from == Val::Entity(self.start) && self.other.is_none_or(|x| *to == Val::Entity(x))
+        };
+        Ok(match self.direction {
+            Direction::Out => runs(&s, &o),
+            Direction::In => runs(&o, &s),
+            Direction::Either => runs(&s, &o) || runs(&o, &s),
+        })
+    }
+}
 
 /// `HISTORY @x` or `HISTORY (@a)-[:p]->(@b)`: every event, oldest first.
 pub(crate) fn history(view: &ReadView<'_>, params: &Params, h: &History) -> Result<QueryResult, QueryError> {
@@ -154,24 +178,23 @@ pub(crate) fn history(view: &ReadView<'_>, params: &Params, h: &History) -> Resu
                 return Err(semantic(p.start.span, "HISTORY needs an entity reference here, e.g. (@russia)"));
             };
             let hop = p.hops.first().ok_or_else(|| semantic(p.span, "HISTORY of an edge needs one edge"))?;
-            let preds = hop.edge.predicates.iter().map(|i| i.name.clone()).collect();
-            let object = hop.node.entity.as_ref().map(|r| entity_ref(&ctx, r)).transpose()?;
-            (entity_ref(&ctx, r)?, Some((preds, object)))
+            let start = entity_ref(&ctx, r)?;
+            let filter = EdgeFilter {
+                preds: hop.edge.predicates.iter().map(|i| i.name.clone()).collect(),
+                start,
+                other: hop.node.entity.as_ref().map(|r| entity_ref(&ctx, r)).transpose()?,
+                direction: hop.edge.direction,
+            };
+            (start, Some(filter))
         }
     };
     let key = view.index().key_of(subject)?.unwrap_or_default();
     let mut rows = Vec::new();
     for e in view.history(&key)? {
-        if let Some((preds, object)) = &filter {
+        if let Some(filter) = &filter {
             let Some(c) = &e.claim else { continue };
-            if !preds.is_empty() && !preds.contains(&c.p) {
+            if !filter.keeps(&ctx, c)? {
                 continue;
-            }
-            if let Some(o) = object {
-                let val = ctx.data_val(&c.o)?;
-                if val != Val::Entity(*o) {
-                    continue;
-                }
             }
         }
         let mut row =
@@ -202,7 +225,7 @@ pub(crate) fn history(view: &ReadView<'_>, params: &Params, h: &History) -> Resu
 /// time: the same (s, p, o) asserted or suggested against denied, and, for
 /// functional predicates, one subject with two different objects.
 pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, QueryError> {
-    let postings = candidate_postings(ctx, c)?;
+    let (postings, touching) = candidate_postings(ctx, c)?;
     let mut by_spo: BTreeMap<(u64, u64, Val2), Vec<Posting>> = BTreeMap::new();
     let mut by_sp: BTreeMap<(u64, u64), Vec<Posting>> = BTreeMap::new();
     for p in postings {
@@ -237,6 +260,9 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
                 }
             }
         }
+    }
+    if let Some(touching) = &touching {
+        pairs.retain(|(_, a, b, _)| touching.contains(&a.seq) || touching.contains(&b.seq));
     }
     pairs.sort_by_key(|(_, a, b, _)| (a.seq, b.seq));
     let mut rows = Vec::new();
@@ -297,29 +323,51 @@ fn overlap(ctx: &Ctx<'_>, a: &Posting, b: &Posting) -> Option<DayRange> {
     }
 }
 
-fn candidate_postings(ctx: &Ctx<'_>, c: &Conflicts) -> Result<Vec<Posting>, QueryError> {
-    let mut prefixes = Vec::new();
-    match &c.about {
+/// The claims CONFLICTS compares, and (with ABOUT) the seqs of those that
+/// touch the entity: a pair is kept when either side touches it. For a
+/// functional predicate the subject's other claims of that predicate join in,
+/// since they conflict with a claim about the entity without touching it.
+fn candidate_postings(
+    ctx: &Ctx<'_>,
+    c: &Conflicts,
+) -> Result<(Vec<Posting>, Option<HashSet<u64>>), QueryError> {
+    let scan = |prefix: Vec<u8>, out: &mut Vec<Posting>| -> Result<(), QueryError> {
+        for p in ctx.snap.postings_owned(prefix, false) {
+            ctx.tick(1)?;
+            out.push(p?);
+        }
+        Ok(())
+    };
+    let mut out: Vec<Posting> = Vec::new();
+    let touching = match &c.about {
         Some(r) => {
             let id = entity_ref(ctx, r)?;
             for &m in ctx.members(id)?.iter() {
-                prefixes.push(Key::new(keys::SPO).u64(m).into_vec());
-                prefixes.push(Key::new(keys::OPS).u64(m).into_vec());
+                scan(Key::new(keys::SPO).u64(m).into_vec(), &mut out)?;
+                scan(Key::new(keys::OPS).u64(m).into_vec(), &mut out)?;
             }
+            let touching: HashSet<u64> = out.iter().map(|p| p.seq).collect();
+            let functional: HashSet<u64> =
+                ctx.snap.predicates()?.into_iter().filter(|(_, p)| p.functional).map(|(id, _)| id).collect();
+            let mut subjects: Vec<(u64, u64)> =
+                out.iter().filter(|p| functional.contains(&p.p)).map(|p| (p.s, p.p)).collect();
+            subjects.sort();
+            subjects.dedup();
+            for (subject, pred) in subjects {
+                for &m in ctx.members(ctx.canonical(subject)?)?.iter() {
+                    scan(Key::new(keys::SPO).u64(m).u64(pred).into_vec(), &mut out)?;
+                }
+            }
+            Some(touching)
         }
-        None => prefixes.push(Key::new(keys::PSO).into_vec()),
-    }
-    let mut out: Vec<Posting> = Vec::new();
-    for prefix in prefixes {
-        for p in ctx.snap.postings_owned(prefix, false) {
-            let p = p?;
-            ctx.tick(1)?;
-            out.push(p);
+        None => {
+            scan(Key::new(keys::PSO).into_vec(), &mut out)?;
+            None
         }
-    }
+    };
     out.sort_by_key(|p| p.seq);
     out.dedup_by_key(|p| p.seq);
-    Ok(out)
+    Ok((out, touching))
 }
 
 fn like(pattern: &str, text: &str) -> bool {

@@ -16,8 +16,13 @@ use crate::model::{
 use crate::store::Store;
 
 /// The events a write statement stands for.
-pub(crate) fn events(store: &Store, params: &Params, stmt: &Statement) -> Result<Vec<Event>, QueryError> {
-    let w = Writer { store, params };
+pub(crate) fn events(
+    store: &Store,
+    params: &Params,
+    pending: &[Event],
+    stmt: &Statement,
+) -> Result<Vec<Event>, QueryError> {
+    let w = Writer { store, params, pending };
     Ok(vec![match stmt {
         Statement::CreateEntity(c) => w.entity(c)?,
         Statement::CreateDocument(c) => w.document(c)?,
@@ -46,6 +51,8 @@ pub(crate) fn events(store: &Store, params: &Params, stmt: &Statement) -> Result
 struct Writer<'a> {
     store: &'a Store,
     params: &'a Params,
+    /// Events queued earlier in an open BEGIN block.
+    pending: &'a [Event],
 }
 
 fn literal_term(l: &Literal) -> Option<Term> {
@@ -65,7 +72,23 @@ impl Writer<'_> {
     /// `@"Name"` looked up by name or alias.
     fn key(&self, r: &EntityRef) -> Result<String, QueryError> {
         match &r.target {
-            EntityTarget::Key(k) => Ok(k.clone()),
+            EntityTarget::Key(k) => {
+                let folded = crate::model::fold_key(k);
+                let declared_in_block = self.pending.iter().any(|e| match e {
+                    Event::Entity(x) => crate::model::fold_key(&x.key) == folded,
+                    Event::Document(x) => crate::model::fold_key(&x.key) == folded,
+                    _ => false,
+                });
+                let view = self.store.snapshot();
+                if declared_in_block || view.entity(&folded)?.is_some() {
+                    return Ok(k.clone());
+                }
+                let known: Vec<String> = view.entities()?.into_iter().map(|e| e.key).collect();
+                let hint = crate::model::closest(&folded, known.iter().map(|s| s.as_str()))
+                    .map(|c| format!(", did you mean `@{c}`?"))
+                    .unwrap_or_default();
+                Err(semantic(r.span, format!("unknown entity `{k}`{hint}")))
+            }
             EntityTarget::Name(n) => {
                 let view = self.store.snapshot();
                 match view.entity(n)? {
