@@ -116,7 +116,7 @@ fn semantic_errors_point_at_the_spot() {
         ),
         (
             "MATCH (a)-[c]->(b) WHERE c.tx + 'x' > 1 RETURN a",
-            "error: type mismatch: arithmetic on a integer and a string\n --> line 1, column 26",
+            "error: type mismatch: arithmetic on an integer and a string\n --> line 1, column 26",
         ),
         (
             "MATCH (a)-[c]->(b) RETURN a AS OF TX 99",

@@ -199,14 +199,11 @@ impl Session {
             }
             Statement::Show(s) => {
                 let view = self.store.snapshot_at(self.resolve_as_of(None)?);
-                if let super::ast::Show::Tx(Some(n)) = s {
-                    if *n == 0 || *n > view.at() {
-                        let span = number_span(src, *n);
-                        return Err(semantic(
-                            span,
-                            format!("there is no tx {n} (the last is tx {})", view.at()),
-                        ));
-                    }
+                if let super::ast::Show::Tx(Some(n)) = s
+                    && (*n == 0 || *n > view.at())
+                {
+                    let span = number_span(src, *n);
+                    return Err(semantic(span, format!("there is no tx {n} (the last is tx {})", view.at())));
                 }
                 statements::show(&view, s)
             }

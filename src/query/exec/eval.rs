@@ -14,6 +14,12 @@ use crate::model::{Date, Term, closest};
 /// Variable name → row slot.
 pub(crate) type Scope = HashMap<String, usize>;
 
+/// A type name with its article: "an integer", "a string".
+pub(crate) fn with_article(type_name: &str) -> String {
+    let article = if type_name.starts_with(['a', 'e', 'i', 'o', 'u']) { "an" } else { "a" };
+    format!("{article} {type_name}")
+}
+
 pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
     QueryError::Semantic { span, message: message.into() }
 }
@@ -167,7 +173,7 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
 }
 
 fn type_error(span: Span, op: &str, v: &Val) -> QueryError {
-    semantic(span, format!("type mismatch: `{op}` cannot take a {}", v.type_name()))
+    semantic(span, format!("type mismatch: `{op}` cannot take {}", with_article(v.type_name())))
 }
 
 fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
@@ -199,7 +205,7 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
             other => {
                 return Err(semantic(
                     span,
-                    format!("type mismatch: IN needs a list, got a {}", other.type_name()),
+                    format!("type mismatch: IN needs a list, got {}", with_article(other.type_name())),
                 ));
             }
         },
@@ -213,7 +219,11 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
             (x, y) => {
                 return Err(semantic(
                     span,
-                    format!("type mismatch: string operator on a {} and a {}", x.type_name(), y.type_name()),
+                    format!(
+                        "type mismatch: string operator on {} and {}",
+                        with_article(x.type_name()),
+                        with_article(y.type_name())
+                    ),
                 ));
             }
         },
@@ -248,7 +258,11 @@ fn arithmetic(op: BinOp, a: &Val, b: &Val, span: Span) -> Result<Val, QueryError
         (x, y) => {
             return Err(semantic(
                 span,
-                format!("type mismatch: arithmetic on a {} and a {}", x.type_name(), y.type_name()),
+                format!(
+                    "type mismatch: arithmetic on {} and {}",
+                    with_article(x.type_name()),
+                    with_article(y.type_name())
+                ),
             ));
         }
     })
@@ -336,7 +350,10 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Res
         },
         Val::Claim(seq) => claim_property(ctx, *seq, name)?,
         other => {
-            return Err(semantic(span, format!("cannot read property `{name}` of a {}", other.type_name())));
+            return Err(semantic(
+                span,
+                format!("cannot read property `{name}` of {}", with_article(other.type_name())),
+            ));
         }
     })
 }
@@ -358,6 +375,12 @@ fn claim_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Val, QueryError
         "confidence" => c.confidence.map_or(Val::Null, Val::Float),
         "by" => entity(c.by.as_ref())?,
         "source" => entity(c.source.as_ref())?,
+        // `valid` is the one period a claim holds for (`valid: 2025-03`); a
+        // range of periods has no single date, so it reads as null.
+        "valid" => match (c.valid.from, c.valid.to) {
+            (Some(f), Some(t)) if f == t => Val::Date(f),
+            _ => Val::Null,
+        },
         "valid_from" => c.valid.from.map_or(Val::Null, Val::Date),
         "valid_to" => c.valid.to.map_or(Val::Null, Val::Date),
         "said_at" => c.said_at.map_or(Val::Null, Val::Date),

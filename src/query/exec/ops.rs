@@ -9,7 +9,7 @@ use super::super::QueryError;
 use super::super::ast::{Direction, Expr};
 use super::super::value::{Val, equals};
 use super::ctx::Ctx;
-use super::eval::{Scope, eval, property, semantic};
+use super::eval::{Scope, eval, property, semantic, with_article};
 use crate::index::keys::{self, Key};
 use crate::index::{IndexError, Posting};
 
@@ -656,7 +656,10 @@ impl<'s> Op<'s> for Filter<'s> {
                 other => {
                     return Err(semantic(
                         self.cond.span,
-                        format!("type mismatch: WHERE needs a boolean, got a {}", other.type_name()),
+                        format!(
+                            "type mismatch: WHERE needs a boolean, got {}",
+                            with_article(other.type_name())
+                        ),
                     ));
                 }
             }

@@ -9,7 +9,7 @@ use super::super::QueryError;
 use super::super::ast::{AggFunc, Expr, ExprKind, Query};
 use super::super::value::{Val, Value};
 use super::ctx::Ctx;
-use super::eval::{FUNCTIONS, Scope, eval, semantic};
+use super::eval::{FUNCTIONS, Scope, eval, semantic, with_article};
 use super::ops::Row;
 use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
 use crate::model::closest;
@@ -104,7 +104,10 @@ fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError>
             e.span,
             match other {
                 Val::Int(n) => format!("SKIP and LIMIT need a non-negative integer, got {n}"),
-                other => format!("SKIP and LIMIT need a non-negative integer, got a {}", other.type_name()),
+                other => format!(
+                    "SKIP and LIMIT need a non-negative integer, got {}",
+                    with_article(other.type_name())
+                ),
             },
         )),
     }
@@ -375,7 +378,10 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
                 Val::Float(f) => Ok(*f),
                 other => Err(semantic(
                     span,
-                    format!("type mismatch: sum and avg need numbers, got a {}", other.type_name()),
+                    format!(
+                        "type mismatch: sum and avg need numbers, got {}",
+                        with_article(other.type_name())
+                    ),
                 )),
             })
             .collect()

@@ -268,7 +268,8 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
     let mut rows = Vec::new();
     for (kind, a, b, overlap) in pairs {
         let (ca, cb) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
-        let mut row = vec![s(kind), s(format!("@{}", ca.s)), s(ca.p.clone())];
+        let subject = ctx.snap.key_of(ctx.canonical(a.s)?)?.unwrap_or_else(|| ca.s.clone());
+        let mut row = vec![s(kind), s(format!("@{subject}")), s(ca.p.clone())];
         for c in [&ca, &cb] {
             row.extend([
                 s(c.id.clone()),

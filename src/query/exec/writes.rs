@@ -10,6 +10,7 @@ use super::super::ast::{
 use super::super::value::Value;
 use super::ctx::Params;
 use super::eval::semantic;
+use super::eval::with_article;
 use crate::model::{
     AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term, ValidTime,
 };
@@ -120,14 +121,18 @@ impl Writer<'_> {
     fn string(&self, v: &AstValue) -> Result<String, QueryError> {
         match self.term(v)? {
             Term::String(s) => Ok(s),
-            other => Err(semantic(v.span, format!("expected a string, got a {}", other.type_name()))),
+            other => {
+                Err(semantic(v.span, format!("expected a string, got {}", with_article(other.type_name()))))
+            }
         }
     }
 
     fn date(&self, v: &AstValue) -> Result<Date, QueryError> {
         match self.term(v)? {
             Term::Date(d) => Ok(d),
-            other => Err(semantic(v.span, format!("expected a date, got a {}", other.type_name()))),
+            other => {
+                Err(semantic(v.span, format!("expected a date, got {}", with_article(other.type_name()))))
+            }
         }
     }
 
@@ -226,7 +231,10 @@ impl Writer<'_> {
                         other => {
                             return Err(semantic(
                                 v.span,
-                                format!("confidence must be a number, not a {}", other.type_name()),
+                                format!(
+                                    "confidence must be a number, not {}",
+                                    with_article(other.type_name())
+                                ),
                             ));
                         }
                     })
