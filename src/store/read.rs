@@ -212,11 +212,15 @@ impl<'a> ReadView<'a> {
             let Some(c) = self.snap.claim(seq)? else {
                 continue;
             };
+            // Within one tx a correction retracts before it re-asserts, so
+            // retractions of older claims come first; a claim asserted and
+            // retracted in the same tx shows the assert first.
             if let Some(rtx) = c.retracted_tx {
                 let why = c.retract_reason.clone().unwrap_or_default();
-                items.push((rtx, 2, "retract", Some(c.clone()), format!("retracted {}: {why}", c.id)));
+                let rank = if rtx == c.tx { 3 } else { 1 };
+                items.push((rtx, rank, "retract", Some(c.clone()), format!("retracted {}: {why}", c.id)));
             }
-            items.push((c.tx, 1, "assert", Some(c.clone()), c.to_string()));
+            items.push((c.tx, 2, "assert", Some(c.clone()), c.to_string()));
         }
         items.sort_by_key(|a| (a.0, a.1));
         items.dedup_by(|a, b| a.0 == b.0 && a.2 == b.2 && a.4 == b.4);
@@ -238,10 +242,10 @@ impl<'a> ReadView<'a> {
     ) -> Result<(u64, u8, &'static str, Option<Claim>, String), StoreError> {
         let from_key = self.snap.key_of(from)?.unwrap_or_default();
         Ok(if into == 0 {
-            (tx, 3, "unmerge", None, format!("unmerged @{from_key}"))
+            (tx, 4, "unmerge", None, format!("unmerged @{from_key}"))
         } else {
             let into_key = self.snap.key_of(into)?.unwrap_or_default();
-            (tx, 3, "merge", None, format!("merged @{from_key} into @{into_key}"))
+            (tx, 4, "merge", None, format!("merged @{from_key} into @{into_key}"))
         })
     }
 
