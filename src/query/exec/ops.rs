@@ -71,11 +71,13 @@ pub(crate) struct NodeCheck {
     pub kind: Option<String>,
     pub entity: Option<u64>,
     pub props: Vec<(String, Expr)>,
+    /// The node is the subject of some edge, so it cannot be a literal.
+    pub entity_only: bool,
 }
 
 impl NodeCheck {
     pub fn is_empty(&self) -> bool {
-        self.kind.is_none() && self.entity.is_none() && self.props.is_empty()
+        self.kind.is_none() && self.entity.is_none() && self.props.is_empty() && !self.entity_only
     }
 
     fn accepts(&self, ctx: &Ctx<'_>, scope: &Scope, row: &[Val], v: &Val) -> Result<bool, QueryError> {
@@ -110,6 +112,9 @@ impl NodeCheck {
         if self.entity.is_some() {
             parts.push("fixed entity".into());
         }
+        if self.entity_only && self.kind.is_none() && self.entity.is_none() {
+            parts.push("is an entity".into());
+        }
         for (n, _) in &self.props {
             parts.push(format!("{{{n}}}"));
         }
@@ -138,7 +143,9 @@ fn bind(row: &mut Row, slot: usize, v: Val) -> bool {
             row[slot] = v;
             true
         }
-        bound => equals(bound, &v) == Some(true),
+        // One variable is one value: 2024 and 2024-02, or 42 and 42.0, are
+        // comparable but not the same node.
+        bound => *bound == v,
     }
 }
 
@@ -150,6 +157,8 @@ pub(crate) struct NodeScan<'s> {
     pub check: NodeCheck,
     pub scope: Scope,
     pub candidates: Option<Vec<u64>>,
+    /// The slot is bound before this operator runs: it only checks it.
+    pub checks_bound: bool,
     pub estimate: u64,
     pub row: Option<(Row, usize)>,
     pub meter: Meter,
@@ -186,7 +195,11 @@ impl<'s> Op<'s> for NodeScan<'s> {
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
         let what = if self.check.entity.is_some() { "entity reference" } else { "every entity" };
-        let text = format!("NodeScan slot {} ({what}) {}", self.slot, self.check.describe());
+        let text = if self.checks_bound {
+            format!("Check slot {} {}", self.slot, self.check.describe())
+        } else {
+            format!("NodeScan slot {} ({what}) {}", self.slot, self.check.describe())
+        };
         out.push(self.meter.line(depth, text.trim_end().to_string(), Some(self.estimate)));
         self.input.explain(depth + 1, out);
     }
@@ -204,6 +217,14 @@ impl<'s> NodeScan<'s> {
             let Some((row, i)) = self.row.take() else {
                 continue;
             };
+            if !matches!(row[self.slot], Val::Null) {
+                // Bound by an earlier operator: check it, don't enumerate.
+                ctx.tick(1)?;
+                if self.check.accepts(ctx, &self.scope, &row, &row[self.slot])? {
+                    return Ok(Some(row));
+                }
+                continue;
+            }
             let cands = self.candidates(ctx)?;
             let Some(&id) = cands.get(i) else { continue };
             self.row = Some((row.clone(), i + 1));
@@ -362,6 +383,10 @@ impl<'s> Expand<'s> {
                 continue;
             }
             let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+            // A self-loop read from both sides counts once.
+            if !from_subject && self.spec.direction == Direction::Either && other == row[self.from] {
+                continue;
+            }
             let mut out = row.clone();
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
                 continue;
@@ -489,7 +514,7 @@ impl<'s> EdgeScan<'s> {
             };
             let backward = match self.spec.direction {
                 Direction::Out => None,
-                _ if p.s == p.o => None,
+                _ if ctx.term_val(p.s)? == ctx.term_val(p.o)? => None,
                 _ => self.try_bind(ctx, &row, &p, true)?,
             };
             match (forward, backward) {

@@ -189,7 +189,7 @@ impl<'c, 's> Planner<'c, 's> {
         let entity = n.entity.as_ref().map(|r| entity_ref(self.ctx, r)).transpose()?;
         let kind = n.kind.as_ref().map(|k| k.name.clone());
         let props = n.props.iter().map(|e| (e.key.name.clone(), e.value.clone())).collect();
-        Ok(PNode { slot, check: NodeCheck { kind, entity, props } })
+        Ok(PNode { slot, check: NodeCheck { kind, entity, props, entity_only: false } })
     }
 
     fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
@@ -211,6 +211,11 @@ impl<'c, 's> Planner<'c, 's> {
             }
             names.push(ident.name.clone());
         }
+        // `:p|p` is `:p`: one prefix per predicate, or each claim would repeat.
+        let mut seen = HashSet::new();
+        preds.retain(|p| seen.insert(*p));
+        let mut seen = HashSet::new();
+        names.retain(|n| seen.insert(n.clone()));
         let length = e.length.as_ref().map(|l| (l.min_hops(), l.max_hops()));
         let props = e.props.iter().map(|p| (p.key.name.clone(), p.value.clone())).collect();
         Ok(PEdge {
@@ -228,6 +233,16 @@ impl<'c, 's> Planner<'c, 's> {
         for hop in &pat.hops {
             edges.push(self.edge(&hop.edge)?);
             nodes.push(self.node(&hop.node)?);
+        }
+        for (k, edge) in edges.iter().enumerate() {
+            let subject = match edge.spec.direction {
+                Direction::Out => Some(k),
+                Direction::In => Some(k + 1),
+                Direction::Either => None,
+            };
+            if let Some(i) = subject {
+                nodes[i].check.entity_only = true;
+            }
         }
         let path_slot = match &pat.path_var {
             Some(v) => Some(self.slot_for(Some(&v.name), VarKind::Path, v.span)?),
@@ -285,13 +300,24 @@ impl<'c, 's> Planner<'c, 's> {
         Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).count() as u64)
     }
 
-    fn node_estimate(&self, n: &PNode, bound: &HashSet<usize>, all: u64) -> Result<u64, QueryError> {
+    /// Rows a node anchor starts with. A node with no check that an edge
+    /// reaches may be a literal object, which only an edge scan finds, so it
+    /// is never an anchor then.
+    fn node_estimate(
+        &self,
+        n: &PNode,
+        bound: &HashSet<usize>,
+        all: u64,
+        has_edges: bool,
+    ) -> Result<u64, QueryError> {
         Ok(if bound.contains(&n.slot) {
             0
         } else if n.check.entity.is_some() {
             1
         } else if let Some(k) = &n.check.kind {
             self.kind_count(k)?
+        } else if has_edges && n.check.is_empty() {
+            u64::MAX
         } else {
             all
         })
@@ -339,7 +365,9 @@ impl<'c, 's> Planner<'c, 's> {
             }
         }
         if e.spec.preds.is_empty() {
-            return Ok(best);
+            // Every claim: worse than any constrained anchor, better than a
+            // node that may be a literal.
+            return Ok(if best.1.is_some() { best } else { (u64::MAX - 1, None) });
         }
         let mut n = 0;
         for &p in &e.spec.preds {
@@ -358,7 +386,7 @@ impl<'c, 's> Planner<'c, 's> {
         let mut best: Option<(u64, usize, Anchor)> = None;
         for (i, pat) in patterns.iter().enumerate() {
             for (j, n) in pat.nodes.iter().enumerate() {
-                let est = self.node_estimate(n, bound, all)?;
+                let est = self.node_estimate(n, bound, all, !pat.edges.is_empty())?;
                 if best.as_ref().is_none_or(|(b, ..)| est < *b) {
                     best = Some((est, i, Anchor::Node(j)));
                 }
@@ -459,6 +487,7 @@ impl<'c, 's> Planner<'c, 's> {
             check: n.check,
             scope: self.scope.clone(),
             candidates,
+            checks_bound: already,
             estimate,
             row: None,
             meter: Meter::default(),
