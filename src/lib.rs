@@ -20,13 +20,16 @@
 //! # Ok::<(), claimgraph::StoreError>(())
 //! ```
 
+pub mod bench;
 pub mod codec;
+pub mod r#gen;
 pub mod index;
 pub mod jsonl;
 pub mod log;
 pub mod model;
 pub mod query;
 pub mod render;
+pub mod repl;
 pub mod store;
 
 pub use query::{QueryError, QueryResult, Session, Value};

@@ -1,29 +1,39 @@
 //! The `claimgraph` command line: argument parsing, and rendering results and
 //! errors for people. Exit codes: 0 ok, 1 an operation failed, 2 bad usage.
 
-use std::io::{BufReader, Write};
+use std::io::{BufReader, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use claimgraph::render::{self, Format};
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use claimgraph::render::Format;
+use claimgraph::repl::{self, Io, Outcome, Settings, Shell, demo};
 use claimgraph::{Session, Store, jsonl};
 
 const USAGE: &str = "\
 claimgraph — an event-sourced knowledge graph of claims
 
-usage: claimgraph [--store PATH] <command> [args]
+usage: claimgraph [--store PATH] [<command> [args]]
 
 commands:
-  query STATEMENT         run one statement (alias -c); --format table|csv|json|jsonl
-  run FILE.cg             run a script of ;-separated statements (alias -f); --format,
+  repl [--demo]           the interactive REPL (the default on a terminal); --demo opens a
+                          temporary store loaded from examples/sanctions.cg
+  query STATEMENT         run one statement (alias -c)
+  run FILE.cg             run a script of ;-separated statements (alias -f);
                           --fail-fast (default) or --fail-at-end
-  demo                    load the seed article's claims into a temporary store and tour it
+                          query and run take --format table|csv|json|jsonl|markdown|line|dot
+                          and --demo (work on the demo store)
+  demo                    print a short, non-interactive tour of the demo store
   import FILE|-           import JSON Lines (one transaction per line)
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify                  check every record, the hash chain, and the indexes
   reindex                 rebuild the indexes from the log
   repair --yes            cut a damaged log at its first bad record
+  gen --claims N --seed S [--out FILE]   write a deterministic news-claims workload (JSONL)
+  bench [--claims N] [--peers sqlite] [--json FILE]   Q1–Q8 on claimgraph and SQLite side by side
 
 The store is PATH, else $CLAIMGRAPH_STORE, else ./claimgraph.db.
 ";
@@ -47,7 +57,9 @@ fn main() -> ExitCode {
     match run(args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(f) => {
-            eprintln!("error: {}", f.message);
+            if !f.message.is_empty() {
+                eprintln!("error: {}", f.message);
+            }
             ExitCode::from(f.code)
         }
     }
@@ -64,7 +76,10 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
     }
     let path = store_path.unwrap_or_else(|| PathBuf::from("claimgraph.db"));
     let Some(command) = args.first().cloned() else {
-        return Err(usage("no command given"));
+        if std::io::stdin().is_terminal() {
+            return repl_command(&path, &[]);
+        }
+        return Err(usage("no command given (`claimgraph repl` reads statements from standard input)"));
     };
     let rest = &args[1..];
     match command.as_str() {
@@ -78,13 +93,16 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         }
         "query" | "-c" => query(&path, rest),
         "run" | "-f" => run_script(&path, rest),
-        "demo" => no_args(rest).and_then(|_| demo()),
+        "repl" => repl_command(&path, rest),
+        "demo" => no_args(rest).and_then(|_| demo_tour()),
         "import" => import(&path, rest),
         "export" => export(&path, rest),
         "stats" => no_args(rest).and_then(|_| stats(&path)),
         "verify" => no_args(rest).and_then(|_| verify(&path)),
         "reindex" => no_args(rest).and_then(|_| reindex(&path)),
         "repair" => repair(&path, rest),
+        "gen" => claimgraph::r#gen::cli(rest).map_err(failed),
+        "bench" => claimgraph::bench::cli(rest).map_err(failed),
         other => Err(usage(format!("unknown command `{other}`"))),
     }
 }
@@ -137,94 +155,187 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     }
 }
 
-/// Takes `--format F` and flags out of `rest`; returns the positional args.
-fn options(rest: &[String], flags: &[&str]) -> Result<(Vec<String>, Format, Vec<String>), Failure> {
-    let mut format = Format::Table;
+/// What `query`, `run` and `repl` take besides their positional arguments.
+#[derive(Default)]
+struct Flags {
+    format: Option<Format>,
+    demo: bool,
+    fail_at_end: bool,
+}
+
+/// Takes `--format F` and the `allowed` flags out of `rest`; returns the
+/// positional arguments.
+fn options(rest: &[String], allowed: &[&str]) -> Result<(Vec<String>, Flags), Failure> {
+    let mut flags = Flags::default();
     let mut positional = Vec::new();
-    let mut seen = Vec::new();
     let mut i = 0;
     while i < rest.len() {
         match rest[i].as_str() {
             "--format" => {
-                let name =
-                    rest.get(i + 1).ok_or_else(|| usage("--format needs table, csv, json or jsonl"))?;
-                format = Format::parse(name).ok_or_else(|| {
-                    usage(format!("unknown format `{name}`: use table, csv, json or jsonl"))
-                })?;
+                let names = Format::names();
+                let name = rest.get(i + 1).ok_or_else(|| usage(format!("--format needs one of {names}")))?;
+                let format = Format::parse(name)
+                    .ok_or_else(|| usage(format!("unknown format `{name}`: use one of {names}")))?;
+                flags.format = Some(format);
                 i += 1;
             }
-            f if flags.contains(&f) => seen.push(f.to_string()),
-            f if f.starts_with("--") => return Err(usage(format!("unknown option `{f}`"))),
+            f if !allowed.contains(&f) && f.starts_with("--") => {
+                return Err(usage(format!("unknown option `{f}`")));
+            }
+            "--demo" => flags.demo = true,
+            "--fail-at-end" => flags.fail_at_end = true,
+            "--fail-fast" => flags.fail_at_end = false,
             other => positional.push(other.to_string()),
         }
         i += 1;
     }
-    Ok((positional, format, seen))
+    Ok((positional, flags))
+}
+
+/// The store a command works on: the one at the path, or the demo store.
+enum Target {
+    Path(Store),
+    Demo(demo::Demo),
+}
+
+impl Target {
+    fn open(path: &PathBuf, demo: bool) -> Result<Target, Failure> {
+        if demo {
+            return demo::open().map(Target::Demo).map_err(failed);
+        }
+        open(path).map(Target::Path)
+    }
+
+    fn store(&self) -> &Store {
+        match self {
+            Target::Path(s) => s,
+            Target::Demo(d) => &d.store,
+        }
+    }
+}
+
+/// A shell for one-shot commands: plain output in `format`, coloured errors
+/// only on a terminal.
+fn plain_shell(store: &Store, format: Option<Format>) -> Shell {
+    let settings = Settings {
+        format: format.unwrap_or(Format::Table),
+        error_color: repl::color_wanted(std::io::stderr().is_terminal()),
+        ..Settings::plain()
+    };
+    Shell::new(Session::new(store.clone()), settings)
+}
+
+/// A failure whose message was already printed.
+fn reported() -> Failure {
+    Failure { code: 1, message: String::new() }
 }
 
 fn query(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
-    let (positional, format, _) = options(rest, &[])?;
+    let (positional, flags) = options(rest, &["--demo"])?;
     let [statement] = positional.as_slice() else {
         return Err(usage("query takes one statement in quotes"));
     };
-    let store = open(path)?;
-    let mut session = Session::new(store);
-    let result = session
-        .execute(statement)
-        .map_err(|e| failed(e.render(statement).trim_start_matches("error: ").to_string()))?;
+    let target = Target::open(path, flags.demo)?;
+    let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
-    render::write_result(&mut out, &result, format).map_err(failed)?;
-    out.flush().map_err(failed)
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    let outcome =
+        shell.statement(statement.trim().trim_end_matches(';'), &mut Io { out: &mut out, err: &mut err });
+    finish_output(out)?;
+    match outcome {
+        Outcome::Failed => Err(reported()),
+        _ => Ok(()),
+    }
+}
+
+/// Flushes stdout; a reader that went away (`| head`) is not a failure.
+fn finish_output(mut out: impl Write) -> Result<(), Failure> {
+    match out.flush() {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(failed(e)),
+        _ => Ok(()),
+    }
 }
 
 fn run_script(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
-    let (positional, format, flags) = options(rest, &["--fail-fast", "--fail-at-end"])?;
+    let (positional, flags) = options(rest, &["--demo", "--fail-fast", "--fail-at-end"])?;
     let [file] = positional.as_slice() else {
         return Err(usage("run takes one FILE.cg"));
     };
-    let at_end = flags.iter().any(|f| f == "--fail-at-end");
     let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
     let statements = claimgraph::query::parse_script(&src)
         .map_err(|e| failed(format!("{file}: {}", e.render(&src).trim_start_matches("error: "))))?;
-    let store = open(path)?;
-    let mut session = Session::new(store);
+    let target = Target::open(path, flags.demo)?;
+    let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
     let mut failures = 0;
     for (stmt, _) in &statements {
-        match session.run(stmt, &src) {
-            Ok(result) => render::write_result(&mut out, &result, format).map_err(failed)?,
-            Err(e) => {
-                out.flush().map_err(failed)?;
-                eprintln!("{file}: {}", e.render(&src));
-                failures += 1;
-                if !at_end {
-                    break;
-                }
+        if shell.run_parsed(stmt, &src, &mut Io { out: &mut out, err: &mut err }) == Outcome::Failed {
+            failures += 1;
+            if !flags.fail_at_end {
+                break;
             }
         }
     }
-    out.flush().map_err(failed)?;
+    finish_output(out)?;
     match failures {
         0 => Ok(()),
         n => Err(failed(format!("{n} statement(s) in {file} failed"))),
     }
 }
 
-/// The seed article's claims, shipped inside the binary.
-const DEMO_JSONL: &str = include_str!("../examples/sanctions.jsonl");
+/// `claimgraph repl [--demo]`: the REPL on a terminal, a script reader on
+/// piped input.
+fn repl_command(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+    let (positional, flags) = options(rest, &["--demo"])?;
+    if let Some(a) = positional.first() {
+        return Err(usage(format!("unexpected argument `{a}`")));
+    }
+    let target = Target::open(path, flags.demo)?;
+    let store = target.store();
+    if !std::io::stdin().is_terminal() {
+        let mut shell = plain_shell(store, flags.format);
+        return match repl::piped(&mut shell, std::io::stdin().lock()).map_err(failed)? {
+            Outcome::Failed => Err(reported()),
+            _ => Ok(()),
+        };
+    }
+    let terminal = std::io::stdout().is_terminal();
+    let mut settings =
+        if terminal { Settings::interactive(repl::color_wanted(true)) } else { Settings::plain() };
+    settings.format = flags.format.unwrap_or(Format::Table);
+    let welcome = match &target {
+        Target::Demo(_) => demo::welcome(store),
+        Target::Path(_) => format!(
+            "claimgraph {}: store {} (head is tx {}).\n:help for the language and the commands · Tab completes · Ctrl-D leaves\n",
+            env!("CARGO_PKG_VERSION"),
+            path.display(),
+            store.head()
+        ),
+    };
+    let mut shell = Shell::new(Session::new(store.clone()), settings);
+    repl::interactive(&mut shell, &welcome).map_err(failed)
+}
 
-fn demo() -> Result<(), Failure> {
-    let store = Store::temporary().map_err(failed)?;
-    let summary = jsonl::import(&store, DEMO_JSONL.as_bytes(), "examples/sanctions.jsonl").map_err(failed)?;
-    println!(
-        "Loaded examples/sanctions.jsonl: {} transactions, {} events.\n",
-        summary.transactions, summary.events
+fn demo_tour() -> Result<(), Failure> {
+    use std::fmt::Write as _;
+    let demo = demo::open().map_err(failed)?;
+    let store = &demo.store;
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "Loaded {}: {} statements, {} transactions.\n",
+        demo::SCRIPT_PATH,
+        demo.statements,
+        store.head()
     );
     let view = store.snapshot();
-    print_stats(&view.stats().map_err(failed)?, store.size_on_disk());
-    println!("\nWho says the United States may ease sanctions on Russia?");
+    t.push_str(&stats_text(&view.stats().map_err(failed)?, store.size_on_disk()));
+    t.push_str("\nWho says the United States may ease sanctions on Russia?\n");
     let q = claimgraph::ClaimQuery {
         predicate: Some("may_ease_sanctions_on".into()),
         object: Some(claimgraph::model::Term::Entity("russia".into())),
@@ -232,19 +343,31 @@ fn demo() -> Result<(), Failure> {
     };
     for c in view.claims(&q).map_err(failed)? {
         let by = c.by.as_deref().unwrap_or("(the article itself)");
-        println!("  {:<4} {:<16} {:<9} valid {}", c.id, by, c.stance, c.valid);
+        let _ = writeln!(t, "  {:<4} {:<16} {:<9} valid {}", c.id, by, c.stance, c.valid);
     }
-    println!("\nThe record of `trump` (declared twice, merged in tx 18):");
+    t.push_str("\nThe record of `trump` (declared twice, merged in tx 18):\n");
     for h in view.history("trump").map_err(failed)? {
-        println!("  tx {:>2}  {:<8} {}", h.tx, h.op, h.detail);
+        let _ = writeln!(t, "  tx {:>2}  {:<8} {}", h.tx, h.op, h.detail);
     }
     let report = store.verify().map_err(failed)?;
-    println!(
+    let _ = writeln!(
+        t,
         "\nverify: {} transactions, hash chain intact, indexes match a rebuild: {}",
         report.transactions,
         report.ok()
     );
-    Ok(())
+    t.push_str("\nFor the interactive tour: claimgraph repl --demo\n");
+    print_text(&t)
+}
+
+/// Writes `text` to stdout; a reader that went away is not a failure.
+fn print_text(text: &str) -> Result<(), Failure> {
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match out.write_all(text.as_bytes()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(failed(e)),
+        _ => finish_output(out),
+    }
 }
 
 fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
@@ -265,18 +388,21 @@ fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
 fn stats(path: &PathBuf) -> Result<(), Failure> {
     let store = open(path)?;
     let s = store.snapshot().stats().map_err(failed)?;
-    println!("store         {}", path.display());
-    print_stats(&s, store.size_on_disk());
-    Ok(())
+    print_text(&format!("store         {}\n{}", path.display(), stats_text(&s, store.size_on_disk())))
 }
 
-fn print_stats(s: &claimgraph::Stats, bytes: u64) {
-    println!("transactions  {}", s.transactions);
-    println!("entities      {}", s.entities);
-    println!("documents     {}", s.documents);
-    println!("predicates    {}", s.predicates);
-    println!("claims        {} live, {} retracted", s.claims_live, s.claims_retracted);
-    println!("size on disk  {}", human_bytes(bytes));
+fn stats_text(s: &claimgraph::Stats, bytes: u64) -> String {
+    format!(
+        "transactions  {}\nentities      {}\ndocuments     {}\npredicates    {}\n\
+         claims        {} live, {} retracted\nsize on disk  {}\n",
+        s.transactions,
+        s.entities,
+        s.documents,
+        s.predicates,
+        s.claims_live,
+        s.claims_retracted,
+        human_bytes(bytes)
+    )
 }
 
 fn human_bytes(n: u64) -> String {

@@ -111,8 +111,8 @@ fn semantic_errors_point_at_the_spot() {
             "error: aggregate functions are only allowed in RETURN and ORDER BY\n --> line 1, column 26",
         ),
         (
-            "MATCH (@kremlin)-[c:said]->(v) RETURN v.name",
-            "error: cannot read property `name` of a string\n --> line 1, column 41",
+            "MATCH (x @kremlin) RETURN x.name.first",
+            "error: cannot read property `first` of a string\n --> line 1, column 34",
         ),
         (
             "MATCH (a)-[c]->(b) WHERE c.tx + 'x' > 1 RETURN a",

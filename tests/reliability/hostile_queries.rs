@@ -1,0 +1,307 @@
+//! Suite 7, hostile queries. A generated supernode (`@hub`: CI 20,000
+//! outgoing claims and 1,000 incoming; long run 1,000,000 outgoing and
+//! 10,000 incoming) and a 30-node clique; then, each on one [`Session`]:
+//!
+//! - a two-hop query through the supernode, plain, filtered to nothing,
+//!   counted and sorted: each stops with "limit exceeded" on its row budget,
+//!   and on its time budget within the budget plus a small slack, so the
+//!   budgets are checked inside the expanding operators, not at the end;
+//! - a variable-length path with the largest bound (`*1..32`) over the
+//!   clique: stops on its budget; bounds past 32 are parse errors;
+//! - `LIMIT` gives an explicitly truncated result after examining few rows;
+//! - 100,000 nested parentheses, `NOT`s, minus signs, lists, maps, calls and
+//!   a 100,000-operator chain: a parse error naming the depth limit, in
+//!   milliseconds, with bounded memory;
+//! - huge literals: a 900 KB string, a 10,000-digit integer, a 2 MiB
+//!   statement, a 100,000-element list: an answer or a clear error;
+//! - the session answers normally after every one of these.
+//!
+//! Memory is the heap the running thread holds at its peak (see [`alloc`]).
+//!
+//! [`Session`]: claimgraph::Session
+//! [`alloc`]: crate::alloc
+
+use std::time::{Duration, Instant};
+
+use claimgraph::model::Term;
+use claimgraph::query::Limits;
+use claimgraph::{QueryError, Session, Store, Transaction, Value};
+
+use crate::alloc::peak_during;
+
+const MIB: u64 = 1 << 20;
+
+/// The supernode store: `hub -[links]-> i` for `out` literals, `f<j> -[links]-> hub`
+/// for `inc` entities, and a clique `k0..k29` linked every way.
+fn supernode(dir: &std::path::Path, out: u64, inc: u64) -> Store {
+    let store = Store::open(dir).unwrap();
+    let mut txs = Vec::new();
+    let mut t = Transaction::new("gen");
+    t.entity("hub", "Thing", "Hub");
+    for j in 0..inc {
+        t.entity(&format!("f{j}"), "Thing", &format!("Feeder {j}"));
+    }
+    for k in 0..30 {
+        t.entity(&format!("k{k}"), "Thing", &format!("Clique {k}"));
+    }
+    txs.push(t);
+    let mut t = Transaction::new("gen");
+    for a in 0..30 {
+        for b in 0..30 {
+            if a != b {
+                t.assert(&format!("k{a}"), "knows", Term::Entity(format!("k{b}")));
+            }
+        }
+    }
+    txs.push(t);
+    let mut t = Transaction::new("gen");
+    for i in 0..out {
+        t.assert("hub", "links", Term::Int(i as i64));
+        if t.events.len() == 10_000 {
+            txs.push(std::mem::replace(&mut t, Transaction::new("gen")));
+        }
+    }
+    for j in 0..inc {
+        t.assert(&format!("f{j}"), "links", Term::Entity("hub".into()));
+        if t.events.len() == 10_000 {
+            txs.push(std::mem::replace(&mut t, Transaction::new("gen")));
+        }
+    }
+    if !t.events.is_empty() {
+        txs.push(t);
+    }
+    for chunk in txs.chunks(8) {
+        let (_, err) = store.commit_batch(chunk.to_vec());
+        assert!(err.is_none(), "{err:?}");
+    }
+    store
+}
+
+fn limits(rows: u64, ms: u64) -> Limits {
+    Limits { max_rows: rows, max_time: Duration::from_millis(ms) }
+}
+
+/// Runs a statement expected to exceed a budget; returns the error text,
+/// the time it took and the peak heap.
+fn must_exceed(session: &mut Session, q: &str) -> (String, Duration, u64) {
+    let t = Instant::now();
+    let (r, peak) = peak_during(|| session.execute(q));
+    let took = t.elapsed();
+    match r {
+        Err(e @ QueryError::LimitExceeded(_)) => (e.to_string(), took, peak),
+        other => panic!("{q}: expected `limit exceeded`, got {:?}", other.map(|r| r.rows.len())),
+    }
+}
+
+/// The session still answers after a hostile statement.
+fn still_works(session: &mut Session, out: u64) {
+    let saved = session.limits;
+    session.limits = Limits::default();
+    let r = session.execute("MATCH (@k0)-[c:knows]->(x) RETURN count(*)").expect("the session survives");
+    assert_eq!(r.rows[0][0], Value::Int(29));
+    let r = session.execute("MATCH (@hub)-[c:links]->(x) RETURN x LIMIT 3").expect("the session survives");
+    assert_eq!(r.rows.len() as u64, 3.min(out));
+    session.limits = saved;
+}
+
+/// The row budget of the runaway queries.
+const ROWS: u64 = 50_000;
+
+fn budgets(out: u64, inc: u64) {
+    let tmp = crate::mem_tempdir();
+    let t = Instant::now();
+    let store = supernode(tmp.path(), out, inc);
+    eprintln!("hostile queries: supernode of {out} + {inc} claims built in {:.1?}", t.elapsed());
+    let mut s = Session::new(store);
+    let two_hop = [
+        "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN a, b",
+        "MATCH (a)-[:links]->(@hub)-[:links]->(b) WHERE a.name = b RETURN a",
+        "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN count(*)",
+        "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN a.name AS n, b ORDER BY n DESC, b",
+        "MATCH (a)-[:links]->(h), (h)-[:links]->(b) RETURN count(*)",
+        "MATCH (@k0)-[:knows*1..32]->(x) RETURN count(*)",
+        "MATCH p = (@k0)-[*1..32]-(x) RETURN p",
+    ];
+    for q in two_hop {
+        // The row budget, checked as rows are examined, not as they are returned.
+        s.limits = limits(ROWS, 600_000);
+        let (msg, took, peak) = must_exceed(&mut s, q);
+        assert_eq!(msg, format!("limit exceeded: the query examined more than {ROWS} rows"), "{q}");
+        assert!(peak < 256 * MIB, "{q}: {} MiB of heap under a {ROWS}-row budget", peak / MIB);
+        eprintln!("  rows budget: {q}: {took:.1?}, peak heap {} MiB", peak / MIB);
+        still_works(&mut s, out);
+        // The time budget alone.
+        s.limits = limits(u64::MAX, 300);
+        let (msg, _, _) = must_exceed(&mut s, q);
+        assert!(msg.starts_with("limit exceeded: the query ran longer than"), "{q}: {msg}");
+        still_works(&mut s, out);
+    }
+    // LIMIT: an explicitly truncated answer that examined few rows.
+    s.limits = limits(1_000, 60_000);
+    let r = s.execute("MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN a, b LIMIT 10").unwrap();
+    assert_eq!(r.rows.len(), 10);
+    // Bounds past the documented maximum are rejected while parsing.
+    for q in ["MATCH (a)-[*1..33]->(b) RETURN b", "MATCH (a)-[*1..1000000]->(b) RETURN b"] {
+        let t = Instant::now();
+        let e = s.execute(q).unwrap_err();
+        assert!(matches!(e, QueryError::Parse(_)), "{q}: {e}");
+        assert!(t.elapsed() < Duration::from_secs(1));
+    }
+    still_works(&mut s, out);
+}
+
+#[test]
+fn budgets_stop_hostile_queries_over_a_supernode() {
+    budgets(20_000, 1_000);
+}
+
+#[test]
+#[ignore = "long run: CLAIMGRAPH_LONG=1 cargo test --release --test reliability -- --ignored"]
+fn budgets_over_a_million_claim_supernode() {
+    if !crate::long_run() {
+        return;
+    }
+    budgets(1_000_000, 10_000);
+}
+
+fn nested(open: &str, inner: &str, close: &str, n: usize) -> String {
+    let mut s = String::with_capacity((open.len() + close.len()) * n + inner.len());
+    for _ in 0..n {
+        s.push_str(open);
+    }
+    s.push_str(inner);
+    for _ in 0..n {
+        s.push_str(close);
+    }
+    s
+}
+
+#[test]
+fn deep_nesting_is_a_parse_error_in_milliseconds() {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("t", |tx| {
+            tx.entity("hub", "Thing", "Hub");
+        })
+        .unwrap();
+    let mut s = Session::new(store);
+    let n = 100_000;
+    let chain = {
+        let mut c = "1".to_string();
+        for _ in 0..n {
+            c.push_str("+1");
+        }
+        c
+    };
+    let cases = [
+        format!("MATCH (a) WHERE {} RETURN a", nested("(", "true", ")", n)),
+        format!("MATCH (a) WHERE {} RETURN a", nested("NOT ", "true", "", n)),
+        format!("MATCH (a) RETURN {}", nested("- ", "1", "", n)),
+        format!("MATCH (a) RETURN {}", nested("[", "1", "]", n)),
+        format!("MATCH (a) RETURN {}", nested("abs(", "1", ")", n)),
+        format!("MATCH (a) RETURN {chain}"),
+        format!("ASSERT (@hub)-[:p]->(1) {{q: {}}}", nested("[", "1", "]", n)),
+        format!("CREATE ENTITY x {{a: {}}}", nested("[", "1", "]", n)),
+    ];
+    let bare = [nested("(", "", "", n), nested("[", "", "", n)];
+    for q in cases.iter().chain(&bare) {
+        let t = Instant::now();
+        let (r, peak) = peak_during(|| s.execute(q));
+        let took = t.elapsed();
+        let e = r.expect_err("100,000 levels of nesting must be rejected");
+        let QueryError::Parse(p) = &e else { panic!("{}...: not a parse error: {e}", &q[..40]) };
+        let expression = cases.contains(q);
+        assert!(!expression || p.message.contains("nested too deeply"), "{}...: {}", &q[..40], p.message);
+        assert!(peak < 256 * MIB, "{}...: {} MiB of heap", &q[..40], peak / MIB);
+        eprintln!("  nesting {}...: {took:.1?}, peak heap {} MiB", &q[..24], peak / MIB);
+    }
+    let r = s.execute("MATCH (x @hub) RETURN x.name").unwrap();
+    assert_eq!(r.rows, vec![vec![Value::String("Hub".into())]]);
+}
+
+#[test]
+fn huge_literals_get_an_answer_or_a_clear_error() {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("t", |tx| {
+            tx.entity("hub", "Thing", "Hub");
+            tx.assert("hub", "p", Term::Int(1));
+        })
+        .unwrap();
+    let mut s = Session::new(store);
+    s.limits = limits(1_000_000, 10_000);
+    let big = "x".repeat(900_000);
+    let digits = "9".repeat(10_000);
+    let list: Vec<String> = (0..100_000).map(|i| i.to_string()).collect();
+    let cases: Vec<(String, bool)> = vec![
+        (format!("MATCH (a)-[c:p]->(b) WHERE a.name = '{big}' RETURN a"), true),
+        (format!("MATCH (a) RETURN size('{big}') AS n"), true),
+        (format!("MATCH (a)-[c:p]->(b) WHERE b = {digits} RETURN a"), false),
+        (format!("MATCH (a)-[c:p]->(b) WHERE b = 1.0e{digits} RETURN a"), false),
+        (format!("MATCH (a)-[c:p]->(b) WHERE b IN [{}] RETURN b", list.join(",")), true),
+        (format!("MATCH (a) RETURN '{}'", "y".repeat(2 << 20)), false),
+        (format!("ASSERT @hub -[q]-> '{big}'"), true),
+        (format!("MATCH (a) RETURN a AS OF TX {digits}"), false),
+        ("MATCH (a) RETURN a AS OF TX 18446744073709551615".to_string(), false),
+        ("MATCH (a) RETURN a SKIP 18446744073709551615 LIMIT 18446744073709551615".to_string(), true),
+        ("MATCH (a)-[c]->(b) RETURN c VALID AT 99999-12-31".to_string(), false),
+    ];
+    for (q, may_succeed) in cases {
+        let (r, peak) = peak_during(|| s.execute(&q));
+        match r {
+            Ok(_) if may_succeed => {}
+            Ok(r) => panic!("{}...: accepted ({} rows)", &q[..60.min(q.len())], r.rows.len()),
+            Err(e) => {
+                let text = e.render(&q);
+                assert!(text.starts_with("error: "), "{text}");
+                assert!(
+                    text.len() < 4_096 + 2 * q.lines().map(str::len).max().unwrap_or(0),
+                    "an error echoing megabytes"
+                );
+            }
+        }
+        assert!(peak < 256 * MIB, "{}...: {} MiB of heap", &q[..60.min(q.len())], peak / MIB);
+    }
+    let r = s.execute("MATCH (@hub)-[c:p]->(x) RETURN x").unwrap();
+    assert_eq!(r.rows, vec![vec![Value::Int(1)]]);
+}
+
+/// A cancelled query leaves the session ready for the next one.
+#[test]
+fn a_cancelled_query_leaves_the_session_usable() {
+    let tmp = crate::mem_tempdir();
+    let store = supernode(tmp.path(), 5_000, 500);
+    let mut s = Session::new(store);
+    s.cancel.cancel();
+    // The flag is cleared when a statement starts; cancel from another thread instead.
+    let cancel = s.cancel.clone();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        cancel.cancel();
+    });
+    let r = s.execute("MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN count(*)");
+    stopper.join().unwrap();
+    assert!(matches!(r, Err(QueryError::Cancelled)), "{r:?}");
+    still_works(&mut s, 5_000);
+}
+
+/// Regression test for a query-engine bug (reported to the lead, not fixed
+/// here): the row budget does not bound memory for variable-length paths.
+/// `VarExpand::pull` (src/query/exec/ops.rs) collects every trail from one
+/// start node into `found` (a row clone plus the trail's claim list, about
+/// 1 KB each) before returning the first, so memory grows with the rows
+/// examined: about 1 GB at a million rows, so under the default budget of
+/// 50,000,000 rows `MATCH (@k0)-[:knows*1..32]->(x) RETURN count(*)` on a
+/// 30-node clique exhausts memory long before "limit exceeded". Streaming
+/// the depth-first walk (an explicit stack) would bound it by the depth.
+#[test]
+#[ignore = "query bug, reported: variable-length expansion holds every trail of a start node in memory"]
+fn a_variable_length_path_runs_in_memory_bounded_by_its_depth() {
+    let tmp = crate::mem_tempdir();
+    let store = supernode(tmp.path(), 0, 0);
+    let mut s = Session::new(store);
+    s.limits = limits(1_000_000, 600_000);
+    let (msg, _, peak) = must_exceed(&mut s, "MATCH (@k0)-[:knows*1..32]->(x) RETURN count(*)");
+    assert!(msg.contains("1000000 rows"), "{msg}");
+    assert!(peak < 64 * MIB, "{} MiB of heap to count paths under a 1,000,000-row budget", peak / MIB);
+}

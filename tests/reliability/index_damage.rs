@@ -1,0 +1,235 @@
+//! Suite 4, index damage. sled holds only derived state, so any damage to it
+//! must be detected (an error or a caught panic on open, or a mismatch with
+//! a rebuild from the log found by `verify`), repaired from the log, and
+//! leave every answer exactly as before. Cases, each on a fresh copy of a
+//! 120-transaction store: the index directory deleted; sled's snapshot files
+//! deleted; each sled file zeroed or deleted; `conf` and snapshot files cut to
+//! half; random bits flipped in sled's `conf` and snapshot files (CI: 8 per file; long run: 60). Damage to
+//! sled's `db` file (truncation, bit flips) finds two open store bugs and is
+//! kept in the ignored regression tests at the end.
+//!
+//! A damaged index that still opens and passes `verify` must give the same
+//! answers (the damage hit bytes sled does not use); one that fails `verify`
+//! is rebuilt with `rebuild_indexes` and must then pass and answer the same.
+//! A panic anywhere (open, verify, queries) fails the case.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::Path;
+
+use claimgraph::{ClaimQuery, Stats, Store};
+
+use crate::{Rng, copy_dir, files_under, workload};
+
+const TXS: u64 = 120;
+
+const QUERIES: &[&str] = &[
+    "MATCH (h)-[c:member]->(x) RETURN count(c)",
+    "MATCH (h)-[c:member]->(x) WHERE c.batch >= 100 RETURN c.batch, x ORDER BY c.batch, x",
+    "MATCH (e:Thing) RETURN e.key ORDER BY e.key",
+    "MATCH (h)-[c:member]->(x) RETURN c.batch, count(c) ORDER BY c.batch LIMIT 5 AS OF TX 60",
+];
+
+#[derive(Debug, PartialEq)]
+struct Answers {
+    head: u64,
+    ids: Vec<String>,
+    stats: Stats,
+    queries: Vec<String>,
+}
+
+fn answers(store: &Store) -> Result<Answers, String> {
+    let view = store.snapshot();
+    let q = ClaimQuery { subject: Some("hub".into()), ..ClaimQuery::default() };
+    let ids = view.claims(&q).map_err(|e| e.to_string())?.into_iter().map(|c| c.id).collect();
+    let stats = view.stats().map_err(|e| e.to_string())?;
+    let mut queries = Vec::new();
+    for q in QUERIES {
+        let r = store.query(q).map_err(|e| format!("{q}: {e}"))?;
+        queries.push(format!("{:?}", r.rows));
+    }
+    workload::check_view(&view)?;
+    Ok(Answers { head: store.head(), ids, stats, queries })
+}
+
+/// A store with the workload's first 120 txs (singles and batches) and its
+/// indexes flushed to disk.
+fn build(dir: &Path) -> Answers {
+    let store = Store::open(dir).unwrap();
+    let mut k = 1;
+    while k <= TXS {
+        let n = (k % 4 + 1).min(TXS - k + 1);
+        let (_, err) = store.commit_batch((k..k + n).map(workload::tx).collect());
+        assert!(err.is_none());
+        k += n;
+    }
+    store.flush_indexes().unwrap();
+    let a = answers(&store).unwrap();
+    assert!(store.verify().unwrap().ok());
+    drop(store);
+    // sled writes its snapshot file while recovering: reopen once so there is one.
+    let store = Store::open(dir).unwrap();
+    assert_eq!(answers(&store).unwrap(), a);
+    drop(store);
+    let snaps = files_under(&dir.join("index")).into_iter().filter(|f| is_snapshot(f)).count();
+    assert!(snaps > 0, "sled wrote no snapshot file to delete");
+    a
+}
+
+fn is_snapshot(f: &Path) -> bool {
+    f.file_name().is_some_and(|n| n.to_string_lossy().starts_with("snap."))
+}
+
+/// Opens a damaged copy and checks the promise; `Err` says how it broke.
+fn check_damaged(dir: &Path, before: &Answers) -> Result<&'static str, String> {
+    let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<&'static str, String> {
+        let store = Store::open(dir).map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
+        let mut how = if store.open_report().rebuilt.is_some() { "rebuilt on open" } else { "opened" };
+        // An error from verify (sled cannot read a page) detects the damage
+        // as much as a mismatch does.
+        let damaged = match store.verify() {
+            Ok(report) => !report.ok(),
+            Err(_) => true,
+        };
+        if damaged {
+            how = "found by verify";
+            store.rebuild_indexes().map_err(|e| format!("rebuild: {e}"))?;
+            let again = store.verify().map_err(|e| format!("verify after rebuild: {e}"))?;
+            if !again.ok() {
+                return Err(format!("still wrong after a rebuild: {:?}", again.problems));
+            }
+        }
+        let now = answers(&store)?;
+        if &now != before {
+            return Err(format!("answers changed ({how}):\nbefore {before:?}\nafter  {now:?}"));
+        }
+        Ok(how)
+    }));
+    match outcome {
+        Ok(r) => r,
+        Err(p) => Err(format!("panicked: {}", claimgraph::index::backend::panic_text(&p))),
+    }
+}
+
+/// Which damage to do: everything sled-structural that the store survives
+/// today, or also the kinds that hit the reported store bugs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    /// Deleted directory and files, deleted snapshots, zeroed files, bit
+    /// flips in sled's `conf` and snapshot files.
+    Structural,
+    /// Structural, plus a truncated `db` and bit flips in `db`: these find
+    /// the bugs kept in the ignored regression tests below.
+    Everything,
+}
+
+fn damage_cases(flips_per_file: usize, scope: Scope) {
+    let tmp = crate::mem_tempdir();
+    let src = tmp.path().join("src");
+    let before = build(&src);
+    let index_files = files_under(&src.join("index"));
+    assert!(!index_files.is_empty());
+    let mut rng = Rng::new(44);
+    let mut n = 0;
+    let mut failures = Vec::new();
+    let mut tally = std::collections::BTreeMap::<&str, u32>::new();
+    let mut case = |what: String, damage: &dyn Fn(&Path)| {
+        let dir = tmp.path().join(format!("case{n}"));
+        n += 1;
+        copy_dir(&src, &dir);
+        damage(&dir.join("index"));
+        match check_damaged(&dir, &before) {
+            Ok(how) => *tally.entry(how).or_default() += 1,
+            Err(e) => failures.push(format!("{what}: {e}")),
+        }
+        let _ = std::fs::remove_dir_all(&dir);
+    };
+    case("index directory deleted".into(), &|ix| std::fs::remove_dir_all(ix).unwrap());
+    case("snapshot files deleted".into(), &|ix| {
+        for f in files_under(ix).into_iter().filter(|f| is_snapshot(f)) {
+            std::fs::remove_file(f).unwrap();
+        }
+    });
+    for f in &index_files {
+        let rel = f.strip_prefix(&src).unwrap().to_path_buf();
+        let len = std::fs::metadata(f).unwrap().len();
+        let is_db = rel.file_name().is_some_and(|n| n == "db");
+        let at = |d: &Path| d.parent().unwrap().join(&rel);
+        case(format!("{} zeroed", rel.display()), &|d| {
+            std::fs::write(at(d), vec![0u8; len as usize]).unwrap()
+        });
+        case(format!("{} deleted", rel.display()), &|d| std::fs::remove_file(at(d)).unwrap());
+        if is_db && scope == Scope::Structural {
+            continue;
+        }
+        case(format!("{} truncated to half", rel.display()), &|d| {
+            std::fs::OpenOptions::new().write(true).open(at(d)).unwrap().set_len(len / 2).unwrap();
+        });
+        for _ in 0..flips_per_file {
+            if len == 0 {
+                break;
+            }
+            // Half the flips land in the first 4 KiB (headers), half anywhere.
+            let byte = if rng.chance(1, 2) { rng.below(len.min(4096)) } else { rng.below(len) };
+            let bit = rng.below(8);
+            case(format!("{} bit {bit} of byte {byte} flipped", rel.display()), &|d| {
+                let mut b = std::fs::read(at(d)).unwrap();
+                b[byte as usize] ^= 1 << bit;
+                std::fs::write(at(d), b).unwrap();
+            });
+        }
+    }
+    eprintln!("index damage: {n} cases over {} sled files: {tally:?}", index_files.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {n} index-damage cases failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn damaged_or_lost_indexes_are_detected_rebuilt_and_answer_as_before() {
+    damage_cases(8, Scope::Structural);
+}
+
+#[test]
+#[ignore = "long run: CLAIMGRAPH_LONG=1 cargo test --release --test reliability -- --ignored"]
+fn index_damage_long_60_flips_per_file() {
+    if !crate::long_run() {
+        return;
+    }
+    damage_cases(60, Scope::Structural);
+}
+
+/// Regression test for a store bug (reported to the lead, not fixed here):
+/// when sled opens but a read fails (here: its `db` file cut to half its
+/// length), `Store::open` returns the index error ("Read corrupted data at
+/// file offset ...") instead of discarding the index and rebuilding it from
+/// the log. In `Store::open_dir` (src/store/mod.rs) only `SledBackend::open`
+/// and the replay fall back to a rebuild; `index_staleness`, `read_meta`,
+/// `index.clear()` and `last_recorded_at` propagate their errors with `?`.
+#[test]
+#[ignore = "store bug, reported: an index read error during open is returned instead of rebuilding"]
+fn a_truncated_sled_db_is_rebuilt_not_an_open_error() {
+    let tmp = crate::mem_tempdir();
+    let dir = tmp.path().join("s");
+    let before = build(&dir);
+    let db = dir.join("index").join("db");
+    let len = std::fs::metadata(&db).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
+    check_damaged(&dir, &before).unwrap();
+}
+
+/// Regression test for a store bug (reported to the lead, not fixed here):
+/// a bit flipped inside sled's `db` file where the open does not read makes
+/// `verify` fail with "Read corrupted data at file offset ..." (detected),
+/// but then `rebuild_indexes` fails the same way: it clears the damaged tree
+/// key by key (`SledBackend::clear` -> `sled::Tree::clear`), which reads the
+/// damaged pages. The store cannot heal itself; only deleting the index
+/// directory by hand does. Flips land at random offsets of a layout that
+/// differs from run to run, so this sweeps 60 of them (a few hit the bug).
+#[test]
+#[ignore = "store bug, reported: rebuild_indexes fails on a sled db with a damaged page"]
+fn bit_flips_in_the_sled_db_are_rebuilt_by_rebuild_indexes() {
+    damage_cases(60, Scope::Everything);
+}

@@ -1,0 +1,371 @@
+//! The REPL through a real pseudo-terminal (a table, Tab completion, a
+//! multi-line statement, the caret display, `:asof`, Ctrl-C cancelling a
+//! long query, Ctrl-D leaving with status 0, colour and `NO_COLOR`), and the
+//! non-interactive command line: `query`, `run`, piped `repl`, the output
+//! formats and the exit codes (0 ok, 1 a statement failed, 2 bad usage).
+//!
+//! Every terminal session has a timeout, so a broken REPL fails the test
+//! instead of hanging it; the child gets its own `TERM` (CI has none), an
+//! empty `PAGER` and a history file in a temporary directory.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use rexpect::process::WaitStatus;
+use rexpect::reader::Options;
+use rexpect::session::{PtySession, spawn_with_options};
+
+const BIN: &str = env!("CARGO_BIN_EXE_claimgraph");
+const PROMPT: &str = "claimgraph> ";
+/// Generous: CI machines are shared.
+const TIMEOUT_MS: u64 = 30_000;
+
+fn repl(dir: &tempfile::TempDir, no_color: bool, strip: bool) -> PtySession {
+    // A pseudo-terminal starts with no size; give it one, as a terminal has.
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(format!("stty cols 100 rows 40 && exec '{BIN}' repl --demo"))
+        .env("TERM", "xterm-256color")
+        .env("PAGER", "")
+        .env("CLAIMGRAPH_HISTORY", dir.path().join("history"))
+        .env_remove("CLAIMGRAPH_STORE");
+    if no_color {
+        cmd.env("NO_COLOR", "1");
+    } else {
+        cmd.env_remove("NO_COLOR");
+    }
+    let options = Options::new().timeout_ms(Some(TIMEOUT_MS)).strip_ansi_escape_codes(strip);
+    let mut p = spawn_with_options(cmd, options).expect("the REPL starts in a pseudo-terminal");
+    p.exp_string("Ctrl-D leaves").expect("the welcome");
+    p.exp_string(PROMPT).expect("the first prompt");
+    p
+}
+
+/// Sends a line, waits for `until` in its output (the line editor redraws
+/// the prompt as keys arrive, so the prompt alone proves nothing), then for
+/// `prompt`; returns the output up to `until`.
+fn line(p: &mut PtySession, text: &str, until: &str, prompt: &str) -> String {
+    p.send_line(text).expect("send");
+    let out = p.exp_string(until).unwrap_or_else(|e| panic!("no {until:?} after {text:?}: {e}"));
+    p.exp_string(prompt).unwrap_or_else(|e| panic!("no prompt after {text:?}: {e}"));
+    utf8(&out)
+}
+
+/// The reader hands over bytes as chars; put the UTF-8 back together.
+fn utf8(s: &str) -> String {
+    let bytes: Vec<u8> = s.chars().map(|c| c as u32 as u8).collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+fn exited(p: &PtySession) -> i32 {
+    match p.process().wait().expect("wait for the REPL") {
+        WaitStatus::Exited(_, code) => code,
+        other => panic!("the REPL did not exit normally: {other:?}"),
+    }
+}
+
+#[test]
+fn a_session_at_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+
+    // A query prints a table.
+    let out = line(&mut p, "MATCH (@russia)-[c:is_building]->(v) RETURN c.id, v;", "(1 row)", PROMPT);
+    assert!(out.contains("│ c57  │ wartime economy │"), "{out}");
+
+    // Tab completes an entity key, then the statement goes on over lines.
+    p.send("MATCH (a)-[c:may_ease_sanctions_on]->(@rus").unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("@russia").expect("@rus<TAB> completes to @russia");
+    p.send_line(")").unwrap();
+    p.exp_string("..> ").expect("a continuation prompt");
+    p.send_line("RETURN a.name, c.by.name AS speaker ORDER BY speaker").unwrap();
+    p.exp_string("..> ").expect("a continuation prompt");
+    let out = line(&mut p, "LIMIT 2;", "(2 rows)", PROMPT);
+    assert!(out.contains("│ a.name "), "{out}");
+
+    // An error points at the spot.
+    let out = line(&mut p, "MATCH (a -[c]->(b) RETURN a;", "|          ^", PROMPT);
+    assert!(out.contains("error: expected `)` or `:` after node variable, found `-`"), "{out}");
+    assert!(out.contains("--> line 1, column 10"), "{out}");
+
+    // A mistyped command gets a hint.
+    line(&mut p, ":timng", "did you mean `:timing`?", PROMPT);
+
+    // :asof changes the answer and shows in the prompt.
+    let asof_prompt = "claimgraph[as of tx 16]> ";
+    line(&mut p, ":asof 16", "as of: tx 16", asof_prompt);
+    let q = "MATCH (@russia)-[c:is_building]->(v) RETURN c.id, c.valid_to;";
+    let out = line(&mut p, q, "(1 row)", asof_prompt);
+    assert!(out.contains("│ c50  │ 2022       │"), "{out}");
+    line(&mut p, ":asof off", "as of: the head", PROMPT);
+
+    // Ctrl-D leaves with status 0.
+    p.send_control('d').unwrap();
+    p.exp_eof().expect("the REPL ends");
+    assert_eq!(exited(&p), 0);
+    let history = std::fs::read_to_string(dir.path().join("history")).unwrap();
+    assert!(history.contains(":asof 16"), "{history}");
+}
+
+#[test]
+fn ctrl_c_cancels_a_long_query_and_twice_leaves() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    line(&mut p, ":timing off", "timing is off", PROMPT);
+    // Four claims at once: millions of rows, far longer than the test waits.
+    p.send_line("MATCH (a)-[c]->(b), (d)-[e]->(f), (g)-[h]->(i), (j)-[k]->(l) RETURN count(*);").unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    p.send_control('c').unwrap();
+    p.exp_string("cancelled").expect("Ctrl-C cancels the query");
+    p.exp_string(PROMPT).expect("back at the prompt");
+    line(&mut p, "STATS;", "claims_live", PROMPT);
+    // Ctrl-C with text on the line clears it; twice on an empty line leaves.
+    p.send("MATCH (a").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string(PROMPT).unwrap();
+    p.send_control('c').unwrap();
+    p.exp_string("Ctrl-C again").unwrap();
+    p.send_control('c').unwrap();
+    p.exp_eof().expect("the REPL ends");
+    assert_eq!(exited(&p), 0);
+}
+
+#[test]
+fn errors_are_coloured_unless_no_color_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut coloured = repl(&dir, false, false);
+    coloured.send_line("MATCH (a -[c]->(b) RETURN a;").unwrap();
+    let out = coloured.exp_string("column 10").unwrap();
+    assert!(out.contains("\x1b[31merror:"), "{out:?}");
+    coloured.send_line(":quit").unwrap();
+    coloured.exp_eof().unwrap();
+
+    let mut plain = repl(&dir, true, false);
+    plain.send_line("MATCH (a -[c]->(b) RETURN a;").unwrap();
+    let out = plain.exp_string("column 10").unwrap();
+    let rest = plain.exp_string("^").unwrap();
+    assert!(!out.contains("\x1b[31m") && !rest.contains("\x1b[31m"), "{out:?}{rest:?}");
+    assert!(!out.contains("\x1b[1;34m"), "no keyword colours either: {out:?}");
+    plain.send_line("\\q").unwrap();
+    plain.exp_eof().unwrap();
+    assert_eq!(exited(&plain), 0);
+}
+
+// ---- without a terminal ----
+
+fn cg(args: &[&str]) -> Output {
+    Command::new(BIN).args(args).env_remove("CLAIMGRAPH_STORE").env_remove("NO_COLOR").output().unwrap()
+}
+
+fn cg_stdin(args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env_remove("CLAIMGRAPH_STORE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The child may exit without reading (a usage error): a closed pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const SPEAKERS: &str = "MATCH (a)-[c:may_ease_sanctions_on]->(@russia) WHERE c.by IS NOT NULL \
+                        RETURN c.id, c.by.name AS speaker, c.hedge ORDER BY c.id";
+
+#[test]
+fn query_writes_each_format() {
+    let table = cg(&["query", "--demo", SPEAKERS]);
+    assert!(table.status.success(), "{}", text(&table.stderr));
+    let t = text(&table.stdout);
+    assert!(t.starts_with("┌──────┬"), "{t}");
+    assert!(t.contains("│ c48  │ Scott Bessent "), "{t}");
+    assert!(t.ends_with("(6 rows)\n"), "{t}");
+    assert!(!t.contains('\x1b'), "no colour when not a terminal: {t:?}");
+
+    let json = cg(&["query", "--demo", SPEAKERS, "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).expect("JSON parses");
+    let rows = v.as_array().unwrap();
+    assert_eq!(rows.len(), 6);
+    let c48 = rows.iter().find(|r| r["c.id"] == "c48").expect("c48 is there");
+    assert_eq!(c48["speaker"], "Scott Bessent");
+    assert_eq!(c48["c.hedge"], "may");
+
+    let jsonl = text(&cg(&["-c", SPEAKERS, "--demo", "--format", "jsonl"]).stdout);
+    assert_eq!(jsonl.lines().count(), 6);
+    for l in jsonl.lines() {
+        serde_json::from_str::<serde_json::Value>(l).expect("each line parses");
+    }
+
+    let q = r#"MATCH (x @russia) RETURN 'said "below freezing", then' AS quote, x.name, null AS nothing"#;
+    let csv = text(&cg(&["query", "--demo", q, "--format", "csv"]).stdout);
+    assert_eq!(csv, "quote,x.name,nothing\n\"said \"\"below freezing\"\", then\",Russia,\n");
+
+    let md = text(&cg(&["query", "--demo", q, "--format", "markdown"]).stdout);
+    assert_eq!(
+        md,
+        "| quote | x.name | nothing |\n|---|---|---|\n| said \"below freezing\", then | Russia |  |\n"
+    );
+
+    let line = text(&cg(&["query", "--demo", q, "--format", "line"]).stdout);
+    assert_eq!(line, "  quote = said \"below freezing\", then\n x.name = Russia\nnothing = null\n");
+
+    let dot = text(&cg(&["query", "--demo", "CONFLICTS", "--format", "dot"]).stdout);
+    assert!(dot.starts_with("digraph claimgraph {"), "{dot}");
+    assert!(dot.contains("\"ofac\" -> \"russian_oligarchs\""), "{dot}");
+    assert!(dot.contains("denies · by Fictional spokesperson (demo)"), "{dot}");
+    assert!(dot.trim_end().ends_with('}'), "{dot}");
+}
+
+#[test]
+fn exit_codes_say_what_went_wrong() {
+    let ok = cg(&["query", "--demo", "STATS"]);
+    assert_eq!(ok.status.code(), Some(0));
+
+    let bad = cg(&["query", "--demo", "MATCH (a -[c]->(b) RETURN a"]);
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert!(err.contains("error: expected `)` or `:` after node variable"), "{err}");
+    assert!(err.contains("  |          ^"), "{err}");
+    assert!(!err.contains('\x1b'), "{err:?}");
+
+    let unknown = cg(&["query", "--demo", "MATCH (a)-[c:no_such_predicate]->(b) RETURN a"]);
+    assert_eq!(unknown.status.code(), Some(1), "{}", text(&unknown.stderr));
+
+    for args in [
+        &["query"][..],
+        &["query", "--demo", "STATS", "--format", "xml"],
+        &["query", "--demo", "STATS", "--bogus"],
+        &["repl", "extra"],
+        &["run"],
+    ] {
+        let out = cg(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("usage: claimgraph"), "{args:?}");
+    }
+}
+
+#[test]
+fn run_stops_at_the_first_failure_unless_told_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("s.cg");
+    std::fs::write(
+        &script,
+        "CREATE ENTITY a :Thing {name: 'A'};\nRETRACT c99 BECAUSE 'no such claim';\nSHOW ENTITIES;\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    let fast = cg(&["--store", s, "run", script.to_str().unwrap()]);
+    assert_eq!(fast.status.code(), Some(1));
+    assert!(text(&fast.stdout).contains("committed tx 1"), "{}", text(&fast.stdout));
+    assert!(!text(&fast.stdout).contains("│ key"), "fail-fast stops before SHOW: {}", text(&fast.stdout));
+    assert!(text(&fast.stderr).contains("1 statement(s) in"), "{}", text(&fast.stderr));
+
+    let all = cg(&["--store", s, "-f", script.to_str().unwrap(), "--fail-at-end", "--format", "csv"]);
+    assert_eq!(all.status.code(), Some(1));
+    assert!(
+        text(&all.stdout).contains("key,name,kind,aliases,merged_into\na,A,Thing,[],\n"),
+        "{}",
+        text(&all.stdout)
+    );
+
+    let syntax = dir.path().join("bad.cg");
+    std::fs::write(&syntax, "STATS;\nMATCH (a RETURN a;\n").unwrap();
+    let out = cg(&["--store", s, "run", syntax.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("line 2, column 10"), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "", "nothing runs when the script does not parse");
+}
+
+#[test]
+fn piped_input_is_read_as_a_script() {
+    let input = ":timing on\nMATCH (@russia)-[c:is_building]->(v)\nRETURN c.id;\n:format csv\nSTATS;\n";
+    let out = cg_stdin(&["repl", "--demo"], input);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = text(&out.stdout);
+    assert!(t.contains("│ c57  │"), "{t}");
+    assert!(t.contains("Time: "), ":timing on was honoured: {t}");
+    assert!(t.contains("stat,value\ntransactions,20\n"), "{t}");
+    assert!(!t.contains('\x1b'), "{t:?}");
+
+    let failing = cg_stdin(&["repl", "--demo"], "STATS;\nMATCH (a RETURN a;\n:nope\nSTATS");
+    assert_eq!(failing.status.code(), Some(1));
+    let err = text(&failing.stderr);
+    assert!(err.contains("column 10"), "{err}");
+    assert!(err.contains("unknown command `:nope`"), "{err}");
+    assert_eq!(
+        text(&failing.stdout).matches("claims_live").count(),
+        2,
+        "a last statement without `;` runs too"
+    );
+}
+
+#[test]
+fn no_command_without_a_terminal_is_a_usage_error() {
+    let out = cg_stdin(&[], "STATS;\n");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("claimgraph repl"), "{}", text(&out.stderr));
+}
+
+// ---- no input makes the line tools panic ----
+
+mod never_panics {
+    use claimgraph::render::text;
+    use claimgraph::repl::{helper, input};
+    use proptest::prelude::*;
+
+    fn vocabulary() -> helper::Vocabulary {
+        helper::Vocabulary {
+            entities: vec![("russia".into(), "Russia".into(), vec!["Russian Federation".into()])],
+            kinds: vec!["Country".into()],
+            predicates: vec!["may_ease_sanctions_on".into()],
+            claim_properties: vec!["by".into()],
+            entity_properties: vec!["name".into()],
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        #[test]
+        fn scanning_completing_and_wrapping(
+            line in "[ -~@\"'`$:;()\\[\\]{}|.é航\n-]{0,50}",
+            pending in "[ -~;'\n]{0,20}",
+            width in 0usize..30,
+        ) {
+            let pieces = input::scan(&line);
+            let mut end = 0;
+            for p in &pieces {
+                prop_assert_eq!(p.start, end);
+                end = p.end;
+            }
+            prop_assert_eq!(end, line.len());
+            let _ = input::is_complete(&line);
+            for chunk in input::split(&line) {
+                prop_assert!(!chunk.text.is_empty());
+            }
+            let v = vocabulary();
+            for (pos, _) in line.char_indices().chain([(line.len(), ' ')]) {
+                let (start, _) = helper::complete(&v, &["p".into()], &pending, &line, pos);
+                prop_assert!(start <= pos);
+            }
+            let _ = helper::hint(&v, &[], &pending, &line);
+            let _ = helper::highlight_line(&line, line.starts_with(':'));
+            for l in text::wrap(&line, width) {
+                let single = l.chars().count() == 1;
+                prop_assert!(text::width(&l) <= width.max(1) || single, "{:?} at {}", l, width);
+            }
+            prop_assert!(text::width(&text::truncate(&line.replace('\n', " "), width)) <= width);
+        }
+    }
+}
