@@ -32,9 +32,9 @@
 //! `SEMANTICS:` below.
 //!
 //! The engine bugs this test found are kept as named regression tests at the
-//! end of the file (`#[ignore]`d while open). The shapes of the open ones
-//! (bugs 7 and 8) are not generated unless `PROP_QUERY_KNOWN_BUGS=1` is set
-//! (set it to check a fix; the open regression tests run with
+//! end of the file (`#[ignore]`d while open). The shape of the open one
+//! (bug 7, self-loops) is not generated unless `PROP_QUERY_KNOWN_BUGS=1` is
+//! set (set it to check a fix; the open regression test runs with
 //! `--include-ignored`). `PROPTEST_CASES=3000` digs deeper
 //! than the default 24 cases (about two minutes); `PROP_QUERY_STATS=1` with
 //! `--nocapture` prints each query and whether it had rows.
@@ -87,8 +87,7 @@ fn date(text: &str) -> Date {
 }
 
 /// Whether to generate the shapes of the open bugs (see the regression
-/// tests at the end): self-loops (bug 7), and WHERE reading a property of a
-/// variable that is an entity at one of its occurrences only (bug 8).
+/// tests at the end): self-loops (bug 7).
 fn known_bugs() -> bool {
     std::env::var("PROP_QUERY_KNOWN_BUGS").is_ok_and(|v| v == "1")
 }
@@ -653,16 +652,10 @@ struct World<'a> {
 struct Vars {
     nodes: Vec<String>,
     edges: Vec<String>,
-    /// Nodes that are entities in every result row (whose properties can be
-    /// read): some occurrence has a check (kind, `@key`, properties) or is
-    /// the subject end of an edge. The others may hold a literal, and reading
-    /// a property of a literal is an error.
+    /// Nodes that are entities in every result row: some occurrence has a
+    /// check (kind, `@key`, properties) or is the subject end of an edge.
+    /// The others may hold a literal, whose properties read as null.
     entities: Vec<String>,
-    /// Nodes that are entities in every row a WHERE conjunct sees: the same,
-    /// at every occurrence. (The planner runs a conjunct as soon as its
-    /// variables are bound, and enforces "the subject of an edge is an
-    /// entity" at that occurrence only: bug 8.)
-    filter_entities: Vec<String>,
 }
 
 fn gen_query(w: &World<'_>, entropy: &[u32]) -> Q {
@@ -758,9 +751,7 @@ fn gen_query(w: &World<'_>, entropy: &[u32]) -> Q {
 
 fn vars_of(nodes: &[NodeP], edges: &[EdgeP]) -> Vars {
     let mut names: Vec<String> = Vec::new();
-    // Per variable: whether some / every occurrence is an entity.
-    let mut some: BTreeMap<String, bool> = BTreeMap::new();
-    let mut every: BTreeMap<String, bool> = BTreeMap::new();
+    let mut entities: Vec<String> = Vec::new();
     for (i, n) in nodes.iter().enumerate() {
         let Some(v) = &n.var else { continue };
         if !names.contains(v) {
@@ -770,16 +761,11 @@ fn vars_of(nodes: &[NodeP], edges: &[EdgeP]) -> Vars {
         // Edge k joins node k (left) and node k + 1 (right).
         let subject =
             (i > 0 && edges[i - 1].dir == Dir::In) || edges.get(i).is_some_and(|e| e.dir == Dir::Out);
-        *some.entry(v.clone()).or_insert(false) |= checked || subject;
-        *every.entry(v.clone()).or_insert(true) &= checked || subject;
+        if (checked || subject) && !entities.contains(v) {
+            entities.push(v.clone());
+        }
     }
-    let with = |m: &BTreeMap<String, bool>| names.iter().filter(|v| m[*v]).cloned().collect();
-    Vars {
-        entities: with(&some),
-        filter_entities: if known_bugs() { with(&some) } else { with(&every) },
-        edges: edges.iter().filter_map(|e| e.var.clone()).collect(),
-        nodes: names,
-    }
+    Vars { nodes: names, entities, edges: edges.iter().filter_map(|e| e.var.clone()).collect() }
 }
 
 fn gen_date(p: &mut Picker<'_>) -> Date {
@@ -878,8 +864,10 @@ fn gen_atom(p: &mut Picker<'_>, g: &WhereGen<'_>) -> Ex {
             _ => Ex::Cmp(cmp_op(p), Box::new(prop(&c, &["tx"])), Box::new(prop(&c, &["confidence"]))),
         };
     }
-    if kind == 2 && !vars.filter_entities.is_empty() {
-        let n = p.of(&vars.filter_entities);
+    if kind == 2 && !vars.nodes.is_empty() {
+        // Mostly entities; a literal's properties read as null.
+        let n =
+            if !vars.entities.is_empty() && p.chance(80) { p.of(&vars.entities) } else { p.of(&vars.nodes) };
         return match p.pick(5) {
             0 => Ex::Cmp(
                 cmp_op(p),
@@ -1879,7 +1867,6 @@ fn a_where_on_a_node_does_not_depend_on_the_plan() {
 /// == p.o` was there before). Fix: apply the same-ends rule to
 /// `Direction::Either` only.
 #[test]
-#[ignore = "bug 7: <-[c:p]- misses self-loops in an edge scan"]
 fn a_self_loop_matches_an_incoming_edge() {
     let store = store_with(|txs| {
         let mut tx = Transaction::new("t");
@@ -1914,16 +1901,14 @@ fn a_self_loop_matches_an_incoming_edge() {
     );
 }
 
-/// Bug 8, open (what remains of bug 6). The planner marks a node pattern
-/// "entity only" when it is the subject end of one of its edges
-/// (`plan.rs`, `Planner::pattern`, `check.entity_only`), but per position,
-/// not per variable: when a variable occurs twice, as in a cycle, the
-/// occurrence that is only an object is unmarked, an edge scan binds a
-/// literal there, and a WHERE conjunct placed right after it reads a
-/// property of the literal and fails. Fix idea: mark every node pattern of
-/// a variable (in all comma-separated patterns) when one is marked.
+/// Bug 8 (what remained of bug 6), fixed in b6aa307 by reading properties
+/// of literals as null. The planner marks a node pattern "entity only" when
+/// it is the subject end of one of its edges (`Planner::pattern`,
+/// `check.entity_only`), per position, not per variable: in a cycle the
+/// occurrence that is only an object was unmarked, an edge scan bound a
+/// literal there, and a WHERE conjunct placed right after it failed reading
+/// a property of the literal.
 #[test]
-#[ignore = "bug 8: entity_only is per position, not per variable"]
 fn a_variable_that_is_a_subject_somewhere_is_an_entity_everywhere() {
     let store = store_with(|txs| {
         let mut tx = Transaction::new("t");
@@ -1935,7 +1920,8 @@ fn a_variable_that_is_a_subject_somewhere_is_an_entity_everywhere() {
     });
     let want = vec!["One (@e1) | Two (@e2)".to_string(), "Two (@e2) | One (@e1)".to_string()];
     assert_eq!(engine_rows(&store, "MATCH (n)<-[c0:cites]-(m)<-[c1:cites]-(n) RETURN n, m"), want);
-    // The scan of `c0` binds n = "hello" first: "cannot read property `name` of a string".
+    // The scan of `c0` binds n = "hello" first; this failed with "cannot read
+    // property `name` of a string".
     assert_eq!(
         engine_rows(&store, "MATCH (n)<-[c0:cites]-(m)<-[c1:cites]-(n) WHERE n.name <> 'x' RETURN n, m"),
         want

@@ -514,7 +514,7 @@ impl<'s> EdgeScan<'s> {
             };
             let backward = match self.spec.direction {
                 Direction::Out => None,
-                _ if ctx.term_val(p.s)? == ctx.term_val(p.o)? => None,
+                Direction::Either if ctx.term_val(p.s)? == ctx.term_val(p.o)? => None,
                 _ => self.try_bind(ctx, &row, &p, true)?,
             };
             match (forward, backward) {
