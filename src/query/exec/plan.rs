@@ -382,7 +382,9 @@ impl<'c, 's> Planner<'c, 's> {
         patterns: &[PPattern],
         bound: &HashSet<usize>,
     ) -> Result<(usize, Anchor, u64), QueryError> {
-        let all = self.ctx.snap.entities()?.len() as u64;
+        // Scanning every entity is the last resort; its size is not worth
+        // decoding every entity record to learn.
+        let all = u64::MAX / 4;
         let mut best: Option<(u64, usize, Anchor)> = None;
         for (i, pat) in patterns.iter().enumerate() {
             for (j, n) in pat.nodes.iter().enumerate() {
