@@ -66,6 +66,14 @@ fn queries(c: &mut Criterion) {
         }
         #[cfg(feature = "sqlite")]
         g.bench_function("sqlite", |b| b.iter(round_robin(n, |i| db.run(q, &picks[i]).expect("sql"))));
+        // The straightforward two-hop join, for reference (the suite uses the semi-join).
+        #[cfg(feature = "sqlite")]
+        if q == Q::Q3 {
+            let naive = claimgraph::bench::sqlite::Q3_NAIVE;
+            g.bench_function("sqlite/naive_join", |b| {
+                b.iter(round_robin(n, |i| db.run_sql(q, naive, &picks[i]).expect("sql")))
+            });
+        }
         g.bench_function("floor", |b| {
             b.iter(round_robin(n, |i| floor::run(&store, q, &picks[i]).expect("floor")))
         });

@@ -10,7 +10,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use claimgraph::model::{Event, Term};
+use claimgraph::model::Term;
 use claimgraph::{ClaimQuery, ReadView, Store, StoreError, Transaction};
 
 /// Claims asserted by tx `k`.
@@ -129,10 +129,4 @@ pub fn check_view(view: &ReadView<'_>) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// Whether an event list is the workload's (used when a log holds a prefix).
-#[allow(dead_code)]
-pub fn is_workload(k: u64, events: &[Event]) -> bool {
-    tx(k).events == events
 }
