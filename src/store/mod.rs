@@ -64,6 +64,8 @@ const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
 
 struct Inner {
+    /// Held for the store's lifetime: one open store per directory.
+    _lock: std::fs::File,
     dir: PathBuf,
     temporary: bool,
     writer: Mutex<Writer>,
@@ -162,6 +164,7 @@ impl Store {
 
     fn open_dir(dir: &Path, temporary: bool, options: Options) -> Result<Store, StoreError> {
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+        let lock = lock_store(dir)?;
         let logdir: Box<dyn LogDir> = match options.log_dir {
             Some(d) => d,
             None => Box::new(FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?),
@@ -171,7 +174,7 @@ impl Store {
             log.set_segment_limit(bytes);
         }
         let index_dir = dir.join("index");
-        let (index, mut rebuilt) = match SledBackend::open(&index_dir) {
+        let (index, mut rebuilt) = match open_index(&index_dir) {
             Ok(ix) => (ix, None),
             Err(e) => {
                 std::fs::remove_dir_all(&index_dir).map_err(io("removing the damaged index"))?;
@@ -203,6 +206,7 @@ impl Store {
         let head = writer.log.head();
         let open_report = OpenReport { log: log_report, rebuilt, replayed };
         let inner = Inner {
+            _lock: lock,
             dir: dir.to_path_buf(),
             temporary,
             writer: Mutex::new(writer),
@@ -392,6 +396,47 @@ impl Store {
     /// Forces buffered index state to disk (not needed for durability).
     pub fn flush_indexes(&self) -> Result<(), StoreError> {
         Ok(self.inner.index.flush()?)
+    }
+}
+
+/// Opens sled, waiting briefly while a just-dropped instance of this same
+/// store still holds sled's file lock (its background flusher lets go a
+/// moment after the drop): that is not damage and must not cost a rebuild.
+fn open_index(dir: &Path) -> Result<SledBackend, crate::index::IndexError> {
+    let mut tries = 0;
+    loop {
+        match SledBackend::open(dir) {
+            Err(e) if tries < 40 && is_lock_error(&e) => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(25));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn is_lock_error(e: &crate::index::IndexError) -> bool {
+    let text = e.to_string().to_lowercase();
+    text.contains("lock") || text.contains("temporarily unavailable") || text.contains("would block")
+}
+
+/// Takes the store's exclusive lock, so a second open (from this process or
+/// another) is refused instead of taking the live index for a damaged one.
+fn lock_store(dir: &Path) -> Result<std::fs::File, StoreError> {
+    let path = dir.join("LOCK");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(io(format!("opening {}", path.display())))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InvalidInput(format!(
+            "the store {} is already open (in this or another process); close it first",
+            dir.display()
+        ))),
+        Err(std::fs::TryLockError::Error(e)) => Err(io(format!("locking {}", path.display()))(e)),
     }
 }
 

@@ -517,7 +517,6 @@ fn a_batch_whose_sectors_persisted_out_of_order_is_a_torn_tail() {
 /// tx 3 belongs"). A lock on the whole store, taken before the log is
 /// opened, should make the second open fail instead.
 #[test]
-#[ignore = "store bug, reported: a second open of a store in use deletes its index and forks its log"]
 fn a_second_open_of_a_store_in_use_is_refused() {
     let tmp = crate::mem_tempdir();
     let first = Store::open(tmp.path()).unwrap();
