@@ -16,7 +16,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 
-use claimgraph::{ClaimQuery, Stats, Store};
+use claimgraph::{ClaimQuery, Options, Stats, Store};
 
 use crate::{Rng, copy_dir, files_under, workload};
 
@@ -54,7 +54,7 @@ fn answers(store: &Store) -> Result<Answers, String> {
 /// A store with the workload's first 120 txs (singles and batches) and its
 /// indexes flushed to disk.
 fn build(dir: &Path) -> Answers {
-    let store = Store::open(dir).unwrap();
+    let store = crate::open_store(dir, Options::default).unwrap();
     let mut k = 1;
     while k <= TXS {
         let n = (k % 4 + 1).min(TXS - k + 1);
@@ -67,7 +67,7 @@ fn build(dir: &Path) -> Answers {
     assert!(store.verify().unwrap().ok());
     drop(store);
     // sled writes its snapshot file while recovering: reopen once so there is one.
-    let store = Store::open(dir).unwrap();
+    let store = crate::open_store(dir, Options::default).unwrap();
     assert_eq!(answers(&store).unwrap(), a);
     drop(store);
     let snaps = files_under(&dir.join("index")).into_iter().filter(|f| is_snapshot(f)).count();
@@ -82,7 +82,8 @@ fn is_snapshot(f: &Path) -> bool {
 /// Opens a damaged copy and checks the promise; `Err` says how it broke.
 fn check_damaged(dir: &Path, before: &Answers) -> Result<&'static str, String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<&'static str, String> {
-        let store = Store::open(dir).map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
+        let store = crate::open_store(dir, Options::default)
+            .map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
         let mut how = if store.open_report().rebuilt.is_some() { "rebuilt on open" } else { "opened" };
         // An error from verify (sled cannot read a page) detects the damage
         // as much as a mismatch does.

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use claimgraph::{Options, Store};
+use claimgraph::Options;
 
 use crate::{Rng, child_command, env_u64, workload};
 
@@ -42,8 +42,8 @@ pub fn child() {
         println!("INDEX_REMOVED");
     }
     println!("OPENING");
-    let options = Options { segment_bytes: Some(rng.range(2_000, 20_000)), ..Options::default() };
-    let store = match Store::open_with(&dir, options) {
+    let segment_bytes = Some(rng.range(2_000, 20_000));
+    let store = match crate::open_store(&dir, || Options { segment_bytes, ..Options::default() }) {
         Ok(s) => s,
         Err(e) => {
             println!("OPEN_FAILED {e}");
@@ -183,7 +183,7 @@ fn run_cycle(
 
 /// Reopens after a kill and checks everything the suite promises.
 fn check_after(dir: &Path, acked: &[(u64, String)]) -> Result<u64, String> {
-    let opened = std::panic::catch_unwind(|| Store::open(dir));
+    let opened = std::panic::catch_unwind(|| crate::open_store(dir, Options::default));
     let store = match opened {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(format!("reopen failed: {e}")),
