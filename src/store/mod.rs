@@ -403,10 +403,20 @@ impl Store {
 /// store still holds sled's file lock (its background flusher lets go a
 /// moment after the drop): that is not damage and must not cost a rebuild.
 fn open_index(dir: &Path) -> Result<SledBackend, crate::index::IndexError> {
+    retry_while_busy(|| SledBackend::open(dir), is_lock_error)
+}
+
+/// Runs `attempt` again for up to a second while its error is a lock another
+/// holder is about to release (sled's flusher after a drop; a child process
+/// between fork and exec still holding an inherited lock).
+fn retry_while_busy<T, E>(
+    mut attempt: impl FnMut() -> Result<T, E>,
+    busy: impl Fn(&E) -> bool,
+) -> Result<T, E> {
     let mut tries = 0;
     loop {
-        match SledBackend::open(dir) {
-            Err(e) if tries < 40 && is_lock_error(&e) => {
+        match attempt() {
+            Err(e) if tries < 40 && busy(&e) => {
                 tries += 1;
                 std::thread::sleep(std::time::Duration::from_millis(25));
             }
@@ -430,7 +440,8 @@ fn lock_store(dir: &Path) -> Result<std::fs::File, StoreError> {
         .write(true)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
-    match file.try_lock() {
+    let locked = retry_while_busy(|| file.try_lock(), |e| matches!(e, std::fs::TryLockError::WouldBlock));
+    match locked {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InvalidInput(format!(
             "the store {} is already open (in this or another process); close it first",

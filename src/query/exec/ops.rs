@@ -41,6 +41,14 @@ pub(crate) struct Meter {
 }
 
 impl Meter {
+    /// Adds one `next` call: its time, and a row if it yielded one.
+    fn record(&mut self, start: Instant, r: &Result<Option<Row>, QueryError>) {
+        self.time += start.elapsed();
+        if let Ok(Some(_)) = r {
+            self.rows += 1;
+        }
+    }
+
     fn line(&self, depth: usize, text: String, estimate: Option<u64>) -> PlanLine {
         PlanLine { depth, text, estimate, rows: self.rows, time: self.time }
     }
@@ -187,10 +195,7 @@ impl<'s> Op<'s> for NodeScan<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
         let start = Instant::now();
         let r = self.pull(ctx);
-        self.meter.time += start.elapsed();
-        if let Ok(Some(_)) = &r {
-            self.meter.rows += 1;
-        }
+        self.meter.record(start, &r);
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
@@ -312,10 +317,7 @@ impl<'s> Op<'s> for Expand<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
         let start = Instant::now();
         let r = self.pull(ctx);
-        self.meter.time += start.elapsed();
-        if let Ok(Some(_)) = &r {
-            self.meter.rows += 1;
-        }
+        self.meter.record(start, &r);
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
@@ -426,10 +428,7 @@ impl<'s> Op<'s> for EdgeScan<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
         let start = Instant::now();
         let r = self.pull(ctx);
-        self.meter.time += start.elapsed();
-        if let Ok(Some(_)) = &r {
-            self.meter.rows += 1;
-        }
+        self.meter.record(start, &r);
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
@@ -552,10 +551,7 @@ impl<'s> Op<'s> for VarExpand<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
         let start = Instant::now();
         let r = self.pull(ctx);
-        self.meter.time += start.elapsed();
-        if let Ok(Some(_)) = &r {
-            self.meter.rows += 1;
-        }
+        self.meter.record(start, &r);
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
