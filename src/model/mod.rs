@@ -2,7 +2,7 @@
 //! entity/predicate/claim states they build, plus the naming rules every layer
 //! shares. No I/O lives here.
 
-mod date;
+pub(crate) mod date;
 mod event;
 mod names;
 mod value;

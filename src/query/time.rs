@@ -3,50 +3,29 @@
 //! crate; the day-count conversions are Howard Hinnant's `days_from_civil`
 //! and `civil_from_days` algorithms.
 
+use crate::model::date;
 use crate::query::ast::{DateLit, Timestamp};
 
 /// Microseconds in one day.
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// Whether `year` has a 29th of February.
-pub(crate) fn is_leap(year: i32) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
+// The calendar arithmetic is the model's (`model::date`); these adapt it to
+// the literal types of the AST.
 
 /// Number of days in `month` (1..=12) of `year`.
 pub(crate) fn days_in_month(year: i32, month: u8) -> u8 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    date::days_in_month(year, u32::from(month)) as u8
 }
 
 /// Days since 1970-01-01 of a valid civil date.
 pub(crate) fn days_from_civil(year: i32, month: u8, day: u8) -> i64 {
-    let y = i64::from(year) - i64::from(month <= 2);
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let m = i64::from(month);
-    let mp = if m > 2 { m - 3 } else { m + 9 };
-    let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    date::days_from_civil(year, u32::from(month), u32::from(day))
 }
 
 /// Civil date `(year, month, day)` of a day count since 1970-01-01.
 pub(crate) fn civil_from_days(days: i64) -> (i64, u8, u8) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (y, m, d) = date::civil_from_days(days);
+    (i64::from(y), m as u8, d as u8)
 }
 
 /// Checks that the parts name a real date, returning why not otherwise.
@@ -134,7 +113,7 @@ mod tests {
 
     #[test]
     fn leap_years() {
-        assert!(is_leap(2000) && is_leap(2024) && !is_leap(1900) && !is_leap(2025));
+        assert!(date::is_leap(2000) && date::is_leap(2024) && !date::is_leap(1900) && !date::is_leap(2025));
         let feb29 = DateLit { year: 2025, month: Some(2), day: Some(29) };
         assert!(check_date(&feb29).is_err());
     }
