@@ -914,7 +914,7 @@ fn fail(e: impl std::fmt::Display) -> TestCaseError {
 }
 
 /// The store and the reference agree on one claim query.
-fn same_claims(view: &claimgraph::ReadView<'_>, state: &State, q: &ClaimQuery) -> Result<(), TestCaseError> {
+fn same_claims(view: &claimgraph::ReadView, state: &State, q: &ClaimQuery) -> Result<(), TestCaseError> {
     let got = view.claims(q);
     let want = state.claims(q);
     match (got, want) {

@@ -129,7 +129,7 @@ fn a_deleted_index_is_rebuilt_from_the_log() {
     let dir = tmp();
     build(dir.path(), 5);
     let before = answers(&Store::open(dir.path()).unwrap());
-    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    std::fs::remove_dir_all(claimgraph::store::live_index_dir(dir.path())).unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.open_report().replayed, 5);
     assert_eq!(answers(&store), before);
@@ -158,7 +158,7 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
         answers(&s)
     };
     // Overwrite every index file with garbage.
-    for f in files_under(&dir.path().join("index")) {
+    for f in files_under(&claimgraph::store::live_index_dir(dir.path())) {
         let len = std::fs::metadata(&f).unwrap().len() as usize;
         std::fs::write(&f, vec![0xA5; len.max(16)]).unwrap();
     }
@@ -189,7 +189,7 @@ fn a_hostile_record_length_is_a_dropped_tail_not_an_allocation() {
     let (mut extra, _) = frame::encode(3, &Hash::ZERO, b"x");
     extra[8..12].copy_from_slice(&u32::MAX.to_le_bytes());
     bytes.extend_from_slice(&extra);
-    std::fs::remove_dir_all(dir.path().join("index")).unwrap();
+    std::fs::remove_dir_all(claimgraph::store::live_index_dir(dir.path())).unwrap();
     std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
     let store = Store::open(dir.path()).unwrap();
     assert_eq!(store.head(), 2);

@@ -30,11 +30,11 @@ fn object(term: Term) -> ClaimQuery {
 }
 
 /// The ids of the claims a query returns, in order.
-fn ids(view: &ReadView<'_>, q: &ClaimQuery) -> Vec<String> {
+fn ids(view: &ReadView, q: &ClaimQuery) -> Vec<String> {
     view.claims(q).expect("query").into_iter().map(|c| c.id).collect()
 }
 
-fn key_of(view: &ReadView<'_>, text: &str) -> Option<String> {
+fn key_of(view: &ReadView, text: &str) -> Option<String> {
     view.entity(text).expect("lookup").map(|e| e.key)
 }
 

@@ -9,25 +9,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use super::suite::{Q, Row, entity_text};
 use crate::r#gen::Pick;
 use crate::index::keys::{self, Key};
-use crate::index::{IndexError, Posting, SledBackend, Snapshot};
+use crate::index::{IndexError, Posting};
 use crate::model::{Date, DayRange, Stance, Term};
 use crate::store::Store;
 
-type Snap<'a> = Snapshot<&'a SledBackend>;
+type Snap = crate::store::IndexView;
 
 fn err(e: IndexError) -> String {
     e.to_string()
 }
 
 /// Resolves term ids to text, with a cache for the duration of one query.
-struct Names<'a, 's> {
-    snap: &'s Snap<'a>,
+struct Names<'s> {
+    snap: &'s Snap,
     objects: HashMap<u64, String>,
     preds: HashMap<u64, String>,
 }
 
-impl<'a, 's> Names<'a, 's> {
-    fn new(snap: &'s Snap<'a>) -> Self {
+impl<'s> Names<'s> {
+    fn new(snap: &'s Snap) -> Self {
         Names { snap, objects: HashMap::new(), preds: HashMap::new() }
     }
 
@@ -68,16 +68,16 @@ impl<'a, 's> Names<'a, 's> {
     }
 }
 
-fn scan(snap: &Snap<'_>, prefix: Vec<u8>) -> Result<Vec<Posting>, String> {
+fn scan(snap: &Snap, prefix: Vec<u8>) -> Result<Vec<Posting>, String> {
     snap.postings_owned(prefix, false).collect::<Result<Vec<_>, _>>().map_err(err)
 }
 
-fn entity(snap: &Snap<'_>, key: Option<&str>) -> Result<u64, String> {
+fn entity(snap: &Snap, key: Option<&str>) -> Result<u64, String> {
     let key = key.unwrap_or("");
     snap.entity_id(key).map_err(err)?.ok_or_else(|| format!("unknown entity `{key}`"))
 }
 
-fn predicate(snap: &Snap<'_>, name: Option<&str>) -> Result<Option<u64>, String> {
+fn predicate(snap: &Snap, name: Option<&str>) -> Result<Option<u64>, String> {
     Ok(snap.predicate(name.unwrap_or("")).map_err(err)?.map(|(id, _)| id))
 }
 

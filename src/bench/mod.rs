@@ -313,8 +313,10 @@ pub fn cli(args: &[String]) -> Result<(), String> {
         (s, Some(r))
     };
     let cg_peak = peak_rss();
-    let (log_bytes, index_bytes) =
-        (data::dir_size(&w.store_dir().join("log")), data::dir_size(&w.store_dir().join("index")));
+    let (log_bytes, index_bytes) = (
+        data::dir_size(&w.store_dir().join("log")),
+        data::dir_size(&crate::store::live_index_dir(&w.store_dir())),
+    );
 
     #[cfg(feature = "sqlite")]
     let (db, sql_load, sql_peak) = if o.sqlite {

@@ -35,6 +35,18 @@ impl<T: KvRead + ?Sized> KvRead for &T {
     }
 }
 
+impl<T: KvRead + ?Sized> KvRead for std::sync::Arc<T> {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
+        (**self).get(key)
+    }
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
+        (**self).range(start, end)
+    }
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<Pair>, IndexError> {
+        (**self).last_in(start, end)
+    }
+}
+
 /// A storage engine for the indexes.
 pub trait IndexBackend: KvRead + Send + Sync {
     /// Writes every pair in one atomic batch.

@@ -136,7 +136,7 @@ pub trait Lookup {
     fn tx_message(&self, tx: u64) -> Option<String>;
 }
 
-impl Lookup for ReadView<'_> {
+impl Lookup for ReadView {
     fn claim(&self, id: &str) -> Option<Claim> {
         ReadView::claim(self, id).ok().flatten()
     }

@@ -5,6 +5,7 @@
 //! One writer at a time (a mutex around the log); any number of readers, each
 //! pinned to the head that was applied when it started.
 
+mod index_dir;
 mod read;
 mod transaction;
 mod validate;
@@ -12,8 +13,10 @@ mod verify;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
 
+pub use index_dir::live_index_dir;
+pub(crate) use read::IndexView;
 pub use read::{ClaimQuery, HistoryEntry, ReadView, Stats};
 pub use transaction::Transaction;
 pub use validate::ValidationError;
@@ -69,7 +72,12 @@ struct Inner {
     dir: PathBuf,
     temporary: bool,
     writer: Mutex<Writer>,
-    index: SledBackend,
+    /// Replaced whole by a rebuild (under the writer lock); readers hold the
+    /// backend they started with.
+    live: RwLock<LiveIndex>,
+    /// Indexes replaced by a rebuild whose directories wait for their last
+    /// reader.
+    retired: Mutex<Vec<Retired>>,
     head: AtomicU64,
     poisoned: AtomicBool,
     open_report: OpenReport,
@@ -106,11 +114,45 @@ pub struct Options {
     pub segment_bytes: Option<u64>,
 }
 
+/// The index in use and its directory.
+#[derive(Clone)]
+struct LiveIndex {
+    backend: Arc<SledBackend>,
+    dir: PathBuf,
+}
+
+/// An index a rebuild replaced.
+struct Retired {
+    backend: Weak<SledBackend>,
+    dir: PathBuf,
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         if self.temporary {
             let _ = std::fs::remove_dir_all(&self.dir);
+        } else {
+            self.sweep_retired();
         }
+    }
+}
+
+impl Inner {
+    fn live(&self) -> LiveIndex {
+        self.live.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Removes the directories of retired indexes nobody reads any more
+    /// (best effort: a later open removes what is left).
+    fn sweep_retired(&self) {
+        let mut retired = self.retired.lock().unwrap_or_else(PoisonError::into_inner);
+        retired.retain(|r| {
+            if r.backend.strong_count() > 0 {
+                return true;
+            }
+            let _ = std::fs::remove_dir_all(&r.dir);
+            false
+        });
     }
 }
 
@@ -154,10 +196,11 @@ impl Store {
     /// there on) and rebuilds the indexes. Only for an explicit repair request.
     pub fn repair(path: impl AsRef<Path>) -> Result<RepairReport, StoreError> {
         let dir = path.as_ref();
+        let _lock = lock_store(dir)?;
         let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
         let (_, report) = Log::repair(Box::new(logdir))?;
         if report.cut_at_tx.is_some() {
-            let _ = std::fs::remove_dir_all(dir.join("index"));
+            index_dir::remove_all(dir)?;
         }
         Ok(report)
     }
@@ -173,44 +216,19 @@ impl Store {
         if let Some(bytes) = options.segment_bytes {
             log.set_segment_limit(bytes);
         }
-        let index_dir = dir.join("index");
-        let (index, mut rebuilt) = match open_index(&index_dir) {
-            Ok(ix) => (ix, None),
-            Err(e) => {
-                std::fs::remove_dir_all(&index_dir).map_err(io("removing the damaged index"))?;
-                (SledBackend::open(&index_dir)?, Some(format!("the index could not be opened ({e})")))
-            }
-        };
-        let last_recorded = Timestamp(i64::MIN);
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let mut writer = Writer { log, last_recorded, clock };
-        if rebuilt.is_none() {
-            rebuilt = index_staleness(&index, &writer.log)?;
-        }
-        let mut replayed = 0;
-        let start = match &rebuilt {
-            Some(_) => {
-                index.clear()?;
-                1
-            }
-            None => read_meta(&index, meta::APPLIED)? + 1,
-        };
-        if let Err(e) = replay(&index, &writer.log, start, &mut replayed) {
-            // A replay that trips over damaged index state gets one full rebuild.
-            index.clear()?;
-            replayed = 0;
-            replay(&index, &writer.log, 1, &mut replayed)?;
-            rebuilt = Some(format!("replay failed ({e})"));
-        }
-        writer.last_recorded = last_recorded_at(&index, writer.log.head())?;
+        let recovered = recover_index(dir, &log)?;
+        let writer = Writer { log, last_recorded: recovered.last_recorded, clock };
         let head = writer.log.head();
-        let open_report = OpenReport { log: log_report, rebuilt, replayed };
+        let open_report =
+            OpenReport { log: log_report, rebuilt: recovered.rebuilt, replayed: recovered.replayed };
         let inner = Inner {
             _lock: lock,
             dir: dir.to_path_buf(),
             temporary,
             writer: Mutex::new(writer),
-            index,
+            live: RwLock::new(recovered.live),
+            retired: Mutex::new(Vec::new()),
             head: AtomicU64::new(head),
             poisoned: AtomicBool::new(false),
             open_report,
@@ -288,7 +306,10 @@ impl Store {
         txs: &[Transaction],
         receipts: &mut Vec<Receipt>,
     ) -> (usize, Option<StoreError>) {
-        let mut cw = match ChunkWriter::new(&self.inner.index) {
+        // The writer lock is held: no rebuild can replace the index meanwhile.
+        let live = self.inner.live();
+        let index = &*live.backend;
+        let mut cw = match ChunkWriter::new(index) {
             Ok(cw) => cw,
             Err(e) => return (0, Some(e.into())),
         };
@@ -319,7 +340,7 @@ impl Store {
         }
         let n = bodies.len();
         if n > 0 {
-            if let Err(e) = self.write_chunk(w, &bodies, cw) {
+            if let Err(e) = self.write_chunk(w, index, &bodies, cw) {
                 return (0, Some(e));
             }
             w.last_recorded = last;
@@ -332,6 +353,7 @@ impl Store {
     fn write_chunk(
         &self,
         w: &mut Writer,
+        index: &SledBackend,
         bodies: &[Vec<u8>],
         cw: ChunkWriter<'_, SledBackend>,
     ) -> Result<(), StoreError> {
@@ -340,19 +362,19 @@ impl Store {
             e
         };
         w.log.append(bodies).map_err(|e| poison(e.into()))?;
-        self.inner.index.apply(cw.into_writes()).map_err(|e| poison(e.into()))?;
+        index.apply(cw.into_writes()).map_err(|e| poison(e.into()))?;
         self.inner.head.store(w.log.head(), AtomicOrdering::Release);
         Ok(())
     }
 
     /// A consistent view of the current state.
-    pub fn snapshot(&self) -> ReadView<'_> {
-        ReadView::new(&self.inner.index, self.head())
+    pub fn snapshot(&self) -> ReadView {
+        ReadView::new(self.inner.live().backend, self.head())
     }
 
     /// A view of the state as of transaction `tx` (clamped to the head).
-    pub fn snapshot_at(&self, tx: u64) -> ReadView<'_> {
-        ReadView::new(&self.inner.index, tx.min(self.head()))
+    pub fn snapshot_at(&self, tx: u64) -> ReadView {
+        ReadView::new(self.inner.live().backend, tx.min(self.head()))
     }
 
     /// The last transaction recorded at or before `t` (0 if none).
@@ -370,22 +392,34 @@ impl Store {
         w.log.for_each_from(from, f)
     }
 
-    /// Drops every index and rebuilds them from the log.
+    /// Rebuilds every index from the log into a fresh directory and switches
+    /// to it; the old index is never read (it may be what is damaged).
+    /// Readers that started before keep the old index until they finish;
+    /// readers that start after see the new one, at the same head.
     pub fn rebuild_indexes(&self) -> Result<u64, StoreError> {
         let w = self.writer()?;
-        self.inner.head.store(0, AtomicOrdering::Release);
-        self.inner.index.clear()?;
-        let mut replayed = 0;
-        replay(&self.inner.index, &w.log, 1, &mut replayed)?;
-        self.inner.head.store(w.log.head(), AtomicOrdering::Release);
+        let (fresh, replayed) = build_fresh(&self.inner.dir, &w.log)?;
+        let old = {
+            let mut live = self.inner.live.write().unwrap_or_else(PoisonError::into_inner);
+            std::mem::replace(&mut *live, fresh)
+        };
+        let retired = Retired { backend: Arc::downgrade(&old.backend), dir: old.dir };
+        self.inner.retired.lock().unwrap_or_else(PoisonError::into_inner).push(retired);
+        drop(old.backend);
+        self.inner.sweep_retired();
         Ok(replayed)
+    }
+
+    /// The directory of the index in use (it changes with a rebuild).
+    pub fn index_dir(&self) -> PathBuf {
+        self.inner.live().dir
     }
 
     /// Checks every record's checksum and the hash chain, and that the indexes
     /// equal a fresh rebuild from the log.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let w = self.writer()?;
-        verify::verify(&w.log, &self.inner.index)
+        verify::verify(&w.log, &self.inner.live().backend)
     }
 
     /// Bytes on disk: log and indexes.
@@ -395,7 +429,7 @@ impl Store {
 
     /// Forces buffered index state to disk (not needed for durability).
     pub fn flush_indexes(&self) -> Result<(), StoreError> {
-        Ok(self.inner.index.flush()?)
+        Ok(self.inner.live().backend.flush()?)
     }
 }
 
@@ -505,6 +539,96 @@ fn prepare(
     };
     cw.commit(&meta)?;
     Ok((bytes, Receipt { tx: txno, hash, recorded_at, claim_ids }))
+}
+
+/// What bringing the index up to the log found and did.
+struct Recovered {
+    live: LiveIndex,
+    rebuilt: Option<String>,
+    replayed: u64,
+    last_recorded: Timestamp,
+}
+
+/// Opens the live index and replays the log's new transactions into it. Any
+/// trouble with the index (an open or read error, a panic inside sled, a
+/// mismatch with the log) discards it for a fresh one built from the log;
+/// only the log's own errors reach the caller.
+fn recover_index(dir: &Path, log: &Log) -> Result<Recovered, StoreError> {
+    let name = match index_dir::current(dir) {
+        index_dir::Pointer::Named(name) => name,
+        index_dir::Pointer::Damaged(why) => return rebuild_on_open(dir, log, why),
+    };
+    index_dir::remove_others(dir, Some(&name));
+    let path = dir.join(&name);
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| catch_up(&path, log)));
+    let why = match attempt {
+        Ok(Ok(Ok((backend, replayed, last_recorded)))) => {
+            let live = LiveIndex { backend: Arc::new(backend), dir: path };
+            return Ok(Recovered { live, rebuilt: None, replayed, last_recorded });
+        }
+        Ok(Ok(Err(why))) => why,
+        Ok(Err(fatal)) => return Err(fatal),
+        Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
+    };
+    rebuild_on_open(dir, log, why)
+}
+
+/// The index at `path` brought up to the log, with the transactions
+/// replayed and the last recorded-at time; `Ok(Err(why))` when it must be
+/// rebuilt; `Err` for the log's own errors.
+type CaughtUp = (SledBackend, u64, Timestamp);
+fn catch_up(path: &Path, log: &Log) -> Result<Result<CaughtUp, String>, StoreError> {
+    let index = match open_index(path) {
+        Ok(ix) => ix,
+        Err(e) => return Ok(Err(format!("the index could not be opened ({e})"))),
+    };
+    let damaged = |e: StoreError| match e {
+        StoreError::Log(_) => Err(e),
+        other => Ok(Err(format!("the index could not be read ({other})"))),
+    };
+    let start = match index_staleness(&index, log) {
+        Ok(None) => match read_meta(&index, meta::APPLIED) {
+            Ok(applied) => applied + 1,
+            Err(e) => return damaged(e.into()),
+        },
+        Ok(Some(why)) => return Ok(Err(why)),
+        Err(e) => return damaged(e),
+    };
+    let mut replayed = 0;
+    if let Err(e) = replay(&index, log, start, &mut replayed) {
+        return match e {
+            StoreError::Log(_) => Err(e),
+            other => Ok(Err(format!("replay failed ({other})"))),
+        };
+    }
+    match last_recorded_at(&index, log.head()) {
+        Ok(t) => Ok(Ok((index, replayed, t))),
+        Err(e) => damaged(e),
+    }
+}
+
+/// Builds a fresh index during open, reporting why.
+fn rebuild_on_open(dir: &Path, log: &Log, why: String) -> Result<Recovered, StoreError> {
+    let (live, replayed) = build_fresh(dir, log)?;
+    index_dir::remove_others(dir, live.dir.file_name().and_then(|n| n.to_str()));
+    let last_recorded = last_recorded_at(&live.backend, log.head())?;
+    Ok(Recovered { live, rebuilt: Some(why), replayed, last_recorded })
+}
+
+/// Replays the whole log into a new index directory, flushes it and makes
+/// it the live one.
+fn build_fresh(dir: &Path, log: &Log) -> Result<(LiveIndex, u64), StoreError> {
+    let name = index_dir::fresh_name(dir);
+    let path = dir.join(&name);
+    let backend = SledBackend::open(&path)?;
+    let mut replayed = 0;
+    let built = replay(&backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
+    if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
+        drop(backend);
+        let _ = std::fs::remove_dir_all(&path);
+        return Err(e);
+    }
+    Ok((LiveIndex { backend: Arc::new(backend), dir: path }, replayed))
 }
 
 /// Why the index cannot simply be replayed forward, if it cannot.

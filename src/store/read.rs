@@ -3,15 +3,20 @@
 //! retraction filters; an entity's history; counts.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use super::StoreError;
 use crate::index::keys::{self, Key};
 use crate::index::{IndexError, Ordering, Posting, SledBackend, Snapshot, TxMeta};
 use crate::model::{Claim, DayRange, Entity, Predicate, Term, Timestamp, closest};
 
-/// A consistent, read-only view of the store as of one transaction.
-pub struct ReadView<'a> {
-    snap: Snapshot<&'a SledBackend>,
+/// The index snapshot a view reads (and the query engine with it).
+pub(crate) type IndexView = Snapshot<Arc<SledBackend>>;
+
+/// A consistent, read-only view of the store as of one transaction. It
+/// holds the index it started with, so a concurrent rebuild does not move it.
+pub struct ReadView {
+    snap: IndexView,
 }
 
 /// Which claims to read. Entity filters match the entity and everything
@@ -54,8 +59,8 @@ pub struct Stats {
     pub claims_retracted: u64,
 }
 
-impl<'a> ReadView<'a> {
-    pub(crate) fn new(index: &'a SledBackend, at: u64) -> ReadView<'a> {
+impl ReadView {
+    pub(crate) fn new(index: Arc<SledBackend>, at: u64) -> ReadView {
         ReadView { snap: Snapshot::new(index, at) }
     }
 
@@ -65,7 +70,7 @@ impl<'a> ReadView<'a> {
     }
 
     /// The underlying index snapshot (for the query engine).
-    pub(crate) fn index(&self) -> &Snapshot<&'a SledBackend> {
+    pub(crate) fn index(&self) -> &IndexView {
         &self.snap
     }
 

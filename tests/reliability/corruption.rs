@@ -530,17 +530,13 @@ fn a_second_open_of_a_store_in_use_is_refused() {
     workload::check_log(&store, &[]).unwrap();
 }
 
-/// Regression test for a store bug (reported to the lead, not fixed here):
-/// the store lock (`lock_store` in src/store/mod.rs: `File::try_lock`, an
-/// flock, on `<store>/LOCK`) is also held by every process that another
-/// thread is spawning at that moment, which has a copy of the descriptor
-/// between fork and exec. So closing a store and opening it again fails with
-/// "is already open" while another thread of the program spawns processes
-/// (here most of 200 reopens fail). `lock_store` should retry for a while,
-/// as `open_dir` already does for sled's own lock. The suites open stores
-/// through `crate::open_store`, which retries, until this is fixed.
+/// Regression test: the store lock (`lock_store` in src/store/mod.rs:
+/// `File::try_lock`, an flock, on `<store>/LOCK`) is also held by every
+/// process that another thread is spawning at that moment, which has a copy
+/// of the descriptor between fork and exec. So closing a store and opening it
+/// again failed with "is already open" while another thread of the program
+/// spawned processes (most of 200 reopens). `lock_store` now waits that out.
 #[test]
-#[ignore = "store bug, reported: a reopen fails while another thread spawns processes (the flock is inherited)"]
 fn a_store_reopens_while_another_thread_spawns_processes() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};

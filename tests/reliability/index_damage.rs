@@ -4,9 +4,9 @@
 //! leave every answer exactly as before. Cases, each on a fresh copy of a
 //! 120-transaction store: the index directory deleted; sled's snapshot files
 //! deleted; each sled file zeroed or deleted; `conf` and snapshot files cut to
-//! half; random bits flipped in sled's `conf` and snapshot files (CI: 8 per file; long run: 60). Damage to
-//! sled's `db` file (truncation, bit flips) finds two open store bugs and is
-//! kept in the ignored regression tests at the end.
+//! half; random bits flipped in every sled file, `db` included (CI: 8 per
+//! file; long run: 60). The damage to `db` found two store bugs, kept as
+//! regression tests at the end.
 //!
 //! A damaged index that still opens and passes `verify` must give the same
 //! answers (the damage hit bytes sled does not use); one that fails `verify`
@@ -54,7 +54,7 @@ fn answers(store: &Store) -> Result<Answers, String> {
 /// A store with the workload's first 120 txs (singles and batches) and its
 /// indexes flushed to disk.
 fn build(dir: &Path) -> Answers {
-    let store = crate::open_store(dir, Options::default).unwrap();
+    let store = Store::open_with(dir, Options::default()).unwrap();
     let mut k = 1;
     while k <= TXS {
         let n = (k % 4 + 1).min(TXS - k + 1);
@@ -67,10 +67,11 @@ fn build(dir: &Path) -> Answers {
     assert!(store.verify().unwrap().ok());
     drop(store);
     // sled writes its snapshot file while recovering: reopen once so there is one.
-    let store = crate::open_store(dir, Options::default).unwrap();
+    let store = Store::open_with(dir, Options::default()).unwrap();
     assert_eq!(answers(&store).unwrap(), a);
     drop(store);
-    let snaps = files_under(&dir.join("index")).into_iter().filter(|f| is_snapshot(f)).count();
+    let snaps =
+        files_under(&claimgraph::store::live_index_dir(dir)).into_iter().filter(|f| is_snapshot(f)).count();
     assert!(snaps > 0, "sled wrote no snapshot file to delete");
     a
 }
@@ -82,7 +83,7 @@ fn is_snapshot(f: &Path) -> bool {
 /// Opens a damaged copy and checks the promise; `Err` says how it broke.
 fn check_damaged(dir: &Path, before: &Answers) -> Result<&'static str, String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<&'static str, String> {
-        let store = crate::open_store(dir, Options::default)
+        let store = Store::open_with(dir, Options::default())
             .map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
         let mut how = if store.open_report().rebuilt.is_some() { "rebuilt on open" } else { "opened" };
         // An error from verify (sled cannot read a page) detects the damage
@@ -111,23 +112,11 @@ fn check_damaged(dir: &Path, before: &Answers) -> Result<&'static str, String> {
     }
 }
 
-/// Which damage to do: everything sled-structural that the store survives
-/// today, or also the kinds that hit the reported store bugs.
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Scope {
-    /// Deleted directory and files, deleted snapshots, zeroed files, bit
-    /// flips in sled's `conf` and snapshot files.
-    Structural,
-    /// Structural, plus a truncated `db` and bit flips in `db`: these find
-    /// the bugs kept in the ignored regression tests below.
-    Everything,
-}
-
-fn damage_cases(flips_per_file: usize, scope: Scope) {
+fn damage_cases(flips_per_file: usize) {
     let tmp = crate::mem_tempdir();
     let src = tmp.path().join("src");
     let before = build(&src);
-    let index_files = files_under(&src.join("index"));
+    let index_files = files_under(&claimgraph::store::live_index_dir(&src));
     assert!(!index_files.is_empty());
     let mut rng = Rng::new(44);
     let mut n = 0;
@@ -137,7 +126,7 @@ fn damage_cases(flips_per_file: usize, scope: Scope) {
         let dir = tmp.path().join(format!("case{n}"));
         n += 1;
         copy_dir(&src, &dir);
-        damage(&dir.join("index"));
+        damage(&claimgraph::store::live_index_dir(&dir));
         match check_damaged(&dir, &before) {
             Ok(how) => *tally.entry(how).or_default() += 1,
             Err(e) => failures.push(format!("{what}: {e}")),
@@ -153,15 +142,11 @@ fn damage_cases(flips_per_file: usize, scope: Scope) {
     for f in &index_files {
         let rel = f.strip_prefix(&src).unwrap().to_path_buf();
         let len = std::fs::metadata(f).unwrap().len();
-        let is_db = rel.file_name().is_some_and(|n| n == "db");
         let at = |d: &Path| d.parent().unwrap().join(&rel);
         case(format!("{} zeroed", rel.display()), &|d| {
             std::fs::write(at(d), vec![0u8; len as usize]).unwrap()
         });
         case(format!("{} deleted", rel.display()), &|d| std::fs::remove_file(at(d)).unwrap());
-        if is_db && scope == Scope::Structural {
-            continue;
-        }
         case(format!("{} truncated to half", rel.display()), &|d| {
             std::fs::OpenOptions::new().write(true).open(at(d)).unwrap().set_len(len / 2).unwrap();
         });
@@ -190,7 +175,7 @@ fn damage_cases(flips_per_file: usize, scope: Scope) {
 
 #[test]
 fn damaged_or_lost_indexes_are_detected_rebuilt_and_answer_as_before() {
-    damage_cases(8, Scope::Structural);
+    damage_cases(8);
 }
 
 #[test]
@@ -199,38 +184,55 @@ fn index_damage_long_60_flips_per_file() {
     if !crate::long_run() {
         return;
     }
-    damage_cases(60, Scope::Structural);
+    damage_cases(60);
 }
 
-/// Regression test for a store bug (reported to the lead, not fixed here):
-/// when sled opens but a read fails (here: its `db` file cut to half its
-/// length), `Store::open` returns the index error ("Read corrupted data at
-/// file offset ...") instead of discarding the index and rebuilding it from
-/// the log. In `Store::open_dir` (src/store/mod.rs) only `SledBackend::open`
-/// and the replay fall back to a rebuild; `index_staleness`, `read_meta`,
-/// `index.clear()` and `last_recorded_at` propagate their errors with `?`.
+/// Regression test: when sled opens but a read fails (here: its `db` file cut
+/// to half its length), `Store::open` returned the index error ("Read
+/// corrupted data at file offset ...") instead of discarding the index and
+/// rebuilding it from the log; only sled's open and the replay fell back.
+/// Now every index read during open does.
 #[test]
-#[ignore = "store bug, reported: an index read error during open is returned instead of rebuilding"]
 fn a_truncated_sled_db_is_rebuilt_not_an_open_error() {
     let tmp = crate::mem_tempdir();
     let dir = tmp.path().join("s");
     let before = build(&dir);
-    let db = dir.join("index").join("db");
+    let db = claimgraph::store::live_index_dir(&dir).join("db");
     let len = std::fs::metadata(&db).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
-    check_damaged(&dir, &before).unwrap();
+    assert_eq!(check_damaged(&dir, &before).unwrap(), "rebuilt on open");
 }
 
-/// Regression test for a store bug (reported to the lead, not fixed here):
-/// a bit flipped inside sled's `db` file where the open does not read makes
-/// `verify` fail with "Read corrupted data at file offset ..." (detected),
-/// but then `rebuild_indexes` fails the same way: it clears the damaged tree
-/// key by key (`SledBackend::clear` -> `sled::Tree::clear`), which reads the
-/// damaged pages. The store cannot heal itself; only deleting the index
-/// directory by hand does. Flips land at random offsets of a layout that
-/// differs from run to run, so this sweeps 60 of them (a few hit the bug).
+/// Regression test: a bit flipped inside sled's `db` file where the open does
+/// not read made `verify` fail with "Read corrupted data" (detected), but
+/// then `rebuild_indexes` failed the same way, because it cleared the damaged
+/// tree key by key and so read the damaged pages. A rebuild now builds a
+/// fresh index in a new directory and never reads the old one (the sweep in
+/// `damage_cases` finds the flips that reach this case; this test makes the
+/// old index unreadable outright, under the open store).
 #[test]
-#[ignore = "store bug, reported: rebuild_indexes fails on a sled db with a damaged page"]
-fn bit_flips_in_the_sled_db_are_rebuilt_by_rebuild_indexes() {
-    damage_cases(60, Scope::Everything);
+fn a_rebuild_never_reads_the_damaged_index() {
+    let tmp = crate::mem_tempdir();
+    let dir = tmp.path().join("s");
+    build(&dir);
+    let db = claimgraph::store::live_index_dir(&dir).join("db");
+    let bytes = std::fs::read(&db).unwrap();
+    let store = Store::open_with(&dir, Options::default()).unwrap();
+    let old_dir = store.index_dir();
+    // Damage the live file under the open store: zero every page after the
+    // first 4 KiB, so any read of the old index past its header fails.
+    let mut zeroed = bytes.clone();
+    zeroed[4096.min(bytes.len())..].fill(0);
+    std::fs::write(&db, zeroed).unwrap();
+    let replayed = store.rebuild_indexes().unwrap();
+    assert_eq!(replayed, TXS);
+    assert_ne!(store.index_dir(), old_dir);
+    assert!(store.verify().unwrap().ok());
+    drop(store);
+    let store = Store::open_with(&dir, Options::default()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None);
+    assert_eq!(store.open_report().replayed, 0);
+    assert_eq!(claimgraph::store::live_index_dir(&dir), store.index_dir());
+    // Removed when its last reader let go, or at the latest by this open.
+    assert!(!old_dir.exists(), "the retired index {} is still there", old_dir.display());
 }

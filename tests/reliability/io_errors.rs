@@ -21,7 +21,7 @@
 use std::sync::Arc;
 
 use claimgraph::log::LogError;
-use claimgraph::{Clock, Options, StoreError};
+use claimgraph::{Clock, Options, Store, StoreError};
 
 use crate::simdisk::{Fault, Loss, SimDisk};
 use crate::{StepClock, workload};
@@ -44,7 +44,7 @@ fn run(fault: Fault, crash_before_reopen: bool) -> Result<Option<u64>, String> {
     let mut acked = Vec::new();
     let failed_tx;
     {
-        let store = crate::open_store(tmp.path(), || options(&disk)).map_err(|e| format!("open: {e}"))?;
+        let store = Store::open_with(tmp.path(), options(&disk)).map_err(|e| format!("open: {e}"))?;
         disk.inject(fault);
         let mut failure = None;
         for &n in PLAN {
@@ -82,7 +82,7 @@ fn run(fault: Fault, crash_before_reopen: bool) -> Result<Option<u64>, String> {
     if crash_before_reopen {
         disk.power_loss(Loss::DropUnsynced);
     }
-    let store = crate::open_store(tmp.path(), || options(&disk)).map_err(|e| format!("reopen: {e}"))?;
+    let store = Store::open_with(tmp.path(), options(&disk)).map_err(|e| format!("reopen: {e}"))?;
     let head = workload::check_log(&store, &acked).map_err(|e| format!("after reopen: {e}"))?;
     if head >= failed_tx {
         return Err(format!("tx {failed_tx} failed, yet the reopened log holds it (head {head})"));
@@ -98,7 +98,7 @@ fn run(fault: Fault, crash_before_reopen: bool) -> Result<Option<u64>, String> {
     }
     drop(store);
     disk.power_loss(Loss::DropUnsynced);
-    let store = crate::open_store(tmp.path(), || options(&disk))
+    let store = Store::open_with(tmp.path(), options(&disk))
         .map_err(|e| format!("open after a later power loss: {e}"))?;
     workload::check_log(&store, &acked).map_err(|e| format!("after a later power loss: {e}"))?;
     Ok(Some(failed_tx))
@@ -139,7 +139,7 @@ fn a_fault_during_recovery_is_an_error_and_recovery_resumes() {
     for fault in [Fault::Write(1), Fault::Sync(1)] {
         let tmp = crate::mem_tempdir();
         let disk = SimDisk::new(9);
-        let store = crate::open_store(tmp.path(), || options(&disk)).unwrap();
+        let store = Store::open_with(tmp.path(), options(&disk)).unwrap();
         let mut acked = Vec::new();
         for k in 1..=6 {
             let r = store.commit(workload::tx(k)).unwrap();
@@ -151,11 +151,11 @@ fn a_fault_during_recovery_is_an_error_and_recovery_resumes() {
         bytes.extend_from_slice(b"CGLR\x01 torn");
         disk.set_file(&name, bytes);
         disk.inject(fault);
-        match crate::open_store(tmp.path(), || options(&disk)) {
+        match Store::open_with(tmp.path(), options(&disk)) {
             Err(StoreError::Log(LogError::Io { .. })) => {}
             other => panic!("{fault:?} while cutting a torn tail gave {:?}", other.map(|s| s.head())),
         }
-        let store = crate::open_store(tmp.path(), || options(&disk)).unwrap();
+        let store = Store::open_with(tmp.path(), options(&disk)).unwrap();
         assert_eq!(store.open_report().log.dropped_bytes, 10);
         workload::check_log(&store, &acked).unwrap();
     }

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use claimgraph::Options;
+use claimgraph::{Options, Store};
 
 use crate::{Rng, child_command, env_u64, workload};
 
@@ -38,12 +38,12 @@ pub fn child() {
     let mut rng = Rng::new(env_u64("CG_SEED").expect("CG_SEED"));
     let readers = std::env::var("CG_READERS").is_ok_and(|v| v == "1");
     if rng.chance(1, 4) {
-        let _ = std::fs::remove_dir_all(dir.join("index"));
+        let _ = std::fs::remove_dir_all(claimgraph::store::live_index_dir(&dir));
         println!("INDEX_REMOVED");
     }
     println!("OPENING");
     let segment_bytes = Some(rng.range(2_000, 20_000));
-    let store = match crate::open_store(&dir, || Options { segment_bytes, ..Options::default() }) {
+    let store = match Store::open_with(&dir, Options { segment_bytes, ..Options::default() }) {
         Ok(s) => s,
         Err(e) => {
             println!("OPEN_FAILED {e}");
@@ -183,7 +183,7 @@ fn run_cycle(
 
 /// Reopens after a kill and checks everything the suite promises.
 fn check_after(dir: &Path, acked: &[(u64, String)]) -> Result<u64, String> {
-    let opened = std::panic::catch_unwind(|| crate::open_store(dir, Options::default));
+    let opened = std::panic::catch_unwind(|| Store::open_with(dir, Options::default()));
     let store = match opened {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(format!("reopen failed: {e}")),

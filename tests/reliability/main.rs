@@ -38,8 +38,8 @@ mod workload;
 use std::process::Command;
 use std::sync::atomic::{AtomicI64, Ordering};
 
+use claimgraph::Clock;
 use claimgraph::model::Timestamp;
-use claimgraph::{Clock, Options, Store, StoreError};
 
 #[global_allocator]
 static ALLOC: alloc::Counting = alloc::Counting;
@@ -153,26 +153,6 @@ fn child_process_role() {
         other => panic!("unknown child role {other}"),
     }
     std::process::exit(0);
-}
-
-/// `Store::open_with`, retried for up to 5 s while the store's lock is held
-/// only because a process that another test thread is spawning still holds a
-/// copy of the lock file's descriptor (between fork and exec). This works
-/// around a store bug kept in
-/// `corruption::a_store_reopens_while_another_thread_spawns_processes`; every
-/// other error, and a lock held for longer, is returned as it is.
-pub fn open_store(path: &std::path::Path, options: impl Fn() -> Options) -> Result<Store, StoreError> {
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
-    loop {
-        match Store::open_with(path, options()) {
-            Err(StoreError::InvalidInput(m))
-                if m.contains("is already open") && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(5));
-            }
-            other => return other,
-        }
-    }
 }
 
 /// Resident memory of this process now and at its peak, in bytes (Linux).

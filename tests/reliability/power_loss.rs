@@ -21,7 +21,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use claimgraph::model::Term;
-use claimgraph::{Clock, Options, Transaction};
+use claimgraph::{Clock, Options, Store, Transaction};
 
 use crate::simdisk::{Loss, SimDisk};
 use crate::{Rng, StepClock, workload};
@@ -57,7 +57,7 @@ pub fn one_seed(seed: u64, index_dir: &Path) -> Result<Outcome, String> {
     let mut outcome = Outcome::default();
     let mut acked = Vec::new();
     {
-        let store = crate::open_store(index_dir, || options(&disk, &clock, segment))
+        let store = Store::open_with(index_dir, options(&disk, &clock, segment))
             .map_err(|e| format!("first open: {e}"))?;
         disk.crash_at(rng.range(1, planned * 2 + 4), loss);
         for _ in 0..planned {
@@ -91,20 +91,20 @@ pub fn one_seed(seed: u64, index_dir: &Path) -> Result<Outcome, String> {
     }
     outcome.acked = acked.len() as u64;
     if rng.chance(1, 2) {
-        let _ = std::fs::remove_dir_all(index_dir.join("index"));
+        let _ = std::fs::remove_dir_all(claimgraph::store::live_index_dir(index_dir));
     }
     if rng.chance(1, 4) {
         // The power goes again while the store recovers.
         outcome.second_crash = true;
         disk.crash_at(rng.range(1, 3), *rng.pick(&Loss::ALL));
-        if let Ok(s) = crate::open_store(index_dir, || options(&disk, &clock, segment)) {
+        if let Ok(s) = Store::open_with(index_dir, options(&disk, &clock, segment)) {
             drop(s);
         }
         if disk.power_losses() < 2 {
             disk.power_loss(Loss::DropUnsynced);
         }
     }
-    let store = crate::open_store(index_dir, || options(&disk, &clock, segment))
+    let store = Store::open_with(index_dir, options(&disk, &clock, segment))
         .map_err(|e| format!("reopen after power loss ({loss:?}): {e}"))?;
     outcome.dropped_bytes = store.open_report().log.dropped_bytes;
     let head = workload::check_log(&store, &acked).map_err(|e| format!("after {loss:?}: {e}"))?;
@@ -123,7 +123,7 @@ pub fn one_seed(seed: u64, index_dir: &Path) -> Result<Outcome, String> {
     }
     let r = store.commit(workload::tx(head + 1)).map_err(|e| format!("commit after recovery: {e}"))?;
     drop(store);
-    let store = crate::open_store(index_dir, || options(&disk, &clock, segment))
+    let store = Store::open_with(index_dir, options(&disk, &clock, segment))
         .map_err(|e| format!("second reopen: {e}"))?;
     acked.push((r.tx, r.hash.to_string()));
     workload::check_log(&store, &acked).map_err(|e| format!("after the second reopen: {e}"))?;

@@ -102,7 +102,7 @@ pub fn child() {
             let open_ms = t.elapsed().as_secs_f64() * 1e3;
             let (now, peak) = rss();
             let log = dir_bytes(&dir.join("log"));
-            let index = dir_bytes(&dir.join("index"));
+            let index = dir_bytes(&claimgraph::store::live_index_dir(&dir));
             println!(
                 "SOAK claims={claims} txs={} open_ms={open_ms:.0} rss_mib={:.0} peak_rss_mib={:.0} \
                  log_mib={:.1} index_mib={:.1} bytes_per_claim={:.0} (log {:.0}, index {:.0}) \
@@ -134,7 +134,7 @@ pub fn child() {
         println!("SOAK query_ms={:.1} rows={:?} q={q}", t.elapsed().as_secs_f64() * 1e3, r.rows);
     }
     drop(store);
-    std::fs::remove_dir_all(dir.join("index")).unwrap();
+    std::fs::remove_dir_all(claimgraph::store::live_index_dir(&dir)).unwrap();
     let t = Instant::now();
     let store = Store::open(&dir).unwrap();
     let (now, peak) = rss();

@@ -97,7 +97,7 @@ pub fn check_log(store: &Store, acked: &[(u64, String)]) -> Result<u64, String> 
 
 /// Checks a snapshot of the hub against the workload: exactly the live
 /// claims of txs `1..=view.at()`, whole transactions only.
-pub fn check_view(view: &ReadView<'_>) -> Result<(), String> {
+pub fn check_view(view: &ReadView) -> Result<(), String> {
     let at = view.at();
     let q = ClaimQuery { subject: Some("hub".into()), ..ClaimQuery::default() };
     let claims = if at == 0 { Vec::new() } else { view.claims(&q).map_err(|e| e.to_string())? };

@@ -11,8 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::value::{Val, Value};
-use crate::index::{IndexError, SledBackend, Snapshot};
+use crate::index::IndexError;
 use crate::model::{Claim, DayRange, Entity, Term};
+use crate::store::IndexView;
 
 /// Values for `$name` parameters.
 pub type Params = HashMap<String, Value>;
@@ -20,7 +21,8 @@ pub type Params = HashMap<String, Value>;
 /// Per-query budgets, checked inside every expanding operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
-    /// Most intermediate rows (postings and bindings) a query may examine.
+    /// Most intermediate rows (postings and bindings) a query may examine; a
+    /// variable-length trail of n claims counts n.
     pub max_rows: u64,
     /// Longest a query may run.
     pub max_time: Duration,
@@ -54,7 +56,7 @@ impl CancelHandle {
 }
 
 pub(crate) struct Ctx<'s> {
-    pub snap: &'s Snapshot<&'s SledBackend>,
+    pub snap: &'s IndexView,
     pub valid: Option<DayRange>,
     pub include_retracted: bool,
     pub params: &'s Params,
@@ -73,7 +75,7 @@ pub(crate) struct Ctx<'s> {
 
 impl<'s> Ctx<'s> {
     pub fn new(
-        snap: &'s Snapshot<&'s SledBackend>,
+        snap: &'s IndexView,
         params: &'s Params,
         limits: Limits,
         cancel: Option<CancelHandle>,

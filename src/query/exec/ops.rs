@@ -530,6 +530,9 @@ impl<'s> EdgeScan<'s> {
 
 /// Variable-length expansion: every trail of `min..=max` claims from a bound
 /// node; binds the end node and, in the edge slot, the list of claims.
+/// Depth-first with an explicit stack of posting scans, one per level, and
+/// one row out per step: memory grows with the depth, never with the number
+/// of trails.
 pub(crate) struct VarExpand<'s> {
     pub input: BoxOp<'s>,
     pub from: usize,
@@ -543,8 +546,18 @@ pub(crate) struct VarExpand<'s> {
     /// The pattern was written from the other end: bind trails end to start.
     pub reverse: bool,
     pub scope: Scope,
-    pub results: std::vec::IntoIter<Row>,
+    /// The walk from the current input row, if one is under way.
+    pub walk: Option<Walk<'s>>,
     pub meter: Meter,
+}
+
+/// One depth-first walk: the input row, the claims taken so far, and for
+/// each level the scan of the postings still to try there.
+pub(crate) struct Walk<'s> {
+    row: Row,
+    /// `trail.len() == levels.len() - 1`: the last level extends the trail.
+    trail: Vec<u64>,
+    levels: Vec<Postings<'s>>,
 }
 
 impl<'s> Op<'s> for VarExpand<'s> {
@@ -572,81 +585,85 @@ impl<'s> Op<'s> for VarExpand<'s> {
 impl<'s> VarExpand<'s> {
     fn pull(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
         loop {
-            if let Some(r) = self.results.next() {
-                return Ok(Some(r));
-            }
-            let Some(row) = self.input.next(ctx)? else {
-                return Ok(None);
+            let Some(mut walk) = self.walk.take() else {
+                let Some(row) = self.input.next(ctx)? else {
+                    return Ok(None);
+                };
+                let Val::Entity(start) = row[self.from] else {
+                    continue;
+                };
+                let first = match self.min {
+                    0 => self.emit(ctx, &row, &[], Val::Entity(start))?,
+                    _ => None,
+                };
+                if self.max > 0 {
+                    let levels = vec![self.spec.postings(ctx, &Val::Entity(start))?];
+                    self.walk = Some(Walk { row, trail: Vec::new(), levels });
+                }
+                match first {
+                    Some(out) => return Ok(Some(out)),
+                    None => continue,
+                }
             };
-            let Val::Entity(start) = row[self.from] else {
-                continue;
-            };
-            let mut found = Vec::new();
-            let mut trail = Vec::new();
-            if self.min == 0 {
-                self.emit(ctx, &row, &trail, Val::Entity(start), &mut found)?;
+            let out = self.step(ctx, &mut walk)?;
+            if !walk.levels.is_empty() {
+                self.walk = Some(walk);
             }
-            self.walk(ctx, &row, start, &mut trail, &mut found)?;
-            self.results = found.into_iter();
+            if out.is_some() {
+                return Ok(out);
+            }
         }
     }
 
-    /// Binds one trail ending at `end`, if the end node passes its checks.
-    fn emit(
-        &self,
-        ctx: &Ctx<'s>,
-        row: &Row,
-        trail: &[u64],
-        end: Val,
-        found: &mut Vec<Row>,
-    ) -> Result<(), QueryError> {
+    /// Tries the next posting of the deepest level: descends, backtracks,
+    /// or skips; returns the row of a trail it completed.
+    fn step(&self, ctx: &Ctx<'s>, walk: &mut Walk<'s>) -> Result<Option<Row>, QueryError> {
+        let Some(level) = walk.levels.last_mut() else {
+            return Ok(None);
+        };
+        let Some(next) = level.next() else {
+            walk.levels.pop();
+            walk.trail.pop();
+            return Ok(None);
+        };
+        let (p, from_subject) = next?;
+        ctx.tick(1)?;
+        if !in_valid(ctx, &p) || walk.trail.contains(&p.seq) {
+            return Ok(None);
+        }
+        if !edge_props_ok(ctx, &self.scope, &walk.row, p.seq, &self.edge_props)? {
+            return Ok(None);
+        }
+        let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+        walk.trail.push(p.seq);
+        let depth = walk.trail.len() as u32;
+        let out = match depth >= self.min {
+            true => self.emit(ctx, &walk.row, &walk.trail, other.clone())?,
+            false => None,
+        };
+        match other {
+            Val::Entity(_) if depth < self.max => walk.levels.push(self.spec.postings(ctx, &other)?),
+            _ => {
+                walk.trail.pop();
+            }
+        }
+        Ok(out)
+    }
+
+    /// The row for one trail ending at `end`, if the end node passes its checks.
+    /// A trail of n claims costs n rows of the budget: the rows it binds carry
+    /// it whole, so the budget bounds their memory, not just their number.
+    fn emit(&self, ctx: &Ctx<'s>, row: &Row, trail: &[u64], end: Val) -> Result<Option<Row>, QueryError> {
+        ctx.tick(trail.len() as u64)?;
         let mut claims: Vec<Val> = trail.iter().map(|&s| Val::Claim(s)).collect();
         if self.reverse {
             claims.reverse();
         }
         let mut out = row.clone();
-        if bind(&mut out, self.edge, Val::List(claims))
+        let ok = bind(&mut out, self.edge, Val::List(claims))
             && self.to_check.accepts(ctx, &self.scope, &out, &end)?
-            && bind(&mut out, self.to, end)
-        {
-            found.push(out);
-        }
-        Ok(())
-    }
-
-    /// Depth-first: extends `trail` (claims so far) from node `at`.
-    fn walk(
-        &self,
-        ctx: &Ctx<'s>,
-        row: &Row,
-        at: u64,
-        trail: &mut Vec<u64>,
-        found: &mut Vec<Row>,
-    ) -> Result<(), QueryError> {
-        if trail.len() as u32 >= self.max {
-            return Ok(());
-        }
-        let postings: Vec<(Posting, bool)> =
-            self.spec.postings(ctx, &Val::Entity(at))?.collect::<Result<_, _>>()?;
-        for (p, from_subject) in postings {
-            ctx.tick(1)?;
-            if !in_valid(ctx, &p) || trail.contains(&p.seq) {
-                continue;
-            }
-            if !edge_props_ok(ctx, &self.scope, row, p.seq, &self.edge_props)? {
-                continue;
-            }
-            let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
-            trail.push(p.seq);
-            if trail.len() as u32 >= self.min {
-                self.emit(ctx, row, trail, other.clone(), found)?;
-            }
-            if let Val::Entity(next) = other {
-                self.walk(ctx, row, next, trail, found)?;
-            }
-            trail.pop();
-        }
-        Ok(())
+            && bind(&mut out, self.to, end);
+        Ok(ok.then_some(out))
     }
 }
 

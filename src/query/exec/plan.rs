@@ -528,7 +528,7 @@ impl<'c, 's> Planner<'c, 's> {
                 edge_props: e.props,
                 reverse,
                 scope,
-                results: Vec::new().into_iter(),
+                walk: None,
                 meter: Meter::default(),
             }),
             None => Box::new(Expand {

@@ -169,7 +169,7 @@ impl EdgeFilter {
 }
 
 /// `HISTORY @x` or `HISTORY (@a)-[:p]->(@b)`: every event, oldest first.
-pub(crate) fn history(view: &ReadView<'_>, params: &Params, h: &History) -> Result<QueryResult, QueryError> {
+pub(crate) fn history(view: &ReadView, params: &Params, h: &History) -> Result<QueryResult, QueryError> {
     let ctx = Ctx::new(view.index(), params, Default::default(), None);
     let (subject, filter): (u64, Option<EdgeFilter>) = match h {
         History::Entity(r) => (entity_ref(&ctx, r)?, None),
@@ -385,12 +385,12 @@ fn like(pattern: &str, text: &str) -> bool {
     go(&p, &t)
 }
 
-fn count(view: &ReadView<'_>, prefix: Vec<u8>) -> Result<i64, QueryError> {
+fn count(view: &ReadView, prefix: Vec<u8>) -> Result<i64, QueryError> {
     Ok(view.index().count_postings(prefix, u64::MAX)? as i64)
 }
 
 /// `SHOW ENTITIES | PREDICATES | SOURCES | TX`.
-pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, QueryError> {
+pub(crate) fn show(view: &ReadView, what: &Show) -> Result<QueryResult, QueryError> {
     let snap = view.index();
     Ok(match what {
         Show::Entities { kind, like: pattern } => {
@@ -471,7 +471,7 @@ pub(crate) fn show(view: &ReadView<'_>, what: &Show) -> Result<QueryResult, Quer
 }
 
 /// `STATS`.
-pub(crate) fn stats(view: &ReadView<'_>, bytes: u64) -> Result<QueryResult, QueryError> {
+pub(crate) fn stats(view: &ReadView, bytes: u64) -> Result<QueryResult, QueryError> {
     let st = view.stats()?;
     let rows = [
         ("transactions", st.transactions),
