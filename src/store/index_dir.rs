@@ -39,7 +39,8 @@ pub(super) fn current(store: &Path) -> Pointer {
     }
 }
 
-/// The directory the live index of the closed store in `store` uses.
+/// The directory the live index of the closed store in `store` uses (with a
+/// damaged pointer: `index`, though the next open will build a new one).
 pub fn live_index_dir(store: &Path) -> PathBuf {
     match current(store) {
         Pointer::Named(name) => store.join(name),
@@ -68,7 +69,7 @@ fn index_dirs(store: &Path) -> Vec<String> {
 
 /// A directory name no index has used yet.
 pub(super) fn fresh_name(store: &Path) -> String {
-    let next = index_dirs(store).iter().map(|n| generation(n)).max().unwrap_or(0) + 1;
+    let next = index_dirs(store).iter().map(|n| generation(n)).max().unwrap_or(0).saturating_add(1);
     format!("index.{next}")
 }
 

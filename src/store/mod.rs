@@ -67,10 +67,7 @@ const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
 
 struct Inner {
-    /// Held for the store's lifetime: one open store per directory.
-    _lock: std::fs::File,
     dir: PathBuf,
-    temporary: bool,
     writer: Mutex<Writer>,
     /// Replaced whole by a rebuild (under the writer lock); readers hold the
     /// backend they started with.
@@ -81,6 +78,26 @@ struct Inner {
     head: AtomicU64,
     poisoned: AtomicBool,
     open_report: OpenReport,
+    /// Declared last so it outlives the index it guards.
+    lease: Arc<DirLease>,
+}
+
+/// The store directory's exclusive lock (one open store per directory, in
+/// this or any process). Shared with every view, so a view that outlives its
+/// `Store` still keeps a second open from taking its index for a damaged one
+/// and removing it; a temporary store's directory goes with the last holder.
+pub(crate) struct DirLease {
+    _lock: std::fs::File,
+    dir: PathBuf,
+    temporary: bool,
+}
+
+impl Drop for DirLease {
+    fn drop(&mut self) {
+        if self.temporary {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 struct Writer {
@@ -129,11 +146,7 @@ struct Retired {
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if self.temporary {
-            let _ = std::fs::remove_dir_all(&self.dir);
-        } else {
-            self.sweep_retired();
-        }
+        self.sweep_retired();
     }
 }
 
@@ -223,15 +236,14 @@ impl Store {
         let open_report =
             OpenReport { log: log_report, rebuilt: recovered.rebuilt, replayed: recovered.replayed };
         let inner = Inner {
-            _lock: lock,
             dir: dir.to_path_buf(),
-            temporary,
             writer: Mutex::new(writer),
             live: RwLock::new(recovered.live),
             retired: Mutex::new(Vec::new()),
             head: AtomicU64::new(head),
             poisoned: AtomicBool::new(false),
             open_report,
+            lease: Arc::new(DirLease { _lock: lock, dir: dir.to_path_buf(), temporary }),
         };
         Ok(Store { inner: Arc::new(inner) })
     }
@@ -369,12 +381,16 @@ impl Store {
 
     /// A consistent view of the current state.
     pub fn snapshot(&self) -> ReadView {
-        ReadView::new(self.inner.live().backend, self.head())
+        self.snapshot_at(u64::MAX)
     }
 
     /// A view of the state as of transaction `tx` (clamped to the head).
     pub fn snapshot_at(&self, tx: u64) -> ReadView {
-        ReadView::new(self.inner.live().backend, tx.min(self.head()))
+        // The head first: an index taken after it holds at least that head
+        // (commits publish the head after applying, and a rebuild builds up
+        // to the log's head), so the view never names a tx its index lacks.
+        let at = tx.min(self.head());
+        ReadView::new(self.inner.live().backend, self.inner.lease.clone(), at)
     }
 
     /// The last transaction recorded at or before `t` (0 if none).
@@ -570,6 +586,10 @@ fn recover_index(dir: &Path, log: &Log) -> Result<Recovered, StoreError> {
         Ok(Err(fatal)) => return Err(fatal),
         Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
     };
+    // Discarded before the new one is built, so a repair needs no more disk
+    // than the index itself. A crash from here on leaves the pointer naming a
+    // missing directory: the next open replays the log into a new one there.
+    let _ = std::fs::remove_dir_all(&path);
     rebuild_on_open(dir, log, why)
 }
 
@@ -625,7 +645,11 @@ fn build_fresh(dir: &Path, log: &Log) -> Result<(LiveIndex, u64), StoreError> {
     let built = replay(&backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
     if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
         drop(backend);
-        let _ = std::fs::remove_dir_all(&path);
+        // Unless the switch got as far as the rename: then the pointer names
+        // the new index, which is complete, and the next open catches it up.
+        if !matches!(index_dir::current(dir), index_dir::Pointer::Named(n) if n == name) {
+            let _ = std::fs::remove_dir_all(&path);
+        }
         return Err(e);
     }
     Ok((LiveIndex { backend: Arc::new(backend), dir: path }, replayed))

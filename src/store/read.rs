@@ -17,6 +17,8 @@ pub(crate) type IndexView = Snapshot<Arc<SledBackend>>;
 /// holds the index it started with, so a concurrent rebuild does not move it.
 pub struct ReadView {
     snap: IndexView,
+    /// Declared after the index so the store's lock outlives it.
+    _lease: Arc<super::DirLease>,
 }
 
 /// Which claims to read. Entity filters match the entity and everything
@@ -60,8 +62,8 @@ pub struct Stats {
 }
 
 impl ReadView {
-    pub(crate) fn new(index: Arc<SledBackend>, at: u64) -> ReadView {
-        ReadView { snap: Snapshot::new(index, at) }
+    pub(crate) fn new(index: Arc<SledBackend>, lease: Arc<super::DirLease>, at: u64) -> ReadView {
+        ReadView { snap: Snapshot::new(index, at), _lease: lease }
     }
 
     /// The transaction this view stands at.

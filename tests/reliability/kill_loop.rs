@@ -2,9 +2,12 @@
 //! store, commits workload transactions and prints `ACK <tx> <hash>` after
 //! each commit returns; the parent SIGKILLs it after a random few
 //! milliseconds (`Child::kill` sends SIGKILL on Unix), so some kills land in
-//! process start, open and index rebuild (a quarter of the children delete
-//! the index first), the rest mid-commit. After each kill the parent reopens
-//! the store and checks that
+//! process start, open and index rebuild (before opening, a quarter of the
+//! children delete the index, one in eight garbles the `INDEX_DIR` pointer or
+//! cuts sled's `db` file to half, so that open builds a fresh index and
+//! switches to it), the rest mid-commit, some of them inside a
+//! `rebuild_indexes` a child runs between commits. After each kill the parent
+//! reopens the store and checks that
 //!
 //! - open succeeds and does not panic;
 //! - every acknowledged tx is present with the hash it was acknowledged with;
@@ -37,9 +40,24 @@ pub fn child() {
     let dir = PathBuf::from(std::env::var("CG_STORE").expect("CG_STORE"));
     let mut rng = Rng::new(env_u64("CG_SEED").expect("CG_SEED"));
     let readers = std::env::var("CG_READERS").is_ok_and(|v| v == "1");
-    if rng.chance(1, 4) {
-        let _ = std::fs::remove_dir_all(claimgraph::store::live_index_dir(&dir));
-        println!("INDEX_REMOVED");
+    let index = claimgraph::store::live_index_dir(&dir);
+    match rng.below(8) {
+        0 | 1 => {
+            let _ = std::fs::remove_dir_all(&index);
+            println!("INDEX_REMOVED");
+        }
+        2 if dir.exists() => {
+            std::fs::write(dir.join("INDEX_DIR"), b"\x00garbage").unwrap();
+            println!("INDEX_REMOVED");
+        }
+        3 => {
+            if let Ok(f) = std::fs::OpenOptions::new().write(true).open(index.join("db")) {
+                let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+                let _ = f.set_len(len / 2);
+                println!("INDEX_REMOVED");
+            }
+        }
+        _ => {}
     }
     println!("OPENING");
     let segment_bytes = Some(rng.range(2_000, 20_000));
@@ -90,6 +108,14 @@ pub fn child() {
             println!("COMMIT_FAILED {e}");
             std::process::exit(5);
         }
+        if rng.chance(1, 40) {
+            println!("REBUILDING");
+            if let Err(e) = store.rebuild_indexes() {
+                println!("COMMIT_FAILED rebuild: {e}");
+                std::process::exit(5);
+            }
+            println!("REBUILT");
+        }
     }
     stop.store(true, Ordering::Release);
     for t in threads {
@@ -111,6 +137,8 @@ struct Reached {
     open_ms: Option<u64>,
     index_removed: bool,
     acks: usize,
+    /// Inside a `rebuild_indexes` when it died.
+    rebuilding: bool,
     finished: bool,
 }
 
@@ -118,6 +146,7 @@ struct Reached {
 struct Tally {
     before_open: u64,
     during_rebuild: u64,
+    during_live_rebuild: u64,
     during_commits: u64,
     finished: u64,
     acked: u64,
@@ -167,6 +196,8 @@ fn run_cycle(
                 acked.push((tx, hash));
                 reached.acks += 1;
             }
+            Some("REBUILDING") => reached.rebuilding = true,
+            Some("REBUILT") => reached.rebuilding = false,
             Some("DONE") => reached.finished = true,
             Some("OPEN_FAILED" | "READER_FAIL" | "COMMIT_FAILED") => {
                 return Err(format!("child: {line}\nstderr:\n{err}"));
@@ -229,6 +260,7 @@ fn kill_loop(cycles: u64, all_readers: bool, seed: u64) {
             Reached { finished: true, .. } => tally.finished += 1,
             Reached { opened: false, index_removed: true, .. } => tally.during_rebuild += 1,
             Reached { opened: false, .. } => tally.before_open += 1,
+            Reached { rebuilding: true, .. } => tally.during_live_rebuild += 1,
             _ => tally.during_commits += 1,
         }
         tally.acked += reached.acks as u64;

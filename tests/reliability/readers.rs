@@ -120,7 +120,8 @@ fn readers_during_writes_long_5000_transactions() {
 /// the sled tree while readers ran, so a concurrent reader saw its view go
 /// back to an empty store, and a reader pinned before the rebuild saw claims
 /// vanish mid-read. A rebuild now builds a new index aside and swaps it in;
-/// a view keeps the index it started with.
+/// a view keeps the index it started with, and takes the head before the
+/// index, so it never names a tx its index lacks.
 #[test]
 fn a_rebuild_does_not_disturb_concurrent_readers() {
     let tmp = crate::mem_tempdir();
@@ -134,11 +135,41 @@ fn a_rebuild_does_not_disturb_concurrent_readers() {
             std::thread::spawn(move || reader(store, done, 100 + i))
         })
         .collect();
-    for _ in 0..5 {
+    // Commits between the rebuilds: a reader that took the old index must
+    // not be labelled with a head only the new one holds.
+    for round in 0..5 {
         store.rebuild_indexes().unwrap();
+        let head = store.head();
+        for tx in head + 1..=head + 10 {
+            store.commit(workload::tx(tx)).unwrap();
+        }
+        assert_eq!(store.head(), 210 + 10 * round);
     }
     done.store(true, Ordering::Release);
     for r in readers {
         r.join().expect("reader thread").unwrap_or_else(|e| panic!("reader during a rebuild: {e}"));
     }
+}
+
+/// Regression test: a view holds the index it started with, so it can
+/// outlive its `Store`; it must then keep the store locked too. Without that
+/// a reopen in the same process found sled's own lock held, took the index
+/// for a damaged one, rebuilt it and removed the directory the view read.
+#[test]
+fn a_view_that_outlives_its_store_keeps_the_store_locked() {
+    let tmp = crate::mem_tempdir();
+    let store = Store::open(tmp.path()).unwrap();
+    let (_, err) = store.commit_batch((1..=20).map(workload::tx).collect());
+    assert!(err.is_none());
+    let view = store.snapshot();
+    drop(store);
+    let refused = Store::open(tmp.path()).err().map(|e| e.to_string()).unwrap_or_default();
+    assert!(refused.contains("already open"), "a reopen while a view lives: {refused:?}");
+    workload::check_view(&view).unwrap();
+    assert_eq!(view.at(), 20);
+    drop(view);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None);
+    assert_eq!(store.open_report().replayed, 0);
+    assert_eq!(store.head(), 20);
 }
