@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::value::{Val, Value};
-use crate::index::{IndexError, SledBackend, Snapshot};
+use crate::index::{IndexError, KvRead, Posting, SledBackend, Snapshot};
 use crate::model::{Claim, DayRange, Entity, Term};
 
 /// Values for `$name` parameters.
@@ -67,6 +67,14 @@ pub(crate) struct Ctx<'s> {
     terms: RefCell<HashMap<u64, Rc<Term>>>,
     canon: RefCell<HashMap<u64, u64>>,
     members: RefCell<HashMap<u64, Rc<Vec<u64>>>>,
+    /// Whether the store holds any merge at all (None: not looked yet);
+    /// without one every entity is canonical and its own only member.
+    merges: Cell<Option<bool>>,
+    /// Entity keys written in data (claim records, attributes) → value.
+    keys: RefCell<HashMap<String, Val>>,
+    /// The posting each edge slot was last bound from, by slot: claim fields
+    /// the posting carries are read from it instead of the claim record.
+    bound: RefCell<Vec<Option<Posting>>>,
     /// Entity references already resolved: written text → canonical id.
     pub refs: RefCell<HashMap<String, u64>>,
 }
@@ -92,6 +100,9 @@ impl<'s> Ctx<'s> {
             terms: RefCell::default(),
             canon: RefCell::default(),
             members: RefCell::default(),
+            merges: Cell::new(None),
+            keys: RefCell::default(),
+            bound: RefCell::default(),
             refs: RefCell::default(),
         }
     }
@@ -156,8 +167,23 @@ impl<'s> Ctx<'s> {
         Ok(t)
     }
 
+    /// Whether any entity was ever merged (one range probe per query).
+    fn any_merges(&self) -> Result<bool, IndexError> {
+        if let Some(m) = self.merges.get() {
+            return Ok(m);
+        }
+        let prefix = [crate::index::keys::MERGE];
+        let end = crate::index::keys::prefix_end(&prefix);
+        let m = self.snap.kv().range(&prefix, end.as_deref()).next().transpose()?.is_some();
+        self.merges.set(Some(m));
+        Ok(m)
+    }
+
     /// The canonical entity of an entity id.
     pub fn canonical(&self, id: u64) -> Result<u64, IndexError> {
+        if !self.any_merges()? {
+            return Ok(id);
+        }
         if let Some(&c) = self.canon.borrow().get(&id) {
             return Ok(c);
         }
@@ -170,6 +196,9 @@ impl<'s> Ctx<'s> {
     pub fn members(&self, id: u64) -> Result<Rc<Vec<u64>>, IndexError> {
         if let Some(m) = self.members.borrow().get(&id) {
             return Ok(m.clone());
+        }
+        if !self.any_merges()? {
+            return Ok(Rc::new(vec![id]));
         }
         let m = Rc::new(self.snap.members(id)?);
         self.members.borrow_mut().insert(id, m.clone());
@@ -187,12 +216,43 @@ impl<'s> Ctx<'s> {
     /// The value of a term written in data (entity keys resolve to canonical ids).
     pub fn data_val(&self, t: &Term) -> Result<Val, IndexError> {
         Ok(match t {
-            Term::Entity(key) => match self.snap.entity_id(key)? {
-                Some(id) => Val::Entity(self.canonical(id)?),
-                None => Val::Null,
-            },
+            Term::Entity(key) => {
+                if let Some(v) = self.keys.borrow().get(key) {
+                    return Ok(v.clone());
+                }
+                let v = match self.snap.term_id(&crate::index::keys::entity_term(key))? {
+                    Some(id) => self.entity_val(id)?,
+                    None => Val::Null,
+                };
+                self.keys.borrow_mut().insert(key.clone(), v.clone());
+                v
+            }
             other => literal_val(other),
         })
+    }
+
+    /// The value of an entity term id as data names it: its canonical
+    /// entity, or null if no entity with that key is declared (what
+    /// [`Ctx::data_val`] gives for the key).
+    pub fn entity_val(&self, id: u64) -> Result<Val, IndexError> {
+        Ok(match self.entity(id)? {
+            Some(_) => Val::Entity(self.canonical(id)?),
+            None => Val::Null,
+        })
+    }
+
+    /// Records the posting an operator bound edge slot `slot` from.
+    pub fn note_posting(&self, slot: usize, p: &Posting) {
+        let mut bound = self.bound.borrow_mut();
+        if bound.len() <= slot {
+            bound.resize(slot + 1, None);
+        }
+        bound[slot] = Some(*p);
+    }
+
+    /// The posting of claim `seq`, if an edge slot is bound from it.
+    pub fn posting(&self, seq: u64) -> Option<Posting> {
+        self.bound.borrow().iter().flatten().find(|p| p.seq == seq).copied()
     }
 
     /// Turns an execution value into a result value.

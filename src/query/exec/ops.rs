@@ -393,6 +393,7 @@ impl<'s> Expand<'s> {
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
                 continue;
             }
+            ctx.note_posting(self.edge, &p);
             if !self.to_check.accepts(ctx, &self.scope, &out, &other)? || !bind(&mut out, self.to, other) {
                 continue;
             }
@@ -471,6 +472,7 @@ impl<'s> EdgeScan<'s> {
         let (s, o) = (ctx.term_val(p.s)?, ctx.term_val(p.o)?);
         let (l, r) = if flip { (o, s) } else { (s, o) };
         let mut out = row.clone();
+        ctx.note_posting(self.edge, p);
         let ok = bind(&mut out, self.edge, Val::Claim(p.seq))
             && self.left_check.accepts(ctx, &self.scope, &out, &l)?
             && bind(&mut out, self.left, l)
