@@ -17,6 +17,43 @@ use crate::model::{Claim, DayRange, Entity, Term};
 /// Values for `$name` parameters.
 pub type Params = HashMap<String, Value>;
 
+/// The multiply-rotate hash of rustc (FxHash): the per-query caches key by
+/// term ids and seqs, which need no defence against chosen collisions, and
+/// SipHash cost more than the lookups it guards.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxSet<K> = std::collections::HashSet<K, FxBuild>;
+
 /// Per-query budgets, checked inside every expanding operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -62,16 +99,16 @@ pub(crate) struct Ctx<'s> {
     cancel: Option<CancelHandle>,
     started: Instant,
     examined: Cell<u64>,
-    entities: RefCell<HashMap<u64, Option<Rc<Entity>>>>,
-    claims: RefCell<HashMap<u64, Rc<Claim>>>,
-    terms: RefCell<HashMap<u64, Rc<Term>>>,
-    canon: RefCell<HashMap<u64, u64>>,
-    members: RefCell<HashMap<u64, Rc<Vec<u64>>>>,
+    entities: RefCell<FxMap<u64, Option<Rc<Entity>>>>,
+    claims: RefCell<FxMap<u64, Rc<Claim>>>,
+    terms: RefCell<FxMap<u64, Rc<Term>>>,
+    canon: RefCell<FxMap<u64, u64>>,
+    members: RefCell<FxMap<u64, Rc<Vec<u64>>>>,
     /// Whether the store holds any merge at all (None: not looked yet);
     /// without one every entity is canonical and its own only member.
     merges: Cell<Option<bool>>,
     /// Entity keys written in data (claim records, attributes) → value.
-    keys: RefCell<HashMap<String, Val>>,
+    keys: RefCell<FxMap<String, Val>>,
     /// The posting each edge slot was last bound from, by slot: claim fields
     /// the posting carries are read from it instead of the claim record.
     bound: RefCell<Vec<Option<Posting>>>,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::ast::{Direction, Expr};
-use super::super::value::{Val, equals};
+use super::super::value::{DistinctKey, Val, equals};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, property, semantic, with_article};
 use crate::index::keys::{self, Key};
@@ -743,4 +743,38 @@ fn other_end(ctx: &Ctx<'_>, c: &Val, node: &Val) -> Result<Val, QueryError> {
     let s = ctx.data_val(&crate::model::Term::Entity(claim.s.clone()))?;
     let o = ctx.data_val(&claim.o)?;
     Ok(if equals(&s, node) == Some(true) { o } else { s })
+}
+
+/// Drops rows that repeat an earlier row on `slots`. The planner puts it
+/// under `RETURN DISTINCT` where nothing above reads the other slots, so a
+/// dropped row could only have repeated result rows (a semi-join: `x -> y ->
+/// z` expands each distinct `y` once).
+pub(crate) struct Distinct<'s> {
+    pub input: BoxOp<'s>,
+    pub slots: Vec<usize>,
+    pub seen: super::ctx::FxSet<DistinctKey>,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for Distinct<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let start = Instant::now();
+            let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
+            let new = self.seen.insert(key);
+            self.meter.time += start.elapsed();
+            if new {
+                self.meter.rows += 1;
+                return Ok(Some(row));
+            }
+        }
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let slots: Vec<String> = self.slots.iter().map(|s| format!("slot {s}")).collect();
+        out.push(self.meter.line(depth, format!("Distinct on {}", slots.join(", ")), None));
+        self.input.explain(depth + 1, out);
+    }
 }

@@ -12,7 +12,8 @@ use super::super::ast::{Direction, EdgePattern, Expr, ExprKind, NodePattern, Pat
 use super::ctx::Ctx;
 use super::eval::{Scope, entity_ref, semantic};
 use super::ops::{
-    BindPath, BoxOp, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit, VarExpand,
+    BindPath, BoxOp, Distinct, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit,
+    VarExpand,
 };
 use crate::index::KvRead;
 use crate::index::keys::{self, Key};
@@ -72,15 +73,20 @@ struct Planner<'c, 's> {
     scope: Scope,
     kinds: Vec<(String, VarKind)>,
     width: usize,
+    /// Under `RETURN DISTINCT` without aggregates: the slots RETURN and
+    /// ORDER BY read (rows equal on every slot still to be read are
+    /// duplicates of one result row).
+    distinct_reads: Option<HashSet<usize>>,
 }
 
 /// Plans the patterns and WHERE of a MATCH.
 pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
-    let mut p = Planner { ctx, scope: Scope::new(), kinds: Vec::new(), width: 0 };
+    let mut p = Planner { ctx, scope: Scope::new(), kinds: Vec::new(), width: 0, distinct_reads: None };
     let mut patterns = Vec::new();
     for pat in &q.patterns {
         patterns.push(p.pattern(pat)?);
     }
+    p.distinct_reads = p.distinct_reads(q);
     let mut conjuncts = Vec::new();
     if let Some(filter) = &q.filter {
         check_no_aggregate(filter)?;
@@ -107,7 +113,12 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
     while !patterns.is_empty() {
         let (i, anchor, estimate) = p.choose(&patterns, &bound)?;
         let pattern = patterns.remove(i);
-        op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts)?;
+        let mut later = HashSet::new();
+        for pat in &patterns {
+            p.pattern_reads(pat.nodes.iter(), pat.edges.iter(), &mut later);
+            later.extend(pat.path_slot);
+        }
+        op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts, &later)?;
     }
     if let Some(c) = conjuncts.first() {
         return Err(semantic(c.expr.span, "this condition uses a variable no pattern binds"));
@@ -404,6 +415,7 @@ impl<'c, 's> Planner<'c, 's> {
         Ok((i, anchor, est))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &self,
         mut op: BoxOp<'s>,
@@ -412,6 +424,7 @@ impl<'c, 's> Planner<'c, 's> {
         estimate: u64,
         bound: &mut HashSet<usize>,
         filters: &mut Vec<Conjunct>,
+        later: &HashSet<usize>,
     ) -> Result<BoxOp<'s>, QueryError> {
         let PPattern { nodes, edges, path_slot } = pat;
         let parts: Vec<usize> = (0..nodes.len())
@@ -451,15 +464,18 @@ impl<'c, 's> Planner<'c, 's> {
             }
         };
         op = self.place_filters(op, bound, filters);
+        let path = path_slot.map(|_| parts.as_slice());
         for k in right..edges.len() {
-            let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
             let from = self.slot_of(&parts, k);
+            op = self.semi_join(op, from, bound, filters, later, (&nodes, &edges), path);
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
             op = self.expand(op, from, e, to, false, bound)?;
             op = self.place_filters(op, bound, filters);
         }
         for k in (0..left).rev() {
-            let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
             let from = self.slot_of(&parts, k + 1);
+            op = self.semi_join(op, from, bound, filters, later, (&nodes, &edges), path);
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
             op = self.expand(op, from, e, to, true, bound)?;
             op = self.place_filters(op, bound, filters);
         }
@@ -469,6 +485,78 @@ impl<'c, 's> Planner<'c, 's> {
             op = self.place_filters(op, bound, filters);
         }
         Ok(op)
+    }
+
+    /// The slots `RETURN DISTINCT` reads, when it has no aggregate.
+    fn distinct_reads(&self, q: &Query) -> Option<HashSet<usize>> {
+        let exprs = || q.items.iter().map(|i| &i.expr).chain(q.order_by.iter().map(|o| &o.expr));
+        let mut aggregates = false;
+        exprs().for_each(|e| walk(e, &mut |x| aggregates |= matches!(x.kind, ExprKind::Aggregate { .. })));
+        if !q.distinct || aggregates {
+            return None;
+        }
+        let mut reads = HashSet::new();
+        exprs().for_each(|e| self.expr_slots(e, &mut reads));
+        Some(reads)
+    }
+
+    /// Slots of the variables an expression names (unknown names aside).
+    fn expr_slots(&self, e: &Expr, out: &mut HashSet<usize>) {
+        walk(e, &mut |x| {
+            if let ExprKind::Var(name) = &x.kind
+                && let Some(&slot) = self.scope.get(name)
+            {
+                out.insert(slot);
+            }
+        });
+    }
+
+    /// Slots of pattern parts and of the variables their property maps read.
+    fn pattern_reads<'a>(
+        &self,
+        nodes: impl Iterator<Item = &'a PNode>,
+        edges: impl Iterator<Item = &'a PEdge>,
+        out: &mut HashSet<usize>,
+    ) {
+        for n in nodes {
+            out.insert(n.slot);
+            n.check.props.iter().for_each(|(_, e)| self.expr_slots(e, out));
+        }
+        for e in edges {
+            out.insert(e.slot);
+            e.props.iter().for_each(|(_, x)| self.expr_slots(x, out));
+        }
+    }
+
+    /// Under `RETURN DISTINCT`, before expanding from `from`: drops rows
+    /// equal on every bound slot anything still to run reads (the rest of
+    /// this pattern, later patterns, pending conditions, RETURN, ORDER BY).
+    #[allow(clippy::too_many_arguments)]
+    fn semi_join(
+        &self,
+        op: BoxOp<'s>,
+        from: usize,
+        bound: &HashSet<usize>,
+        filters: &[Conjunct],
+        later: &HashSet<usize>,
+        (nodes, edges): (&[Option<PNode>], &[Option<PEdge>]),
+        path: Option<&[usize]>,
+    ) -> BoxOp<'s> {
+        let Some(reads) = &self.distinct_reads else {
+            return op;
+        };
+        let mut keep = reads.clone();
+        keep.extend(later);
+        keep.insert(from);
+        filters.iter().for_each(|c| keep.extend(&c.vars));
+        self.pattern_reads(nodes.iter().flatten(), edges.iter().flatten(), &mut keep);
+        keep.extend(path.unwrap_or_default());
+        let mut slots: Vec<usize> = bound.iter().copied().filter(|s| keep.contains(s)).collect();
+        if slots.len() == bound.len() {
+            return op;
+        }
+        slots.sort_unstable();
+        Box::new(Distinct { input: op, slots, seen: Default::default(), meter: Meter::default() })
     }
 
     /// The slot of node `i` of a pattern whose slots are `parts`.
