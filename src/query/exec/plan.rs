@@ -66,7 +66,9 @@ enum Anchor {
     Edge(usize, Option<(u8, u64)>),
 }
 
-const ESTIMATE_CAP: u64 = 1_000_000;
+/// Planning counts postings (and kind members) up to this many: enough to
+/// order anchors, and a bound on what planning reads.
+const ESTIMATE_CAP: u64 = 10_000;
 
 struct Planner<'c, 's> {
     ctx: &'c Ctx<'s>,
@@ -308,7 +310,7 @@ impl<'c, 's> Planner<'c, 's> {
     fn kind_count(&self, kind: &str) -> Result<u64, QueryError> {
         let prefix = Key::new(keys::KIND).str(kind).into_vec();
         let end = keys::prefix_end(&prefix);
-        Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).count() as u64)
+        Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).take(ESTIMATE_CAP as usize).count() as u64)
     }
 
     /// Rows a node anchor starts with. A node with no check that an edge
@@ -360,17 +362,29 @@ impl<'c, 's> Planner<'c, 's> {
     }
 
     /// Claims an edge scan would read: the fewest of its pinned speaker or
-    /// source, else of its predicates.
-    fn edge_estimate(&self, e: &PEdge) -> Result<(u64, Option<(u8, u64)>), QueryError> {
+    /// source, else of its predicates. Counting stops at `beat` (the best
+    /// anchor so far: an estimate that does not beat it is not used) and at
+    /// [`ESTIMATE_CAP`], so an anchored pattern plans without reading a
+    /// predicate's postings.
+    fn edge_estimate(&self, e: &PEdge, beat: u64) -> Result<(u64, Option<(u8, u64)>), QueryError> {
         if e.length.is_some() {
             return Ok((u64::MAX, None));
         }
+        let count = |prefixes: Vec<Vec<u8>>, cap: u64| -> Result<u64, QueryError> {
+            let mut n = 0;
+            for prefix in prefixes {
+                if n >= cap {
+                    break;
+                }
+                n += self.ctx.snap.count_postings(prefix, cap - n)?;
+            }
+            Ok(n)
+        };
+        let cap = |best: u64| best.min(beat).min(ESTIMATE_CAP);
         let mut best: (u64, Option<(u8, u64)>) = (u64::MAX, None);
         for &(tag, id) in &e.via {
-            let mut n = 0;
-            for &m in self.ctx.members(id)?.iter() {
-                n += self.ctx.snap.count_postings(Key::new(tag).u64(m).into_vec(), ESTIMATE_CAP)?;
-            }
+            let prefixes = self.ctx.members(id)?.iter().map(|&m| Key::new(tag).u64(m).into_vec()).collect();
+            let n = count(prefixes, cap(best.0))?;
             if n < best.0 {
                 best = (n, Some((tag, id)));
             }
@@ -380,10 +394,8 @@ impl<'c, 's> Planner<'c, 's> {
             // node that may be a literal.
             return Ok(if best.1.is_some() { best } else { (u64::MAX - 1, None) });
         }
-        let mut n = 0;
-        for &p in &e.spec.preds {
-            n += self.ctx.snap.count_postings(Key::new(keys::PSO).u64(p).into_vec(), ESTIMATE_CAP)?;
-        }
+        let prefixes = e.spec.preds.iter().map(|&p| Key::new(keys::PSO).u64(p).into_vec()).collect();
+        let n = count(prefixes, cap(best.0))?;
         Ok(if n < best.0 { (n, None) } else { best })
     }
 
@@ -405,7 +417,7 @@ impl<'c, 's> Planner<'c, 's> {
                 }
             }
             for (k, e) in pat.edges.iter().enumerate() {
-                let (est, via) = self.edge_estimate(e)?;
+                let (est, via) = self.edge_estimate(e, best.as_ref().map_or(u64::MAX, |(b, ..)| *b))?;
                 if best.as_ref().is_none_or(|(b, ..)| est < *b) {
                     best = Some((est, i, Anchor::Edge(k, via)));
                 }
