@@ -160,3 +160,37 @@ fn writes_and_transaction_blocks() {
     let err = session.execute("RETRACT nope BECAUSE 'x'").unwrap_err();
     assert_eq!(err.to_string(), "event 1 (retract): unknown claim `nope`");
 }
+
+#[test]
+fn conflicts_compare_objects_by_value() {
+    use claimgraph::model::Stance;
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("y", "Thing", "Y");
+    tx.assert("x", "count", Term::Int(5)).claim = Some("int5".into());
+    let d = tx.assert("x", "count", Term::Float(5.0));
+    (d.claim, d.stance) = (Some("float5_denied".into()), Stance::Denies);
+    tx.assert("x", "size", Term::Float(2.5)).claim = Some("float2_5".into());
+    let d = tx.assert("x", "size", Term::Int(2));
+    (d.claim, d.stance) = (Some("int2_denied".into()), Stance::Denies);
+    tx.assert("x", "big", Term::Float(1e300)).claim = Some("float1e300".into());
+    let d = tx.assert("x", "big", Term::Float(1e300));
+    (d.claim, d.stance) = (Some("float1e300_denied".into()), Stance::Denies);
+    tx.assert("x", "label", Term::String("a".into())).claim = Some("a".into());
+    let d = tx.assert("x", "label", Term::String("a".into()));
+    (d.claim, d.stance) = (Some("a_denied".into()), Stance::Denies);
+    let d = tx.assert("x", "label", Term::String("b".into()));
+    (d.claim, d.stance) = (Some("b_denied".into()), Stance::Denies);
+    tx.assert("x", "knows", Term::Entity("y".into())).claim = Some("y".into());
+    let d = tx.assert("x", "knows", Term::Entity("y".into()));
+    (d.claim, d.stance) = (Some("y_denied".into()), Stance::Denies);
+    store.commit(tx).unwrap();
+    let mut session = Session::new(store);
+    let r = session.execute("CONFLICTS ABOUT @x").unwrap();
+    let col = |name: &str| r.columns.iter().position(|c| c == name).unwrap();
+    let mut pairs: Vec<String> =
+        r.rows.iter().map(|row| format!("{} {}", row[col("claim")], row[col("other_claim")])).collect();
+    pairs.sort();
+    assert_eq!(pairs, ["a a_denied", "float1e300 float1e300_denied", "int5 float5_denied", "y y_denied"]);
+}

@@ -205,7 +205,7 @@ impl<'s> Ctx<'s> {
     }
 
     /// Whether any entity was ever merged (one range probe per query).
-    fn any_merges(&self) -> Result<bool, IndexError> {
+    pub fn any_merges(&self) -> Result<bool, IndexError> {
         if let Some(m) = self.merges.get() {
             return Ok(m);
         }
