@@ -199,7 +199,11 @@ impl<'s> Op<'s> for NodeScan<'s> {
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        let what = if self.check.entity.is_some() { "entity reference" } else { "every entity" };
+        let what = match (&self.candidates, self.check.entity) {
+            (_, Some(_)) => "entity reference",
+            (Some(none), None) if none.is_empty() => "no entity",
+            _ => "every entity",
+        };
         let text = if self.checks_bound {
             format!("Check slot {} {}", self.slot, self.check.describe())
         } else {

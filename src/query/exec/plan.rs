@@ -9,8 +9,9 @@ use std::collections::HashSet;
 
 use super::super::QueryError;
 use super::super::ast::{Direction, EdgePattern, Expr, ExprKind, NodePattern, Pattern, Query, Span};
+use super::super::value::Val;
 use super::ctx::Ctx;
-use super::eval::{Scope, entity_ref, semantic};
+use super::eval::{Scope, entity_ref, eval, semantic};
 use super::ops::{
     BindPath, BoxOp, Distinct, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit,
     VarExpand,
@@ -36,6 +37,9 @@ enum VarKind {
 struct PNode {
     slot: usize,
     check: NodeCheck,
+    /// A WHERE conjunct pins the node to an entity no row can hold (a key
+    /// no canonical entity has): it anchors with no candidates.
+    none: bool,
 }
 
 struct PEdge {
@@ -104,6 +108,28 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
             for pat in patterns.iter_mut() {
                 for e in pat.edges.iter_mut().filter(|e| e.slot == slot) {
                     e.via.push((tag, id));
+                }
+            }
+        }
+        // The conjunct stays a filter; a pin only narrows what is scanned.
+        if let Some((slot, pin)) = p.pinned_node(&c.expr)? {
+            for n in patterns.iter_mut().flat_map(|pat| pat.nodes.iter_mut()).filter(|n| n.slot == slot) {
+                match pin {
+                    Some(id) if n.check.entity.is_none() => n.check.entity = Some(id),
+                    Some(_) => {}
+                    None => n.none = true,
+                }
+            }
+        }
+        if let Some((slot, pred, name)) = p.pinned_predicate(&c.expr)? {
+            for pat in patterns.iter_mut() {
+                for e in pat.edges.iter_mut().filter(|e| e.slot == slot && e.length.is_none()) {
+                    if e.spec.preds.is_empty() {
+                        (e.spec.preds, e.spec.names) = (vec![pred], vec![name.clone()]);
+                    } else if e.spec.preds.contains(&pred) {
+                        e.spec.preds.retain(|&p| p == pred);
+                        e.spec.names.retain(|n| *n == name);
+                    }
                 }
             }
         }
@@ -202,7 +228,7 @@ impl<'c, 's> Planner<'c, 's> {
         let entity = n.entity.as_ref().map(|r| entity_ref(self.ctx, r)).transpose()?;
         let kind = n.kind.as_ref().map(|k| k.name.clone());
         let props = n.props.iter().map(|e| (e.key.name.clone(), e.value.clone())).collect();
-        Ok(PNode { slot, check: NodeCheck { kind, entity, props, entity_only: false } })
+        Ok(PNode { slot, check: NodeCheck { kind, entity, props, entity_only: false }, none: false })
     }
 
     fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
@@ -323,7 +349,7 @@ impl<'c, 's> Planner<'c, 's> {
         all: u64,
         has_edges: bool,
     ) -> Result<u64, QueryError> {
-        Ok(if bound.contains(&n.slot) {
+        Ok(if bound.contains(&n.slot) || n.none {
             0
         } else if n.check.entity.is_some() {
             1
@@ -343,19 +369,112 @@ impl<'c, 's> Planner<'c, 's> {
             return Ok(None);
         };
         for (a, b) in [(lhs, rhs), (rhs, lhs)] {
-            let (ExprKind::Property { base, path }, ExprKind::Entity(r)) = (&a.kind, &b.kind) else {
-                continue;
-            };
-            let (ExprKind::Var(v), [prop]) = (&base.kind, path.as_slice()) else { continue };
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let ExprKind::Var(v) = &base.kind else { continue };
             let Some(&slot) = self.scope.get(v) else { continue };
-            let is_edge = self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge);
-            let tag = match prop.name.as_str() {
-                "by" => keys::BY,
-                "source" => keys::SRC,
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            let tag = match path.first().map(|p| p.name.as_str()) {
+                Some("by") => keys::BY,
+                Some("source") => keys::SRC,
                 _ => continue,
             };
-            if is_edge {
-                return Ok(Some((slot, tag, entity_ref(self.ctx, r)?)));
+            let id = match (&path[1..], &b.kind) {
+                ([], ExprKind::Entity(r)) => entity_ref(self.ctx, r)?,
+                // `c.by = $s` (an entity value) or `c.by.key = $s`.
+                ([], _) => match self.constant(b) {
+                    Some(Val::Entity(id)) => id,
+                    _ => continue,
+                },
+                ([key], _) if key.name == "key" => match self.key_pin(b)? {
+                    Some(Some(id)) => id,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            return Ok(Some((slot, tag, id)));
+        }
+        Ok(None)
+    }
+
+    /// The value of an expression that reads no variable, if it evaluates
+    /// (an error is left for the filter to raise, as without the pin).
+    fn constant(&self, e: &Expr) -> Option<Val> {
+        let mut reads = false;
+        walk(e, &mut |x| reads |= matches!(x.kind, ExprKind::Var(_) | ExprKind::Aggregate { .. }));
+        if reads {
+            return None;
+        }
+        eval(self.ctx, &Scope::new(), &[], e).ok()
+    }
+
+    /// The entity whose `.key` a constant expression names: None if it is
+    /// not a constant string, Some(None) if no canonical entity has that key.
+    fn key_pin(&self, e: &Expr) -> Result<Option<Option<u64>>, QueryError> {
+        let Some(Val::Str(key)) = self.constant(e) else {
+            return Ok(None);
+        };
+        Ok(Some(match self.ctx.snap.entity_id(&key)? {
+            Some(id) if self.ctx.canonical(id)? == id => Some(id),
+            _ => None,
+        }))
+    }
+
+    /// `n = <entity>` or `n.key = <string>` (either way round, constants:
+    /// literals, parameters, entity references) for a node variable `n`:
+    /// the slot and the entity (None: no entity can match).
+    fn pinned_node(&self, e: &Expr) -> Result<Option<(usize, Option<u64>)>, QueryError> {
+        let ExprKind::Binary { op: super::super::ast::BinOp::Eq, lhs, rhs } = &e.kind else {
+            return Ok(None);
+        };
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let (v, path) = match &a.kind {
+                ExprKind::Var(v) => (v, &[][..]),
+                ExprKind::Property { base, path } => match &base.kind {
+                    ExprKind::Var(v) => (v, path.as_slice()),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Node) {
+                continue;
+            }
+            match path {
+                [] => {
+                    if let Some(Val::Entity(id)) = self.constant(b) {
+                        return Ok(Some((slot, Some(id))));
+                    }
+                }
+                [key] if key.name == "key" => {
+                    if let Some(pin) = self.key_pin(b)? {
+                        return Ok(Some((slot, pin)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// `c.predicate = <string>` for a claim variable `c`: the slot and the
+    /// predicate, if declared.
+    fn pinned_predicate(&self, e: &Expr) -> Result<Option<(usize, u64, String)>, QueryError> {
+        let ExprKind::Binary { op: super::super::ast::BinOp::Eq, lhs, rhs } = &e.kind else {
+            return Ok(None);
+        };
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let (ExprKind::Var(v), [prop]) = (&base.kind, path.as_slice()) else { continue };
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if prop.name != "predicate" || !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            if let Some(Val::Str(name)) = self.constant(b)
+                && let Some((id, _)) = self.ctx.snap.predicate(&name)?
+            {
+                return Ok(Some((slot, id, name)));
             }
         }
         Ok(None)
@@ -582,7 +701,11 @@ impl<'c, 's> Planner<'c, 's> {
         if already && n.check.is_empty() {
             return op;
         }
-        let candidates = if already { None } else { n.check.entity.map(|e| vec![e]) };
+        let candidates = match (already, n.none) {
+            (true, _) => None,
+            (false, true) => Some(Vec::new()),
+            (false, false) => n.check.entity.map(|e| vec![e]),
+        };
         Box::new(NodeScan {
             input: op,
             slot: n.slot,
