@@ -11,7 +11,7 @@ use super::super::value::{DistinctKey, Val, equals};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, property, semantic, with_article};
 use crate::index::keys::{self, Key};
-use crate::index::{IndexError, Posting};
+use crate::index::{IndexError, KvRead, Posting};
 
 pub(crate) type Row = Vec<Val>;
 pub(crate) type BoxOp<'s> = Box<dyn Op<'s> + 's>;
@@ -424,6 +424,13 @@ pub(crate) struct EdgeScan<'s> {
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
     pub estimate: u64,
+    /// First days `[lo, hi)` of the publication dates WHERE can accept for
+    /// the claim's source: only claims whose source is a document published
+    /// then are bound (the WHERE conjuncts stay and decide).
+    pub published: Option<(i32, i32)>,
+    /// Those documents, read from PUB on first use (None inside: no
+    /// narrowing, as when entities were merged).
+    pub sources: Option<Option<super::ctx::FxSet<u64>>>,
     pub current: Option<(Row, Postings<'s>)>,
     pub pending: Option<Row>,
     pub meter: Meter,
@@ -442,13 +449,16 @@ impl<'s> Op<'s> for EdgeScan<'s> {
             Some(_) => "SRC (source)",
             None => "PSO",
         };
-        let text = format!(
+        let mut text = format!(
             "EdgeScan slot {} -[slot {}]-> slot {} via {index} ({})",
             self.left,
             self.edge,
             self.right,
             self.spec.describe()
         );
+        if self.published.is_some() {
+            text.push_str(" sources by publication day");
+        }
         out.push(self.meter.line(depth, text, Some(self.estimate)));
         self.input.explain(depth + 1, out);
     }
@@ -509,7 +519,10 @@ impl<'s> EdgeScan<'s> {
             ctx.tick(1)?;
             let wrong_predicate =
                 self.via.is_some() && !self.spec.preds.is_empty() && !self.spec.preds.contains(&p.p);
-            if !in_valid(ctx, &p) || wrong_predicate {
+            if !in_valid(ctx, &p)
+                || wrong_predicate
+                || !source_may_pass(ctx, self.published, &mut self.sources, &p)?
+            {
                 continue;
             }
             let row = row.clone();
@@ -532,6 +545,51 @@ impl<'s> EdgeScan<'s> {
             }
         }
     }
+}
+
+/// Whether a claim's source can pass publication-date conditions whose
+/// first days are `published`; `sources` caches the documents they admit.
+fn source_may_pass(
+    ctx: &Ctx<'_>,
+    published: Option<(i32, i32)>,
+    sources: &mut Option<Option<super::ctx::FxSet<u64>>>,
+    p: &Posting,
+) -> Result<bool, QueryError> {
+    let Some((lo, hi)) = published else {
+        return Ok(true);
+    };
+    if sources.is_none() {
+        // With merges a claim's source reads as its canonical document,
+        // whose date PUB files under another id: no narrowing.
+        *sources = Some(match ctx.any_merges()? {
+            true => None,
+            false => Some(documents_published(ctx, lo, hi)?),
+        });
+    }
+    Ok(match sources.as_ref().and_then(|s| s.as_ref()) {
+        Some(docs) => docs.contains(&p.src),
+        None => true,
+    })
+}
+
+/// Every entity PUB ever filed under a first day in `[lo, hi)` (any version,
+/// on or off: a superset of the documents published then as of any tx).
+fn documents_published(ctx: &Ctx<'_>, lo: i32, hi: i32) -> Result<super::ctx::FxSet<u64>, QueryError> {
+    let mut out = super::ctx::FxSet::default();
+    if lo >= hi {
+        return Ok(out);
+    }
+    let start = Key::new(keys::PUB).i32(lo).into_vec();
+    let end = Key::new(keys::PUB).i32(hi).into_vec();
+    for r in ctx.snap.kv().range(&start, Some(&end)) {
+        let (k, _) = r?;
+        let mut rd = keys::Reader(&k[1..]);
+        rd.i32();
+        if let Some(id) = rd.u64() {
+            out.insert(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Variable-length expansion: every trail of `min..=max` claims from a bound

@@ -49,6 +49,9 @@ struct PEdge {
     spec: EdgeSpec,
     length: Option<(u32, u32)>,
     props: Vec<(String, Expr)>,
+    /// WHERE bounds `c.source.published` to a range: the first days of the
+    /// publication dates that can pass, `[lo, hi)`.
+    published: Option<(i32, i32)>,
 }
 
 struct PPattern {
@@ -119,6 +122,12 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
                     Some(_) => {}
                     None => n.none = true,
                 }
+            }
+        }
+        if let Some((slot, lo, hi)) = p.published_bound(&c.expr) {
+            for e in patterns.iter_mut().flat_map(|pat| pat.edges.iter_mut()).filter(|e| e.slot == slot) {
+                let (l, h) = e.published.unwrap_or((i32::MIN, i32::MAX));
+                e.published = Some((l.max(lo), h.min(hi)));
             }
         }
         if let Some((slot, pred, name)) = p.pinned_predicate(&c.expr)? {
@@ -263,6 +272,7 @@ impl<'c, 's> Planner<'c, 's> {
             spec: EdgeSpec { direction: e.direction, preds, names },
             length,
             props,
+            published: None,
         })
     }
 
@@ -458,6 +468,45 @@ impl<'c, 's> Planner<'c, 's> {
         Ok(None)
     }
 
+    /// `c.source.published <op> <date>` (a constant date or year; either way
+    /// round): the claim slot and the first days `[lo, hi)` a publication
+    /// date that can satisfy it starts on (a date spans at most 366 days).
+    fn published_bound(&self, e: &Expr) -> Option<(usize, i32, i32)> {
+        use super::super::ast::BinOp;
+        let ExprKind::Binary { op, lhs, rhs } = &e.kind else { return None };
+        let flip = |op: BinOp| match op {
+            BinOp::Lt => BinOp::Gt,
+            BinOp::Le => BinOp::Ge,
+            BinOp::Gt => BinOp::Lt,
+            BinOp::Ge => BinOp::Le,
+            other => other,
+        };
+        for (a, b, op) in [(lhs, rhs, *op), (rhs, lhs, flip(*op))] {
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let (ExprKind::Var(v), [source, published]) = (&base.kind, path.as_slice()) else { continue };
+            if source.name != "source" || published.name != "published" {
+                continue;
+            }
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            let d = match self.constant(b)? {
+                Val::Date(d) => d,
+                Val::Int(y) => crate::model::Date::new(i32::try_from(y).ok()?, None, None).ok()?,
+                _ => return None,
+            };
+            let (first, end) = (d.first_day(), d.end_day());
+            return match op {
+                BinOp::Ge | BinOp::Gt => Some((slot, first.saturating_sub(366), i32::MAX)),
+                BinOp::Le | BinOp::Lt => Some((slot, i32::MIN, end)),
+                BinOp::Eq => Some((slot, first.saturating_sub(366), end)),
+                _ => None,
+            };
+        }
+        None
+    }
+
     /// `c.predicate = <string>` for a claim variable `c`: the slot and the
     /// predicate, if declared.
     fn pinned_predicate(&self, e: &Expr) -> Result<Option<(usize, u64, String)>, QueryError> {
@@ -587,6 +636,8 @@ impl<'c, 's> Planner<'c, 's> {
                     edge_props: e.props,
                     scope: self.scope.clone(),
                     estimate,
+                    published: e.published,
+                    sources: None,
                     current: None,
                     pending: None,
                     meter: Meter::default(),
