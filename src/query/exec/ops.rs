@@ -313,6 +313,9 @@ pub(crate) struct Expand<'s> {
     pub to_check: NodeCheck,
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
+    /// False when nothing reads `to` (and it has no check): the far end's
+    /// term is not looked up and the slot stays null.
+    pub bind_to: bool,
     pub current: Option<(Row, Postings<'s>)>,
     pub meter: Meter,
 }
@@ -388,7 +391,10 @@ impl<'s> Expand<'s> {
             if !in_valid(ctx, &p) {
                 continue;
             }
-            let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+            let other = match self.bind_to {
+                true => ctx.term_val(if from_subject { p.o } else { p.s })?,
+                false => Val::Null,
+            };
             // A self-loop read from both sides counts once.
             if !from_subject && self.spec.direction == Direction::Either && other == row[self.from] {
                 continue;

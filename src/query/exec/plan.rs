@@ -86,16 +86,30 @@ struct Planner<'c, 's> {
     /// ORDER BY read (rows equal on every slot still to be read are
     /// duplicates of one result row).
     distinct_reads: Option<HashSet<usize>>,
+    /// The slots RETURN and ORDER BY read.
+    reads: HashSet<usize>,
 }
 
 /// Plans the patterns and WHERE of a MATCH.
 pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
-    let mut p = Planner { ctx, scope: Scope::new(), kinds: Vec::new(), width: 0, distinct_reads: None };
+    let mut p = Planner {
+        ctx,
+        scope: Scope::new(),
+        kinds: Vec::new(),
+        width: 0,
+        distinct_reads: None,
+        reads: HashSet::new(),
+    };
     let mut patterns = Vec::new();
     for pat in &q.patterns {
         patterns.push(p.pattern(pat)?);
     }
     p.distinct_reads = p.distinct_reads(q);
+    let mut reads = HashSet::new();
+    for e in q.items.iter().map(|i| &i.expr).chain(q.order_by.iter().map(|o| &o.expr)) {
+        p.expr_slots(e, &mut reads);
+    }
+    p.reads = reads;
     let mut conjuncts = Vec::new();
     if let Some(filter) = &q.filter {
         check_no_aggregate(filter)?;
@@ -647,18 +661,27 @@ impl<'c, 's> Planner<'c, 's> {
         };
         op = self.place_filters(op, bound, filters);
         let path = path_slot.map(|_| parts.as_slice());
+        // The hops left of the anchor expand from its left node afterwards.
+        let mut later_right = later.clone();
+        if left > 0 {
+            later_right.insert(self.slot_of(&parts, left));
+        }
         for k in right..edges.len() {
             let from = self.slot_of(&parts, k);
-            op = self.semi_join(op, from, bound, filters, later, (&nodes, &edges), path);
+            op = self.semi_join(op, from, bound, filters, &later_right, (&nodes, &edges), path);
             let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
-            op = self.expand(op, from, e, to, false, bound)?;
+            // The next hop, if any, expands from `to`.
+            let lazy = k + 1 == edges.len()
+                && self.unread(&e, &to, bound, filters, &later_right, (&nodes, &edges), path);
+            op = self.expand(op, from, e, to, false, bound, lazy)?;
             op = self.place_filters(op, bound, filters);
         }
         for k in (0..left).rev() {
             let from = self.slot_of(&parts, k + 1);
             op = self.semi_join(op, from, bound, filters, later, (&nodes, &edges), path);
             let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
-            op = self.expand(op, from, e, to, true, bound)?;
+            let lazy = k == 0 && self.unread(&e, &to, bound, filters, later, (&nodes, &edges), path);
+            op = self.expand(op, from, e, to, true, bound, lazy)?;
             op = self.place_filters(op, bound, filters);
         }
         if let Some(slot) = path_slot {
@@ -741,6 +764,35 @@ impl<'c, 's> Planner<'c, 's> {
         Box::new(Distinct { input: op, slots, seen: Default::default(), meter: Meter::default() })
     }
 
+    /// Whether an expansion may leave its far node unbound: a node with no
+    /// check, not bound before, reached one way (a self-loop read from both
+    /// sides is recognised by its value), that nothing still to run reads.
+    #[allow(clippy::too_many_arguments)]
+    fn unread(
+        &self,
+        e: &PEdge,
+        to: &PNode,
+        bound: &HashSet<usize>,
+        filters: &[Conjunct],
+        later: &HashSet<usize>,
+        (nodes, edges): (&[Option<PNode>], &[Option<PEdge>]),
+        path: Option<&[usize]>,
+    ) -> bool {
+        if !to.check.is_empty() || to.none || bound.contains(&to.slot) {
+            return false;
+        }
+        if e.spec.direction == Direction::Either || e.length.is_some() {
+            return false;
+        }
+        let mut keep = self.reads.clone();
+        keep.extend(later);
+        filters.iter().for_each(|c| keep.extend(&c.vars));
+        self.pattern_reads(nodes.iter().flatten(), edges.iter().flatten(), &mut keep);
+        keep.extend(path.unwrap_or_default());
+        e.props.iter().for_each(|(_, x)| self.expr_slots(x, &mut keep));
+        !keep.contains(&to.slot)
+    }
+
     /// The slot of node `i` of a pattern whose slots are `parts`.
     fn slot_of(&self, parts: &[usize], i: usize) -> usize {
         parts[i * 2]
@@ -770,6 +822,7 @@ impl<'c, 's> Planner<'c, 's> {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         op: BoxOp<'s>,
@@ -778,6 +831,7 @@ impl<'c, 's> Planner<'c, 's> {
         to: PNode,
         reverse: bool,
         bound: &mut HashSet<usize>,
+        unread: bool,
     ) -> Result<BoxOp<'s>, QueryError> {
         if reverse {
             e.spec.direction = match e.spec.direction {
@@ -814,6 +868,7 @@ impl<'c, 's> Planner<'c, 's> {
                 to_check: to.check,
                 edge_props: e.props,
                 scope,
+                bind_to: !unread,
                 current: None,
                 meter: Meter::default(),
             }),
