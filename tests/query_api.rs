@@ -160,3 +160,91 @@ fn writes_and_transaction_blocks() {
     let err = session.execute("RETRACT nope BECAUSE 'x'").unwrap_err();
     assert_eq!(err.to_string(), "event 1 (retract): unknown claim `nope`");
 }
+
+#[test]
+fn conflicts_compare_objects_by_value() {
+    use claimgraph::model::Stance;
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("y", "Thing", "Y");
+    tx.assert("x", "count", Term::Int(5)).claim = Some("int5".into());
+    let d = tx.assert("x", "count", Term::Float(5.0));
+    (d.claim, d.stance) = (Some("float5_denied".into()), Stance::Denies);
+    tx.assert("x", "size", Term::Float(2.5)).claim = Some("float2_5".into());
+    let d = tx.assert("x", "size", Term::Int(2));
+    (d.claim, d.stance) = (Some("int2_denied".into()), Stance::Denies);
+    tx.assert("x", "big", Term::Float(1e300)).claim = Some("float1e300".into());
+    let d = tx.assert("x", "big", Term::Float(1e300));
+    (d.claim, d.stance) = (Some("float1e300_denied".into()), Stance::Denies);
+    tx.assert("x", "label", Term::String("a".into())).claim = Some("a".into());
+    let d = tx.assert("x", "label", Term::String("a".into()));
+    (d.claim, d.stance) = (Some("a_denied".into()), Stance::Denies);
+    let d = tx.assert("x", "label", Term::String("b".into()));
+    (d.claim, d.stance) = (Some("b_denied".into()), Stance::Denies);
+    tx.assert("x", "knows", Term::Entity("y".into())).claim = Some("y".into());
+    let d = tx.assert("x", "knows", Term::Entity("y".into()));
+    (d.claim, d.stance) = (Some("y_denied".into()), Stance::Denies);
+    store.commit(tx).unwrap();
+    let mut session = Session::new(store);
+    let r = session.execute("CONFLICTS ABOUT @x").unwrap();
+    let col = |name: &str| r.columns.iter().position(|c| c == name).unwrap();
+    let mut pairs: Vec<String> =
+        r.rows.iter().map(|row| format!("{} {}", row[col("claim")], row[col("other_claim")])).collect();
+    pairs.sort();
+    assert_eq!(pairs, ["a a_denied", "float1e300 float1e300_denied", "int5 float5_denied", "y y_denied"]);
+}
+
+/// `c.source.published` bounds narrow the scan to documents filed under
+/// those days; the answer is the plain filter's, for dates of every precision
+/// on both sides.
+#[test]
+fn publication_bounds_match_the_plain_filter() {
+    use claimgraph::model::{Date, DocumentEvent};
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("s", "Person", "S");
+    let dates = ["2023", "2023-12", "2024-01", "2024-01-31", "2024-02-01", "2024-12-31", "2025"];
+    for (i, d) in dates.iter().enumerate() {
+        let published = Some(d.parse::<Date>().unwrap());
+        tx.document(DocumentEvent { key: format!("d{i}"), published, ..Default::default() });
+    }
+    tx.document(DocumentEvent { key: "undated".into(), ..Default::default() });
+    for i in 0..=dates.len() {
+        let a = tx.assert("x", "p", Term::Int(i as i64));
+        a.by = Some("s".into());
+        a.source = Some(if i < dates.len() { format!("d{i}") } else { "undated".into() });
+    }
+    store.commit(tx).unwrap();
+    let ids = |q: &str| {
+        let mut r = strings(&store.query(q).unwrap().rows);
+        r.sort();
+        r
+    };
+    for d in ["2024", "2024-01", "2024-01-31", "2023-12-31", "2025-01-01"] {
+        for op in ["<", "<=", "=", ">=", ">"] {
+            let narrowed = ids(&format!(
+                "MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published {op} {d} RETURN c.id"
+            ));
+            let plain = ids(&format!(
+                "MATCH (a)-[c]->(b) WHERE c.by = @s AND (c.source.published {op} {d} OR false) RETURN c.id"
+            ));
+            assert_eq!(narrowed, plain, "published {op} {d}");
+            let flipped = ids(&format!(
+                "MATCH (a)-[c]->(b) WHERE c.by = @s AND {d} {op} c.source.published RETURN c.id"
+            ));
+            let plain = ids(&format!(
+                "MATCH (a)-[c]->(b) WHERE c.by = @s AND ({d} {op} c.source.published OR false) RETURN c.id"
+            ));
+            assert_eq!(flipped, plain, "{d} {op} published");
+        }
+    }
+    assert_eq!(
+        ids("MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2024-01-31 RETURN c.id").len(),
+        5
+    );
+    let explain =
+        store.query("EXPLAIN MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2024 RETURN c.id");
+    assert!(format!("{:?}", explain.unwrap().rows).contains("sources by publication day"));
+}

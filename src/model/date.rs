@@ -248,11 +248,14 @@ impl DayRange {
 
 impl fmt::Display for DayRange {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let start =
-            if self.start == DAY_MIN { String::new() } else { Date::from_day_number(self.start).to_string() };
-        let end =
-            if self.end == DAY_MAX { String::new() } else { Date::from_day_number(self.end - 1).to_string() };
-        write!(f, "{start}..{end}")
+        if self.start != DAY_MIN {
+            write!(f, "{}", Date::from_day_number(self.start))?;
+        }
+        f.write_str("..")?;
+        if self.end != DAY_MAX {
+            write!(f, "{}", Date::from_day_number(self.end - 1))?;
+        }
+        Ok(())
     }
 }
 

@@ -92,6 +92,60 @@ impl Val {
     }
 }
 
+/// Values as DISTINCT sees them: the same value of the same type (1 and 1.0
+/// differ, as do -0.0 and 0.0; every NaN is one value), hashable.
+#[derive(Debug, Clone)]
+pub(crate) struct DistinctKey(pub Vec<Val>);
+
+fn float_bits(f: f64) -> u64 {
+    if f.is_nan() { f64::NAN.to_bits() } else { f.to_bits() }
+}
+
+fn hash_val<H: std::hash::Hasher>(v: &Val, h: &mut H) {
+    use std::hash::Hash;
+    std::mem::discriminant(v).hash(h);
+    match v {
+        Val::Null => {}
+        Val::Bool(b) => b.hash(h),
+        Val::Int(i) => i.hash(h),
+        Val::Float(f) => float_bits(*f).hash(h),
+        Val::Str(s) => s.hash(h),
+        Val::Date(d) => d.hash(h),
+        Val::Time(t) => t.hash(h),
+        Val::Entity(id) | Val::Claim(id) => id.hash(h),
+        Val::List(items) | Val::Path(items) => {
+            items.len().hash(h);
+            items.iter().for_each(|i| hash_val(i, h));
+        }
+    }
+}
+
+fn same_val(a: &Val, b: &Val) -> bool {
+    match (a, b) {
+        (Val::Float(x), Val::Float(y)) => float_bits(*x) == float_bits(*y),
+        (Val::List(x), Val::List(y)) | (Val::Path(x), Val::Path(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_val(x, y))
+        }
+        (Val::List(_) | Val::Path(_), _) => false,
+        _ => a == b,
+    }
+}
+
+impl std::hash::Hash for DistinctKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        self.0.len().hash(h);
+        self.0.iter().for_each(|v| hash_val(v, h));
+    }
+}
+
+impl PartialEq for DistinctKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.len() == other.0.len() && self.0.iter().zip(&other.0).all(|(a, b)| same_val(a, b))
+    }
+}
+
+impl Eq for DistinctKey {}
+
 fn as_f64(v: &Val) -> Option<f64> {
     match v {
         Val::Int(i) => Some(*i as f64),

@@ -11,12 +11,49 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::value::{Val, Value};
-use crate::index::IndexError;
+use crate::index::{IndexError, KvRead, Posting};
 use crate::model::{Claim, DayRange, Entity, Term};
 use crate::store::IndexView;
 
 /// Values for `$name` parameters.
 pub type Params = HashMap<String, Value>;
+
+/// The multiply-rotate hash of rustc (FxHash): the per-query caches key by
+/// term ids and seqs, which need no defence against chosen collisions, and
+/// SipHash cost more than the lookups it guards.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl std::hash::Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.write_u64(u64::from_le_bytes(c.try_into().expect("8 bytes")));
+        }
+        for &b in chunks.remainder() {
+            self.write_u64(b as u64);
+        }
+    }
+    fn write_u8(&mut self, i: u8) {
+        self.write_u64(i as u64);
+    }
+    fn write_u32(&mut self, i: u32) {
+        self.write_u64(i as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = std::hash::BuildHasherDefault<FxHasher>;
+pub(crate) type FxMap<K, V> = HashMap<K, V, FxBuild>;
+pub(crate) type FxSet<K> = std::collections::HashSet<K, FxBuild>;
 
 /// Per-query budgets, checked inside every expanding operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,11 +101,19 @@ pub(crate) struct Ctx<'s> {
     cancel: Option<CancelHandle>,
     started: Instant,
     examined: Cell<u64>,
-    entities: RefCell<HashMap<u64, Option<Rc<Entity>>>>,
-    claims: RefCell<HashMap<u64, Rc<Claim>>>,
-    terms: RefCell<HashMap<u64, Rc<Term>>>,
-    canon: RefCell<HashMap<u64, u64>>,
-    members: RefCell<HashMap<u64, Rc<Vec<u64>>>>,
+    entities: RefCell<FxMap<u64, Option<Rc<Entity>>>>,
+    claims: RefCell<FxMap<u64, Rc<Claim>>>,
+    terms: RefCell<FxMap<u64, Rc<Term>>>,
+    canon: RefCell<FxMap<u64, u64>>,
+    members: RefCell<FxMap<u64, Rc<Vec<u64>>>>,
+    /// Whether the store holds any merge at all (None: not looked yet);
+    /// without one every entity is canonical and its own only member.
+    merges: Cell<Option<bool>>,
+    /// Entity keys written in data (claim records, attributes) → value.
+    keys: RefCell<FxMap<String, Val>>,
+    /// The posting each edge slot was last bound from, by slot: claim fields
+    /// the posting carries are read from it instead of the claim record.
+    bound: RefCell<Vec<Option<Posting>>>,
     /// Entity references already resolved: written text → canonical id.
     pub refs: RefCell<HashMap<String, u64>>,
 }
@@ -94,6 +139,9 @@ impl<'s> Ctx<'s> {
             terms: RefCell::default(),
             canon: RefCell::default(),
             members: RefCell::default(),
+            merges: Cell::new(None),
+            keys: RefCell::default(),
+            bound: RefCell::default(),
             refs: RefCell::default(),
         }
     }
@@ -158,8 +206,23 @@ impl<'s> Ctx<'s> {
         Ok(t)
     }
 
+    /// Whether any entity was ever merged (one range probe per query).
+    pub fn any_merges(&self) -> Result<bool, IndexError> {
+        if let Some(m) = self.merges.get() {
+            return Ok(m);
+        }
+        let prefix = [crate::index::keys::MERGE];
+        let end = crate::index::keys::prefix_end(&prefix);
+        let m = self.snap.kv().range(&prefix, end.as_deref()).next().transpose()?.is_some();
+        self.merges.set(Some(m));
+        Ok(m)
+    }
+
     /// The canonical entity of an entity id.
     pub fn canonical(&self, id: u64) -> Result<u64, IndexError> {
+        if !self.any_merges()? {
+            return Ok(id);
+        }
         if let Some(&c) = self.canon.borrow().get(&id) {
             return Ok(c);
         }
@@ -172,6 +235,9 @@ impl<'s> Ctx<'s> {
     pub fn members(&self, id: u64) -> Result<Rc<Vec<u64>>, IndexError> {
         if let Some(m) = self.members.borrow().get(&id) {
             return Ok(m.clone());
+        }
+        if !self.any_merges()? {
+            return Ok(Rc::new(vec![id]));
         }
         let m = Rc::new(self.snap.members(id)?);
         self.members.borrow_mut().insert(id, m.clone());
@@ -189,12 +255,43 @@ impl<'s> Ctx<'s> {
     /// The value of a term written in data (entity keys resolve to canonical ids).
     pub fn data_val(&self, t: &Term) -> Result<Val, IndexError> {
         Ok(match t {
-            Term::Entity(key) => match self.snap.entity_id(key)? {
-                Some(id) => Val::Entity(self.canonical(id)?),
-                None => Val::Null,
-            },
+            Term::Entity(key) => {
+                if let Some(v) = self.keys.borrow().get(key) {
+                    return Ok(v.clone());
+                }
+                let v = match self.snap.term_id(&crate::index::keys::entity_term(key))? {
+                    Some(id) => self.entity_val(id)?,
+                    None => Val::Null,
+                };
+                self.keys.borrow_mut().insert(key.clone(), v.clone());
+                v
+            }
             other => literal_val(other),
         })
+    }
+
+    /// The value of an entity term id as data names it: its canonical
+    /// entity, or null if no entity with that key is declared (what
+    /// [`Ctx::data_val`] gives for the key).
+    pub fn entity_val(&self, id: u64) -> Result<Val, IndexError> {
+        Ok(match self.entity(id)? {
+            Some(_) => Val::Entity(self.canonical(id)?),
+            None => Val::Null,
+        })
+    }
+
+    /// Records the posting an operator bound edge slot `slot` from.
+    pub fn note_posting(&self, slot: usize, p: &Posting) {
+        let mut bound = self.bound.borrow_mut();
+        if bound.len() <= slot {
+            bound.resize(slot + 1, None);
+        }
+        bound[slot] = Some(*p);
+    }
+
+    /// The posting of claim `seq`, if an edge slot is bound from it.
+    pub fn posting(&self, seq: u64) -> Option<Posting> {
+        self.bound.borrow().iter().flatten().find(|p| p.seq == seq).copied()
     }
 
     /// Turns an execution value into a result value.

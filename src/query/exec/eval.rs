@@ -364,7 +364,39 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Res
     })
 }
 
+/// A claim field the posting an edge was bound from carries, without
+/// reading the claim record; None when the record is needed.
+fn posting_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Option<Val>, QueryError> {
+    let Some(p) = ctx.posting(seq) else {
+        return Ok(None);
+    };
+    let entity =
+        |id: u64| -> Result<Val, QueryError> { Ok(if id == 0 { Val::Null } else { ctx.entity_val(id)? }) };
+    Ok(Some(match name {
+        "predicate" => match &*ctx.term(p.p)? {
+            Term::String(name) => Val::Str(name.clone()),
+            _ => return Ok(None),
+        },
+        "subject" => entity(p.s)?,
+        // A literal object reads from the record: its term is normalized
+        // (-0.0 is interned as 0.0).
+        "object" => match &*ctx.term(p.o)? {
+            Term::Entity(_) => entity(p.o)?,
+            _ => return Ok(None),
+        },
+        "by" => entity(p.by)?,
+        "source" => entity(p.src)?,
+        "stance" => Val::Str(p.stance.as_str().to_string()),
+        "tx" => Val::Int(p.atx as i64),
+        "retracted_tx" => p.retracted_at(ctx.snap.at()).map_or(Val::Null, |t| Val::Int(t as i64)),
+        _ => return Ok(None),
+    }))
+}
+
 fn claim_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Val, QueryError> {
+    if let Some(v) = posting_property(ctx, seq, name)? {
+        return Ok(v);
+    }
     let c = ctx.claim(seq)?;
     let entity = |k: Option<&String>| -> Result<Val, QueryError> {
         Ok(match k {

@@ -7,11 +7,11 @@ use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::ast::{Direction, Expr};
-use super::super::value::{Val, equals};
+use super::super::value::{DistinctKey, Val, equals};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, property, semantic, with_article};
 use crate::index::keys::{self, Key};
-use crate::index::{IndexError, Posting};
+use crate::index::{IndexError, KvRead, Posting};
 
 pub(crate) type Row = Vec<Val>;
 pub(crate) type BoxOp<'s> = Box<dyn Op<'s> + 's>;
@@ -199,7 +199,11 @@ impl<'s> Op<'s> for NodeScan<'s> {
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        let what = if self.check.entity.is_some() { "entity reference" } else { "every entity" };
+        let what = match (&self.candidates, self.check.entity) {
+            (_, Some(_)) => "entity reference",
+            (Some(none), None) if none.is_empty() => "no entity",
+            _ => "every entity",
+        };
         let text = if self.checks_bound {
             format!("Check slot {} {}", self.slot, self.check.describe())
         } else {
@@ -309,6 +313,9 @@ pub(crate) struct Expand<'s> {
     pub to_check: NodeCheck,
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
+    /// False when nothing reads `to` (and it has no check): the far end's
+    /// term is not looked up and the slot stays null.
+    pub bind_to: bool,
     pub current: Option<(Row, Postings<'s>)>,
     pub meter: Meter,
 }
@@ -384,7 +391,10 @@ impl<'s> Expand<'s> {
             if !in_valid(ctx, &p) {
                 continue;
             }
-            let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+            let other = match self.bind_to {
+                true => ctx.term_val(if from_subject { p.o } else { p.s })?,
+                false => Val::Null,
+            };
             // A self-loop read from both sides counts once.
             if !from_subject && self.spec.direction == Direction::Either && other == row[self.from] {
                 continue;
@@ -393,6 +403,7 @@ impl<'s> Expand<'s> {
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
                 continue;
             }
+            ctx.note_posting(self.edge, &p);
             if !self.to_check.accepts(ctx, &self.scope, &out, &other)? || !bind(&mut out, self.to, other) {
                 continue;
             }
@@ -419,6 +430,13 @@ pub(crate) struct EdgeScan<'s> {
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
     pub estimate: u64,
+    /// First days `[lo, hi)` of the publication dates WHERE can accept for
+    /// the claim's source: only claims whose source is a document published
+    /// then are bound (the WHERE conjuncts stay and decide).
+    pub published: Option<(i32, i32)>,
+    /// Those documents, read from PUB on first use (None inside: no
+    /// narrowing, as when entities were merged).
+    pub sources: Option<Option<super::ctx::FxSet<u64>>>,
     pub current: Option<(Row, Postings<'s>)>,
     pub pending: Option<Row>,
     pub meter: Meter,
@@ -437,13 +455,16 @@ impl<'s> Op<'s> for EdgeScan<'s> {
             Some(_) => "SRC (source)",
             None => "PSO",
         };
-        let text = format!(
+        let mut text = format!(
             "EdgeScan slot {} -[slot {}]-> slot {} via {index} ({})",
             self.left,
             self.edge,
             self.right,
             self.spec.describe()
         );
+        if self.published.is_some() {
+            text.push_str(" sources by publication day");
+        }
         out.push(self.meter.line(depth, text, Some(self.estimate)));
         self.input.explain(depth + 1, out);
     }
@@ -471,6 +492,7 @@ impl<'s> EdgeScan<'s> {
         let (s, o) = (ctx.term_val(p.s)?, ctx.term_val(p.o)?);
         let (l, r) = if flip { (o, s) } else { (s, o) };
         let mut out = row.clone();
+        ctx.note_posting(self.edge, p);
         let ok = bind(&mut out, self.edge, Val::Claim(p.seq))
             && self.left_check.accepts(ctx, &self.scope, &out, &l)?
             && bind(&mut out, self.left, l)
@@ -503,7 +525,10 @@ impl<'s> EdgeScan<'s> {
             ctx.tick(1)?;
             let wrong_predicate =
                 self.via.is_some() && !self.spec.preds.is_empty() && !self.spec.preds.contains(&p.p);
-            if !in_valid(ctx, &p) || wrong_predicate {
+            if !in_valid(ctx, &p)
+                || wrong_predicate
+                || !source_may_pass(ctx, self.published, &mut self.sources, &p)?
+            {
                 continue;
             }
             let row = row.clone();
@@ -526,6 +551,51 @@ impl<'s> EdgeScan<'s> {
             }
         }
     }
+}
+
+/// Whether a claim's source can pass publication-date conditions whose
+/// first days are `published`; `sources` caches the documents they admit.
+fn source_may_pass(
+    ctx: &Ctx<'_>,
+    published: Option<(i32, i32)>,
+    sources: &mut Option<Option<super::ctx::FxSet<u64>>>,
+    p: &Posting,
+) -> Result<bool, QueryError> {
+    let Some((lo, hi)) = published else {
+        return Ok(true);
+    };
+    if sources.is_none() {
+        // With merges a claim's source reads as its canonical document,
+        // whose date PUB files under another id: no narrowing.
+        *sources = Some(match ctx.any_merges()? {
+            true => None,
+            false => Some(documents_published(ctx, lo, hi)?),
+        });
+    }
+    Ok(match sources.as_ref().and_then(|s| s.as_ref()) {
+        Some(docs) => docs.contains(&p.src),
+        None => true,
+    })
+}
+
+/// Every entity PUB ever filed under a first day in `[lo, hi)` (any version,
+/// on or off: a superset of the documents published then as of any tx).
+fn documents_published(ctx: &Ctx<'_>, lo: i32, hi: i32) -> Result<super::ctx::FxSet<u64>, QueryError> {
+    let mut out = super::ctx::FxSet::default();
+    if lo >= hi {
+        return Ok(out);
+    }
+    let start = Key::new(keys::PUB).i32(lo).into_vec();
+    let end = Key::new(keys::PUB).i32(hi).into_vec();
+    for r in ctx.snap.kv().range(&start, Some(&end)) {
+        let (k, _) = r?;
+        let mut rd = keys::Reader(&k[1..]);
+        rd.i32();
+        if let Some(id) = rd.u64() {
+            out.insert(id);
+        }
+    }
+    Ok(out)
 }
 
 /// Variable-length expansion: every trail of `min..=max` claims from a bound
@@ -758,4 +828,38 @@ fn other_end(ctx: &Ctx<'_>, c: &Val, node: &Val) -> Result<Val, QueryError> {
     let s = ctx.data_val(&crate::model::Term::Entity(claim.s.clone()))?;
     let o = ctx.data_val(&claim.o)?;
     Ok(if equals(&s, node) == Some(true) { o } else { s })
+}
+
+/// Drops rows that repeat an earlier row on `slots`. The planner puts it
+/// under `RETURN DISTINCT` where nothing above reads the other slots, so a
+/// dropped row could only have repeated result rows (a semi-join: `x -> y ->
+/// z` expands each distinct `y` once).
+pub(crate) struct Distinct<'s> {
+    pub input: BoxOp<'s>,
+    pub slots: Vec<usize>,
+    pub seen: super::ctx::FxSet<DistinctKey>,
+    pub meter: Meter,
+}
+
+impl<'s> Op<'s> for Distinct<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            let Some(row) = self.input.next(ctx)? else {
+                return Ok(None);
+            };
+            let start = Instant::now();
+            let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
+            let new = self.seen.insert(key);
+            self.meter.time += start.elapsed();
+            if new {
+                self.meter.rows += 1;
+                return Ok(Some(row));
+            }
+        }
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let slots: Vec<String> = self.slots.iter().map(|s| format!("slot {s}")).collect();
+        out.push(self.meter.line(depth, format!("Distinct on {}", slots.join(", ")), None));
+        self.input.explain(depth + 1, out);
+    }
 }

@@ -9,10 +9,12 @@ use std::collections::HashSet;
 
 use super::super::QueryError;
 use super::super::ast::{Direction, EdgePattern, Expr, ExprKind, NodePattern, Pattern, Query, Span};
+use super::super::value::Val;
 use super::ctx::Ctx;
-use super::eval::{Scope, entity_ref, semantic};
+use super::eval::{Scope, entity_ref, eval, semantic};
 use super::ops::{
-    BindPath, BoxOp, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit, VarExpand,
+    BindPath, BoxOp, Distinct, EdgeScan, EdgeSpec, Expand, Filter, Meter, NodeCheck, NodeScan, Unit,
+    VarExpand,
 };
 use crate::index::KvRead;
 use crate::index::keys::{self, Key};
@@ -35,6 +37,9 @@ enum VarKind {
 struct PNode {
     slot: usize,
     check: NodeCheck,
+    /// A WHERE conjunct pins the node to an entity no row can hold (a key
+    /// no canonical entity has): it anchors with no candidates.
+    none: bool,
 }
 
 struct PEdge {
@@ -44,6 +49,9 @@ struct PEdge {
     spec: EdgeSpec,
     length: Option<(u32, u32)>,
     props: Vec<(String, Expr)>,
+    /// WHERE bounds `c.source.published` to a range: the first days of the
+    /// publication dates that can pass, `[lo, hi)`.
+    published: Option<(i32, i32)>,
 }
 
 struct PPattern {
@@ -65,22 +73,43 @@ enum Anchor {
     Edge(usize, Option<(u8, u64)>),
 }
 
-const ESTIMATE_CAP: u64 = 1_000_000;
+/// Planning counts postings (and kind members) up to this many: enough to
+/// order anchors, and a bound on what planning reads.
+const ESTIMATE_CAP: u64 = 10_000;
 
 struct Planner<'c, 's> {
     ctx: &'c Ctx<'s>,
     scope: Scope,
     kinds: Vec<(String, VarKind)>,
     width: usize,
+    /// Under `RETURN DISTINCT` without aggregates: the slots RETURN and
+    /// ORDER BY read (rows equal on every slot still to be read are
+    /// duplicates of one result row).
+    distinct_reads: Option<HashSet<usize>>,
+    /// The slots RETURN and ORDER BY read.
+    reads: HashSet<usize>,
 }
 
 /// Plans the patterns and WHERE of a MATCH.
 pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
-    let mut p = Planner { ctx, scope: Scope::new(), kinds: Vec::new(), width: 0 };
+    let mut p = Planner {
+        ctx,
+        scope: Scope::new(),
+        kinds: Vec::new(),
+        width: 0,
+        distinct_reads: None,
+        reads: HashSet::new(),
+    };
     let mut patterns = Vec::new();
     for pat in &q.patterns {
         patterns.push(p.pattern(pat)?);
     }
+    p.distinct_reads = p.distinct_reads(q);
+    let mut reads = HashSet::new();
+    for e in q.items.iter().map(|i| &i.expr).chain(q.order_by.iter().map(|o| &o.expr)) {
+        p.expr_slots(e, &mut reads);
+    }
+    p.reads = reads;
     let mut conjuncts = Vec::new();
     if let Some(filter) = &q.filter {
         check_no_aggregate(filter)?;
@@ -99,6 +128,34 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
                 }
             }
         }
+        // The conjunct stays a filter; a pin only narrows what is scanned.
+        if let Some((slot, pin)) = p.pinned_node(&c.expr)? {
+            for n in patterns.iter_mut().flat_map(|pat| pat.nodes.iter_mut()).filter(|n| n.slot == slot) {
+                match pin {
+                    Some(id) if n.check.entity.is_none() => n.check.entity = Some(id),
+                    Some(_) => {}
+                    None => n.none = true,
+                }
+            }
+        }
+        if let Some((slot, lo, hi)) = p.published_bound(&c.expr) {
+            for e in patterns.iter_mut().flat_map(|pat| pat.edges.iter_mut()).filter(|e| e.slot == slot) {
+                let (l, h) = e.published.unwrap_or((i32::MIN, i32::MAX));
+                e.published = Some((l.max(lo), h.min(hi)));
+            }
+        }
+        if let Some((slot, pred, name)) = p.pinned_predicate(&c.expr)? {
+            for pat in patterns.iter_mut() {
+                for e in pat.edges.iter_mut().filter(|e| e.slot == slot && e.length.is_none()) {
+                    if e.spec.preds.is_empty() {
+                        (e.spec.preds, e.spec.names) = (vec![pred], vec![name.clone()]);
+                    } else if e.spec.preds.contains(&pred) {
+                        e.spec.preds.retain(|&p| p == pred);
+                        e.spec.names.retain(|n| *n == name);
+                    }
+                }
+            }
+        }
     }
     let width = p.width;
     let mut op: BoxOp<'s> = Box::new(Unit { width, done: false });
@@ -107,7 +164,12 @@ pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s
     while !patterns.is_empty() {
         let (i, anchor, estimate) = p.choose(&patterns, &bound)?;
         let pattern = patterns.remove(i);
-        op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts)?;
+        let mut later = HashSet::new();
+        for pat in &patterns {
+            p.pattern_reads(pat.nodes.iter(), pat.edges.iter(), &mut later);
+            later.extend(pat.path_slot);
+        }
+        op = p.build(op, pattern, anchor, estimate, &mut bound, &mut conjuncts, &later)?;
     }
     if let Some(c) = conjuncts.first() {
         return Err(semantic(c.expr.span, "this condition uses a variable no pattern binds"));
@@ -189,7 +251,7 @@ impl<'c, 's> Planner<'c, 's> {
         let entity = n.entity.as_ref().map(|r| entity_ref(self.ctx, r)).transpose()?;
         let kind = n.kind.as_ref().map(|k| k.name.clone());
         let props = n.props.iter().map(|e| (e.key.name.clone(), e.value.clone())).collect();
-        Ok(PNode { slot, check: NodeCheck { kind, entity, props, entity_only: false } })
+        Ok(PNode { slot, check: NodeCheck { kind, entity, props, entity_only: false }, none: false })
     }
 
     fn edge(&mut self, e: &EdgePattern) -> Result<PEdge, QueryError> {
@@ -224,6 +286,7 @@ impl<'c, 's> Planner<'c, 's> {
             spec: EdgeSpec { direction: e.direction, preds, names },
             length,
             props,
+            published: None,
         })
     }
 
@@ -297,7 +360,7 @@ impl<'c, 's> Planner<'c, 's> {
     fn kind_count(&self, kind: &str) -> Result<u64, QueryError> {
         let prefix = Key::new(keys::KIND).str(kind).into_vec();
         let end = keys::prefix_end(&prefix);
-        Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).count() as u64)
+        Ok(self.ctx.snap.kv().range(&prefix, end.as_deref()).take(ESTIMATE_CAP as usize).count() as u64)
     }
 
     /// Rows a node anchor starts with. A node with no check that an edge
@@ -310,7 +373,7 @@ impl<'c, 's> Planner<'c, 's> {
         all: u64,
         has_edges: bool,
     ) -> Result<u64, QueryError> {
-        Ok(if bound.contains(&n.slot) {
+        Ok(if bound.contains(&n.slot) || n.none {
             0
         } else if n.check.entity.is_some() {
             1
@@ -330,36 +393,180 @@ impl<'c, 's> Planner<'c, 's> {
             return Ok(None);
         };
         for (a, b) in [(lhs, rhs), (rhs, lhs)] {
-            let (ExprKind::Property { base, path }, ExprKind::Entity(r)) = (&a.kind, &b.kind) else {
-                continue;
-            };
-            let (ExprKind::Var(v), [prop]) = (&base.kind, path.as_slice()) else { continue };
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let ExprKind::Var(v) = &base.kind else { continue };
             let Some(&slot) = self.scope.get(v) else { continue };
-            let is_edge = self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge);
-            let tag = match prop.name.as_str() {
-                "by" => keys::BY,
-                "source" => keys::SRC,
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            let tag = match path.first().map(|p| p.name.as_str()) {
+                Some("by") => keys::BY,
+                Some("source") => keys::SRC,
                 _ => continue,
             };
-            if is_edge {
-                return Ok(Some((slot, tag, entity_ref(self.ctx, r)?)));
+            let id = match (&path[1..], &b.kind) {
+                ([], ExprKind::Entity(r)) => entity_ref(self.ctx, r)?,
+                // `c.by = $s` (an entity value) or `c.by.key = $s`.
+                ([], _) => match self.constant(b) {
+                    Some(Val::Entity(id)) => id,
+                    _ => continue,
+                },
+                ([key], _) if key.name == "key" => match self.key_pin(b)? {
+                    Some(Some(id)) => id,
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            return Ok(Some((slot, tag, id)));
+        }
+        Ok(None)
+    }
+
+    /// The value of an expression that reads no variable, if it evaluates
+    /// (an error is left for the filter to raise, as without the pin).
+    fn constant(&self, e: &Expr) -> Option<Val> {
+        let mut reads = false;
+        walk(e, &mut |x| reads |= matches!(x.kind, ExprKind::Var(_) | ExprKind::Aggregate { .. }));
+        if reads {
+            return None;
+        }
+        eval(self.ctx, &Scope::new(), &[], e).ok()
+    }
+
+    /// The entity whose `.key` a constant expression names: None if it is
+    /// not a constant string, Some(None) if no canonical entity has that key.
+    fn key_pin(&self, e: &Expr) -> Result<Option<Option<u64>>, QueryError> {
+        let Some(Val::Str(key)) = self.constant(e) else {
+            return Ok(None);
+        };
+        Ok(Some(match self.ctx.snap.entity_id(&key)? {
+            Some(id) if self.ctx.canonical(id)? == id => Some(id),
+            _ => None,
+        }))
+    }
+
+    /// `n = <entity>` or `n.key = <string>` (either way round, constants:
+    /// literals, parameters, entity references) for a node variable `n`:
+    /// the slot and the entity (None: no entity can match).
+    fn pinned_node(&self, e: &Expr) -> Result<Option<(usize, Option<u64>)>, QueryError> {
+        let ExprKind::Binary { op: super::super::ast::BinOp::Eq, lhs, rhs } = &e.kind else {
+            return Ok(None);
+        };
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let (v, path) = match &a.kind {
+                ExprKind::Var(v) => (v, &[][..]),
+                ExprKind::Property { base, path } => match &base.kind {
+                    ExprKind::Var(v) => (v, path.as_slice()),
+                    _ => continue,
+                },
+                _ => continue,
+            };
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Node) {
+                continue;
+            }
+            match path {
+                [] => {
+                    if let Some(Val::Entity(id)) = self.constant(b) {
+                        return Ok(Some((slot, Some(id))));
+                    }
+                }
+                [key] if key.name == "key" => {
+                    if let Some(pin) = self.key_pin(b)? {
+                        return Ok(Some((slot, pin)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(None)
+    }
+
+    /// `c.source.published <op> <date>` (a constant date or year; either way
+    /// round): the claim slot and the first days `[lo, hi)` a publication
+    /// date that can satisfy it starts on (a date spans at most 366 days).
+    fn published_bound(&self, e: &Expr) -> Option<(usize, i32, i32)> {
+        use super::super::ast::BinOp;
+        let ExprKind::Binary { op, lhs, rhs } = &e.kind else { return None };
+        let flip = |op: BinOp| match op {
+            BinOp::Lt => BinOp::Gt,
+            BinOp::Le => BinOp::Ge,
+            BinOp::Gt => BinOp::Lt,
+            BinOp::Ge => BinOp::Le,
+            other => other,
+        };
+        for (a, b, op) in [(lhs, rhs, *op), (rhs, lhs, flip(*op))] {
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let (ExprKind::Var(v), [source, published]) = (&base.kind, path.as_slice()) else { continue };
+            if source.name != "source" || published.name != "published" {
+                continue;
+            }
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            let d = match self.constant(b)? {
+                Val::Date(d) => d,
+                Val::Int(y) => crate::model::Date::new(i32::try_from(y).ok()?, None, None).ok()?,
+                _ => return None,
+            };
+            let (first, end) = (d.first_day(), d.end_day());
+            return match op {
+                BinOp::Ge | BinOp::Gt => Some((slot, first.saturating_sub(366), i32::MAX)),
+                BinOp::Le | BinOp::Lt => Some((slot, i32::MIN, end)),
+                BinOp::Eq => Some((slot, first.saturating_sub(366), end)),
+                _ => None,
+            };
+        }
+        None
+    }
+
+    /// `c.predicate = <string>` for a claim variable `c`: the slot and the
+    /// predicate, if declared.
+    fn pinned_predicate(&self, e: &Expr) -> Result<Option<(usize, u64, String)>, QueryError> {
+        let ExprKind::Binary { op: super::super::ast::BinOp::Eq, lhs, rhs } = &e.kind else {
+            return Ok(None);
+        };
+        for (a, b) in [(lhs, rhs), (rhs, lhs)] {
+            let ExprKind::Property { base, path } = &a.kind else { continue };
+            let (ExprKind::Var(v), [prop]) = (&base.kind, path.as_slice()) else { continue };
+            let Some(&slot) = self.scope.get(v) else { continue };
+            if prop.name != "predicate" || !self.kinds.iter().any(|(n, k)| n == v && *k == VarKind::Edge) {
+                continue;
+            }
+            if let Some(Val::Str(name)) = self.constant(b)
+                && let Some((id, _)) = self.ctx.snap.predicate(&name)?
+            {
+                return Ok(Some((slot, id, name)));
             }
         }
         Ok(None)
     }
 
     /// Claims an edge scan would read: the fewest of its pinned speaker or
-    /// source, else of its predicates.
-    fn edge_estimate(&self, e: &PEdge) -> Result<(u64, Option<(u8, u64)>), QueryError> {
+    /// source, else of its predicates. Counting stops at `beat` (the best
+    /// anchor so far: an estimate that does not beat it is not used) and at
+    /// [`ESTIMATE_CAP`], so an anchored pattern plans without reading a
+    /// predicate's postings.
+    fn edge_estimate(&self, e: &PEdge, beat: u64) -> Result<(u64, Option<(u8, u64)>), QueryError> {
         if e.length.is_some() {
             return Ok((u64::MAX, None));
         }
+        let count = |prefixes: Vec<Vec<u8>>, cap: u64| -> Result<u64, QueryError> {
+            let mut n = 0;
+            for prefix in prefixes {
+                if n >= cap {
+                    break;
+                }
+                n += self.ctx.snap.count_postings(prefix, cap - n)?;
+            }
+            Ok(n)
+        };
+        let cap = |best: u64| best.min(beat).min(ESTIMATE_CAP);
         let mut best: (u64, Option<(u8, u64)>) = (u64::MAX, None);
         for &(tag, id) in &e.via {
-            let mut n = 0;
-            for &m in self.ctx.members(id)?.iter() {
-                n += self.ctx.snap.count_postings(Key::new(tag).u64(m).into_vec(), ESTIMATE_CAP)?;
-            }
+            let prefixes = self.ctx.members(id)?.iter().map(|&m| Key::new(tag).u64(m).into_vec()).collect();
+            let n = count(prefixes, cap(best.0))?;
             if n < best.0 {
                 best = (n, Some((tag, id)));
             }
@@ -369,10 +576,8 @@ impl<'c, 's> Planner<'c, 's> {
             // node that may be a literal.
             return Ok(if best.1.is_some() { best } else { (u64::MAX - 1, None) });
         }
-        let mut n = 0;
-        for &p in &e.spec.preds {
-            n += self.ctx.snap.count_postings(Key::new(keys::PSO).u64(p).into_vec(), ESTIMATE_CAP)?;
-        }
+        let prefixes = e.spec.preds.iter().map(|&p| Key::new(keys::PSO).u64(p).into_vec()).collect();
+        let n = count(prefixes, cap(best.0))?;
         Ok(if n < best.0 { (n, None) } else { best })
     }
 
@@ -394,7 +599,7 @@ impl<'c, 's> Planner<'c, 's> {
                 }
             }
             for (k, e) in pat.edges.iter().enumerate() {
-                let (est, via) = self.edge_estimate(e)?;
+                let (est, via) = self.edge_estimate(e, best.as_ref().map_or(u64::MAX, |(b, ..)| *b))?;
                 if best.as_ref().is_none_or(|(b, ..)| est < *b) {
                     best = Some((est, i, Anchor::Edge(k, via)));
                 }
@@ -404,6 +609,7 @@ impl<'c, 's> Planner<'c, 's> {
         Ok((i, anchor, est))
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn build(
         &self,
         mut op: BoxOp<'s>,
@@ -412,6 +618,7 @@ impl<'c, 's> Planner<'c, 's> {
         estimate: u64,
         bound: &mut HashSet<usize>,
         filters: &mut Vec<Conjunct>,
+        later: &HashSet<usize>,
     ) -> Result<BoxOp<'s>, QueryError> {
         let PPattern { nodes, edges, path_slot } = pat;
         let parts: Vec<usize> = (0..nodes.len())
@@ -443,6 +650,8 @@ impl<'c, 's> Planner<'c, 's> {
                     edge_props: e.props,
                     scope: self.scope.clone(),
                     estimate,
+                    published: e.published,
+                    sources: None,
                     current: None,
                     pending: None,
                     meter: Meter::default(),
@@ -451,16 +660,28 @@ impl<'c, 's> Planner<'c, 's> {
             }
         };
         op = self.place_filters(op, bound, filters);
+        let path = path_slot.map(|_| parts.as_slice());
+        // The hops left of the anchor expand from its left node afterwards.
+        let mut later_right = later.clone();
+        if left > 0 {
+            later_right.insert(self.slot_of(&parts, left));
+        }
         for k in right..edges.len() {
-            let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
             let from = self.slot_of(&parts, k);
-            op = self.expand(op, from, e, to, false, bound)?;
+            op = self.semi_join(op, from, bound, filters, &later_right, (&nodes, &edges), path);
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k + 1].take().expect("node"));
+            // The next hop, if any, expands from `to`.
+            let lazy = k + 1 == edges.len()
+                && self.unread(&e, &to, bound, filters, &later_right, (&nodes, &edges), path);
+            op = self.expand(op, from, e, to, false, bound, lazy)?;
             op = self.place_filters(op, bound, filters);
         }
         for k in (0..left).rev() {
-            let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
             let from = self.slot_of(&parts, k + 1);
-            op = self.expand(op, from, e, to, true, bound)?;
+            op = self.semi_join(op, from, bound, filters, later, (&nodes, &edges), path);
+            let (e, to) = (edges[k].take().expect("edge"), nodes[k].take().expect("node"));
+            let lazy = k == 0 && self.unread(&e, &to, bound, filters, later, (&nodes, &edges), path);
+            op = self.expand(op, from, e, to, true, bound, lazy)?;
             op = self.place_filters(op, bound, filters);
         }
         if let Some(slot) = path_slot {
@@ -469,6 +690,107 @@ impl<'c, 's> Planner<'c, 's> {
             op = self.place_filters(op, bound, filters);
         }
         Ok(op)
+    }
+
+    /// The slots `RETURN DISTINCT` reads, when it has no aggregate.
+    fn distinct_reads(&self, q: &Query) -> Option<HashSet<usize>> {
+        let exprs = || q.items.iter().map(|i| &i.expr).chain(q.order_by.iter().map(|o| &o.expr));
+        let mut aggregates = false;
+        exprs().for_each(|e| walk(e, &mut |x| aggregates |= matches!(x.kind, ExprKind::Aggregate { .. })));
+        if !q.distinct || aggregates {
+            return None;
+        }
+        let mut reads = HashSet::new();
+        exprs().for_each(|e| self.expr_slots(e, &mut reads));
+        Some(reads)
+    }
+
+    /// Slots of the variables an expression names (unknown names aside).
+    fn expr_slots(&self, e: &Expr, out: &mut HashSet<usize>) {
+        walk(e, &mut |x| {
+            if let ExprKind::Var(name) = &x.kind
+                && let Some(&slot) = self.scope.get(name)
+            {
+                out.insert(slot);
+            }
+        });
+    }
+
+    /// Slots of pattern parts and of the variables their property maps read.
+    fn pattern_reads<'a>(
+        &self,
+        nodes: impl Iterator<Item = &'a PNode>,
+        edges: impl Iterator<Item = &'a PEdge>,
+        out: &mut HashSet<usize>,
+    ) {
+        for n in nodes {
+            out.insert(n.slot);
+            n.check.props.iter().for_each(|(_, e)| self.expr_slots(e, out));
+        }
+        for e in edges {
+            out.insert(e.slot);
+            e.props.iter().for_each(|(_, x)| self.expr_slots(x, out));
+        }
+    }
+
+    /// Under `RETURN DISTINCT`, before expanding from `from`: drops rows
+    /// equal on every bound slot anything still to run reads (the rest of
+    /// this pattern, later patterns, pending conditions, RETURN, ORDER BY).
+    #[allow(clippy::too_many_arguments)]
+    fn semi_join(
+        &self,
+        op: BoxOp<'s>,
+        from: usize,
+        bound: &HashSet<usize>,
+        filters: &[Conjunct],
+        later: &HashSet<usize>,
+        (nodes, edges): (&[Option<PNode>], &[Option<PEdge>]),
+        path: Option<&[usize]>,
+    ) -> BoxOp<'s> {
+        let Some(reads) = &self.distinct_reads else {
+            return op;
+        };
+        let mut keep = reads.clone();
+        keep.extend(later);
+        keep.insert(from);
+        filters.iter().for_each(|c| keep.extend(&c.vars));
+        self.pattern_reads(nodes.iter().flatten(), edges.iter().flatten(), &mut keep);
+        keep.extend(path.unwrap_or_default());
+        let mut slots: Vec<usize> = bound.iter().copied().filter(|s| keep.contains(s)).collect();
+        if slots.len() == bound.len() {
+            return op;
+        }
+        slots.sort_unstable();
+        Box::new(Distinct { input: op, slots, seen: Default::default(), meter: Meter::default() })
+    }
+
+    /// Whether an expansion may leave its far node unbound: a node with no
+    /// check, not bound before, reached one way (a self-loop read from both
+    /// sides is recognised by its value), that nothing still to run reads.
+    #[allow(clippy::too_many_arguments)]
+    fn unread(
+        &self,
+        e: &PEdge,
+        to: &PNode,
+        bound: &HashSet<usize>,
+        filters: &[Conjunct],
+        later: &HashSet<usize>,
+        (nodes, edges): (&[Option<PNode>], &[Option<PEdge>]),
+        path: Option<&[usize]>,
+    ) -> bool {
+        if !to.check.is_empty() || to.none || bound.contains(&to.slot) {
+            return false;
+        }
+        if e.spec.direction == Direction::Either || e.length.is_some() {
+            return false;
+        }
+        let mut keep = self.reads.clone();
+        keep.extend(later);
+        filters.iter().for_each(|c| keep.extend(&c.vars));
+        self.pattern_reads(nodes.iter().flatten(), edges.iter().flatten(), &mut keep);
+        keep.extend(path.unwrap_or_default());
+        e.props.iter().for_each(|(_, x)| self.expr_slots(x, &mut keep));
+        !keep.contains(&to.slot)
     }
 
     /// The slot of node `i` of a pattern whose slots are `parts`.
@@ -482,7 +804,11 @@ impl<'c, 's> Planner<'c, 's> {
         if already && n.check.is_empty() {
             return op;
         }
-        let candidates = if already { None } else { n.check.entity.map(|e| vec![e]) };
+        let candidates = match (already, n.none) {
+            (true, _) => None,
+            (false, true) => Some(Vec::new()),
+            (false, false) => n.check.entity.map(|e| vec![e]),
+        };
         Box::new(NodeScan {
             input: op,
             slot: n.slot,
@@ -496,6 +822,7 @@ impl<'c, 's> Planner<'c, 's> {
         })
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn expand(
         &self,
         op: BoxOp<'s>,
@@ -504,6 +831,7 @@ impl<'c, 's> Planner<'c, 's> {
         to: PNode,
         reverse: bool,
         bound: &mut HashSet<usize>,
+        unread: bool,
     ) -> Result<BoxOp<'s>, QueryError> {
         if reverse {
             e.spec.direction = match e.spec.direction {
@@ -540,6 +868,7 @@ impl<'c, 's> Planner<'c, 's> {
                 to_check: to.check,
                 edge_props: e.props,
                 scope,
+                bind_to: !unread,
                 current: None,
                 meter: Meter::default(),
             }),

@@ -3,12 +3,12 @@
 //! aggregates rows stream straight from the operators to the sink.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::super::QueryError;
 use super::super::ast::{AggFunc, Expr, ExprKind, Query};
-use super::super::value::{Val, Value};
-use super::ctx::Ctx;
+use super::super::value::{DistinctKey, Val, Value};
+use super::ctx::{Ctx, FxSet};
 use super::eval::{FUNCTIONS, Scope, eval, semantic, with_article};
 use super::ops::Row;
 use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
@@ -141,7 +141,7 @@ pub(crate) fn run<'s>(
     let limit = count_arg(ctx, q.limit.as_ref())?;
     let aliases: Vec<Option<String>> =
         q.items.iter().map(|i| i.alias.as_ref().map(|a| a.name.clone())).collect();
-    let mut out = Output { skip, limit, seen: HashSet::new(), distinct: q.distinct, emitted: 0 };
+    let mut out = Output { skip, limit, seen: FxSet::default(), distinct: q.distinct, emitted: 0 };
 
     if items.iter().any(|i| i.has_agg) {
         let rows = aggregate(ctx, &scope, &items, &mut op)?;
@@ -416,7 +416,7 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
 struct Output {
     skip: u64,
     limit: Option<u64>,
-    seen: HashSet<String>,
+    seen: FxSet<DistinctKey>,
     distinct: bool,
     emitted: u64,
 }
@@ -426,7 +426,7 @@ impl Output {
         if self.limit.is_some_and(|l| self.emitted >= l) {
             return Ok(false);
         }
-        if self.distinct && !self.seen.insert(format!("{vals:?}")) {
+        if self.distinct && !self.seen.insert(DistinctKey(vals.clone())) {
             return Ok(true);
         }
         if self.skip > 0 {

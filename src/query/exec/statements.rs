@@ -1,13 +1,13 @@
 //! The statements besides MATCH and the writes: EXPLAIN, HISTORY, CONFLICTS,
 //! SHOW and STATS.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use super::super::QueryError;
 use super::super::ast::{Conflicts, History, Query, Show};
 use super::super::engine::QueryResult;
 use super::super::value::{Val, Value};
-use super::ctx::{Ctx, Params};
+use super::ctx::{Ctx, FxMap, FxSet, Params};
 use super::eval::{entity_ref, semantic};
 use super::ops::PlanLine;
 use super::plan::plan;
@@ -226,36 +226,48 @@ pub(crate) fn history(view: &ReadView, params: &Params, h: &History) -> Result<Q
 /// functional predicates, one subject with two different objects.
 pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, QueryError> {
     let (postings, touching) = candidate_postings(ctx, c)?;
-    let mut by_spo: BTreeMap<(u64, u64, Val2), Vec<Posting>> = BTreeMap::new();
-    let mut by_sp: BTreeMap<(u64, u64), Vec<Posting>> = BTreeMap::new();
+    let mut by_sp: FxMap<(u64, u64), Vec<Posting>> = FxMap::default();
     for p in postings {
-        let s = ctx.canonical(p.s)?;
-        let o = Val2(ctx.term_val(p.o)?);
-        by_spo.entry((s, p.p, o)).or_default().push(p);
-        by_sp.entry((s, p.p)).or_default().push(p);
-    }
-    let mut pairs: Vec<(&'static str, Posting, Posting, DayRange)> = Vec::new();
-    for group in by_spo.values() {
-        for a in group.iter().filter(|p| p.stance != Stance::Denies) {
-            for b in group.iter().filter(|p| p.stance == Stance::Denies) {
-                if let Some(overlap) = overlap(ctx, a, b) {
-                    pairs.push(("stance", *a, *b, overlap));
-                }
-            }
-        }
+        by_sp.entry((ctx.canonical(p.s)?, p.p)).or_default().push(p);
     }
     let functional: Vec<u64> =
         ctx.snap.predicates()?.into_iter().filter(|(_, p)| p.functional).map(|(id, _)| id).collect();
+    // Every pair is within one (subject, predicate); pairs are sorted below,
+    // so the order the groups are visited in does not matter.
+    let mut pairs: Vec<(&'static str, Posting, Posting, DayRange)> = Vec::new();
     for ((_, p), group) in &by_sp {
+        // Stance: only a group with a denial can hold one; its claims are
+        // grouped by object value (so an entity and what merged into it, or
+        // 1 and 1.0, are one object).
+        if group.iter().any(|p| p.stance == Stance::Denies) {
+            for same in same_object(ctx, group)? {
+                for a in same.iter().filter(|p| p.stance != Stance::Denies) {
+                    for b in same.iter().filter(|p| p.stance == Stance::Denies) {
+                        if let Some(overlap) = overlap(ctx, a, b) {
+                            pairs.push(("stance", **a, **b, overlap));
+                        }
+                    }
+                }
+            }
+        }
         if !functional.contains(p) {
             continue;
         }
-        let live: Vec<&Posting> = group.iter().filter(|p| p.stance != Stance::Denies).collect();
+        // A functional pair is (earlier claim, later claim).
+        let mut live: Vec<&Posting> = group.iter().filter(|p| p.stance != Stance::Denies).collect();
+        live.sort_by_key(|p| p.seq);
+        let merges = ctx.any_merges()?;
         for (i, a) in live.iter().enumerate() {
             for b in &live[i + 1..] {
-                if ctx.term_val(a.o)? != ctx.term_val(b.o)?
-                    && let Some(overlap) = overlap(ctx, a, b)
-                {
+                let Some(overlap) = overlap(ctx, a, b) else { continue };
+                // Without merges two terms are two values, and one term one
+                // value (NaN aside, which differs from itself).
+                let differ = match (merges, a.o == b.o) {
+                    (false, false) => true,
+                    (false, true) => matches!(ctx.term_val(a.o)?, Val::Float(f) if f.is_nan()),
+                    (true, _) => ctx.term_val(a.o)? != ctx.term_val(b.o)?,
+                };
+                if differ {
                     pairs.push(("functional", **a, **b, overlap));
                 }
             }
@@ -265,10 +277,13 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
         pairs.retain(|(_, a, b, _)| touching.contains(&a.seq) || touching.contains(&b.seq));
     }
     pairs.sort_by_key(|(_, a, b, _)| (a.seq, b.seq));
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(pairs.len());
     for (kind, a, b, overlap) in pairs {
         let (ca, cb) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
-        let subject = ctx.snap.key_of(ctx.canonical(a.s)?)?.unwrap_or_else(|| ca.s.clone());
+        let subject = match &*ctx.term(ctx.canonical(a.s)?)? {
+            crate::model::Term::Entity(k) => k.clone(),
+            _ => ca.s.clone(),
+        };
         let mut row = vec![s(kind), s(format!("@{subject}")), s(ca.p.clone())];
         for c in [&ca, &cb] {
             row.extend([
@@ -316,6 +331,47 @@ impl Ord for Val2 {
     }
 }
 
+/// Claims of one (subject, predicate) grouped by object value (as
+/// [`Val2`] orders them). Without merges two object terms are one value only
+/// if they are one term, or an integer and a float of equal value (1 and
+/// 1.0); so the claims are grouped by term id, reading only the terms of
+/// denied objects, and a number's group takes in its twin of the other type.
+fn same_object<'p>(ctx: &Ctx<'_>, group: &'p [Posting]) -> Result<Vec<Vec<&'p Posting>>, QueryError> {
+    use crate::model::Term;
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53: every integer up to it is a float
+    let mut by_id = !ctx.any_merges()?;
+    let mut twins: FxMap<u64, u64> = FxMap::default();
+    if by_id {
+        for p in group.iter().filter(|p| p.stance == Stance::Denies) {
+            let twin = match ctx.term_val(p.o)? {
+                Val::Int(i) if (i as f64).abs() <= EXACT => Term::Float(i as f64),
+                Val::Float(f) if f.fract() == 0.0 && f.abs() <= EXACT => Term::Int(f as i64),
+                Val::Int(_) | Val::Float(_) => {
+                    by_id = false;
+                    break;
+                }
+                _ => continue,
+            };
+            if let Some(t) = ctx.snap.term_id(&keys::term(&twin))? {
+                twins.insert(t.max(p.o), t.min(p.o));
+                twins.insert(t.min(p.o), t.min(p.o));
+            }
+        }
+    }
+    if by_id {
+        let mut by_o: FxMap<u64, Vec<&Posting>> = FxMap::default();
+        for p in group {
+            by_o.entry(twins.get(&p.o).copied().unwrap_or(p.o)).or_default().push(p);
+        }
+        return Ok(by_o.into_values().collect());
+    }
+    let mut by_o: BTreeMap<Val2, Vec<&Posting>> = BTreeMap::new();
+    for p in group {
+        by_o.entry(Val2(ctx.term_val(p.o)?)).or_default().push(p);
+    }
+    Ok(by_o.into_values().collect())
+}
+
 fn overlap(ctx: &Ctx<'_>, a: &Posting, b: &Posting) -> Option<DayRange> {
     let both = a.valid.intersect(&b.valid)?;
     match ctx.valid {
@@ -331,11 +387,16 @@ fn overlap(ctx: &Ctx<'_>, a: &Posting, b: &Posting) -> Option<DayRange> {
 fn candidate_postings(
     ctx: &Ctx<'_>,
     c: &Conflicts,
-) -> Result<(Vec<Posting>, Option<HashSet<u64>>), QueryError> {
-    let scan = |prefix: Vec<u8>, out: &mut Vec<Posting>| -> Result<(), QueryError> {
+) -> Result<(Vec<Posting>, Option<FxSet<u64>>), QueryError> {
+    // Each claim once (a self-loop is in both SPO and OPS), in no particular order.
+    let mut seen: FxSet<u64> = FxSet::default();
+    let mut scan = |prefix: Vec<u8>, out: &mut Vec<Posting>| -> Result<(), QueryError> {
         for p in ctx.snap.postings_owned(prefix, false) {
             ctx.tick(1)?;
-            out.push(p?);
+            let p = p?;
+            if seen.insert(p.seq) {
+                out.push(p);
+            }
         }
         Ok(())
     };
@@ -347,8 +408,8 @@ fn candidate_postings(
                 scan(Key::new(keys::SPO).u64(m).into_vec(), &mut out)?;
                 scan(Key::new(keys::OPS).u64(m).into_vec(), &mut out)?;
             }
-            let touching: HashSet<u64> = out.iter().map(|p| p.seq).collect();
-            let functional: HashSet<u64> =
+            let touching: FxSet<u64> = out.iter().map(|p| p.seq).collect();
+            let functional: FxSet<u64> =
                 ctx.snap.predicates()?.into_iter().filter(|(_, p)| p.functional).map(|(id, _)| id).collect();
             let mut subjects: Vec<(u64, u64)> =
                 out.iter().filter(|p| functional.contains(&p.p)).map(|p| (p.s, p.p)).collect();
@@ -366,8 +427,6 @@ fn candidate_postings(
             None
         }
     };
-    out.sort_by_key(|p| p.seq);
-    out.dedup_by_key(|p| p.seq);
     Ok((out, touching))
 }
 
