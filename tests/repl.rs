@@ -83,7 +83,9 @@ fn a_session_at_the_terminal() {
     p.send_line(")").unwrap();
     p.exp_string("..> ").expect("a continuation prompt");
     p.send_line("RETURN a.name, c.by.name AS speaker ORDER BY speaker").unwrap();
-    p.exp_string("..> ").expect("a continuation prompt");
+    // The editor redraws `..> RETURN …` with every key, so wait for the fresh
+    // prompt after the line's end: rustyline drops keys typed before it.
+    p.exp_regex(r"speaker\r*\n[^\n]*\.\.> ").expect("a continuation prompt");
     let out = line(&mut p, "LIMIT 2;", "(2 rows)", PROMPT);
     assert!(out.contains("│ a.name "), "{out}");
 
