@@ -97,7 +97,7 @@ fn check_vars(scope: &Scope, e: &Expr) -> Result<(), QueryError> {
 
 fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError> {
     let Some(e) = e else { return Ok(None) };
-    match eval(ctx, &Scope::new(), &[], e)? {
+    match eval(ctx, &Scope::default(), &[], e)? {
         Val::Int(n) if n >= 0 => Ok(Some(n as u64)),
         other => Err(semantic(
             e.span,
@@ -454,7 +454,7 @@ fn aggregate<'s>(
             .find(|o| *o != Ordering::Equal)
             .unwrap_or(Ordering::Equal)
     });
-    let mut agg_scope = Scope::new();
+    let mut agg_scope = Scope::default();
     for i in 0..specs.len() {
         agg_scope.insert(format!("\u{1}agg{i}"), i);
     }
