@@ -248,3 +248,36 @@ fn publication_bounds_match_the_plain_filter() {
         store.query("EXPLAIN MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2024 RETURN c.id");
     assert!(format!("{:?}", explain.unwrap().rows).contains("sources by publication day"));
 }
+
+/// Grouping keys compare as ORDER BY does (1 and 1.0 are one group), groups
+/// without ORDER BY come out in key order, and `c.predicate` groups alike
+/// whether it is read from the posting or computed.
+#[test]
+fn grouping_merges_equal_keys_and_orders_groups_by_key() {
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("y", "Thing", "Y");
+    tx.assert("x", "weight", Term::Int(1));
+    tx.assert("x", "weight", Term::Float(1.0));
+    tx.assert("x", "weight", Term::Int(3));
+    tx.assert("x", "weight", Term::Float(2.5));
+    tx.assert("x", "size", Term::Int(3));
+    tx.assert("x", "knows", Term::Entity("y".into()));
+    tx.assert("y", "knows", Term::Entity("x".into()));
+    store.commit(tx).unwrap();
+    let mut session = Session::new(store);
+    let r = session.execute("MATCH (@x)-[c]->(o) RETURN o, count(*) AS n").unwrap();
+    assert_eq!(strings(&r.rows), ["1 | 2", "2.5 | 1", "3 | 2", "Y (@y) | 1"], "{:?}", r.rows);
+    let r = session.execute("MATCH (a)-[c]->(o) RETURN c.predicate AS p, count(*) AS n").unwrap();
+    assert_eq!(strings(&r.rows), ["knows | 2", "size | 1", "weight | 4"]);
+    let r = session
+        .execute("MATCH (a)-[c]->(o) RETURN lower(c.predicate) AS p, count(*) AS n ORDER BY n DESC, p")
+        .unwrap();
+    assert_eq!(strings(&r.rows), ["weight | 4", "knows | 2", "size | 1"]);
+    let r = session.execute("MATCH (a)-[c]->(o) RETURN c.predicate, a, count(*) AS n").unwrap();
+    assert_eq!(
+        strings(&r.rows),
+        ["knows | X (@x) | 1", "knows | Y (@y) | 1", "size | X (@x) | 1", "weight | X (@x) | 4"]
+    );
+}

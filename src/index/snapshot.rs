@@ -9,7 +9,7 @@ use std::collections::{BTreeSet, HashSet};
 
 use super::backend::KvRead;
 use super::keys::{self, Key, Reader};
-use super::posting::{Posting, decode_block};
+use super::posting::{POSTING_LEN, Posting, decode_block};
 use super::{IndexError, TxMeta};
 use crate::codec;
 use crate::model::{Claim, Entity, Predicate, Term, Timestamp, fold_name};
@@ -439,13 +439,24 @@ impl<R: KvRead> Snapshot<R> {
     }
 
     /// Counts visible postings under a prefix, stopping at `cap` (planning).
+    /// Decodes postings one at a time, so a capped count of a large block
+    /// does not decode (and allocate) the whole block.
     pub fn count_postings(&self, prefix: Vec<u8>, cap: u64) -> Result<u64, IndexError> {
         let mut n = 0;
-        for p in self.postings_owned(prefix, false) {
-            p?;
-            n += 1;
-            if n >= cap {
-                break;
+        let end = keys::prefix_end(&prefix);
+        for r in self.kv.range(&prefix, end.as_deref()) {
+            let (_, block) = r?;
+            if !block.len().is_multiple_of(POSTING_LEN) {
+                return Err(IndexError::Corrupt(format!("posting block of {} bytes", block.len())));
+            }
+            for chunk in block.chunks_exact(POSTING_LEN) {
+                let p = Posting::decode(chunk).ok_or_else(|| IndexError::Corrupt("bad posting".into()))?;
+                if p.visible_at(self.at, false) {
+                    n += 1;
+                    if n >= cap {
+                        return Ok(n);
+                    }
+                }
             }
         }
         Ok(n)

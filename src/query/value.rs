@@ -92,6 +92,28 @@ impl Val {
     }
 }
 
+/// Hashes a value so that values [`Val::sort_cmp`] finds equal hash alike
+/// (an integer as the float it compares as; a date by its period), for
+/// grouping without a tree.
+pub(crate) fn sort_hash<H: std::hash::Hasher>(v: &Val, h: &mut H) {
+    use std::hash::Hash;
+    v.rank().hash(h);
+    match v {
+        Val::Null => {}
+        Val::Bool(b) => b.hash(h),
+        Val::Int(i) => (*i as f64).to_bits().hash(h),
+        Val::Float(f) => f.to_bits().hash(h),
+        Val::Str(s) => s.hash(h),
+        Val::Date(d) => (d.first_day(), d.end_day()).hash(h),
+        Val::Time(t) => t.hash(h),
+        Val::Entity(id) | Val::Claim(id) => id.hash(h),
+        Val::List(items) | Val::Path(items) => {
+            items.len().hash(h);
+            items.iter().for_each(|i| sort_hash(i, h));
+        }
+    }
+}
+
 /// Values as DISTINCT sees them: the same value of the same type (1 and 1.0
 /// differ, as do -0.0 and 0.0; every NaN is one value), hashable.
 #[derive(Debug, Clone)]

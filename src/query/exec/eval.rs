@@ -3,7 +3,6 @@
 //! operators with null propagation, and scalar functions.
 
 use std::cmp::Ordering;
-use std::collections::HashMap;
 
 use super::super::QueryError;
 use super::super::ast::{BinOp, EntityRef, EntityTarget, Expr, ExprKind, Literal, Span};
@@ -12,7 +11,7 @@ use super::ctx::Ctx;
 use crate::model::{Date, Term, closest};
 
 /// Variable name → row slot.
-pub(crate) type Scope = HashMap<String, usize>;
+pub(crate) type Scope = super::ctx::FxMap<String, usize>;
 
 /// A type name with its article: "an integer", "a string".
 pub(crate) fn with_article(type_name: &str) -> String {

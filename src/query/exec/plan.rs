@@ -94,7 +94,7 @@ struct Planner<'c, 's> {
 pub(crate) fn plan<'s>(ctx: &Ctx<'s>, q: &Query, src: &str) -> Result<Planned<'s>, QueryError> {
     let mut p = Planner {
         ctx,
-        scope: Scope::new(),
+        scope: Scope::default(),
         kinds: Vec::new(),
         width: 0,
         distinct_reads: None,
@@ -430,7 +430,7 @@ impl<'c, 's> Planner<'c, 's> {
         if reads {
             return None;
         }
-        eval(self.ctx, &Scope::new(), &[], e).ok()
+        eval(self.ctx, &Scope::default(), &[], e).ok()
     }
 
     /// The entity whose `.key` a constant expression names: None if it is

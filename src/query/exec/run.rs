@@ -3,16 +3,15 @@
 //! aggregates rows stream straight from the operators to the sink.
 
 use std::cmp::Ordering;
-use std::collections::BTreeMap;
 
 use super::super::QueryError;
 use super::super::ast::{AggFunc, Expr, ExprKind, Query};
-use super::super::value::{DistinctKey, Val, Value};
-use super::ctx::{Ctx, FxSet};
+use super::super::value::{DistinctKey, Val, Value, sort_hash};
+use super::ctx::{Ctx, FxMap, FxSet};
 use super::eval::{FUNCTIONS, Scope, eval, semantic, with_article};
 use super::ops::Row;
 use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
-use crate::model::closest;
+use crate::model::{Term, closest};
 
 /// Receives result rows; returns false to stop early.
 pub(crate) type Sink<'a> = dyn FnMut(Vec<Value>) -> Result<bool, QueryError> + 'a;
@@ -98,7 +97,7 @@ fn check_vars(scope: &Scope, e: &Expr) -> Result<(), QueryError> {
 
 fn count_arg(ctx: &Ctx<'_>, e: Option<&Expr>) -> Result<Option<u64>, QueryError> {
     let Some(e) = e else { return Ok(None) };
-    match eval(ctx, &Scope::new(), &[], e)? {
+    match eval(ctx, &Scope::default(), &[], e)? {
         Val::Int(n) if n >= 0 => Ok(Some(n as u64)),
         other => Err(semantic(
             e.span,
@@ -249,9 +248,14 @@ fn order_columns(
         }
     }
     rows.sort_by(|a, b| {
-        let ka: Vec<Val> = idx.iter().map(|&i| a[i].clone()).collect();
-        let kb: Vec<Val> = idx.iter().map(|&i| b[i].clone()).collect();
-        compare_keys(q, &ka, &kb)
+        for (o, &i) in q.order_by.iter().zip(&idx) {
+            let c = a[i].sort_cmp(&b[i]);
+            let c = if o.descending { c.reverse() } else { c };
+            if c != Ordering::Equal {
+                return c;
+            }
+        }
+        Ordering::Equal
     });
     Ok(rows)
 }
@@ -280,6 +284,85 @@ impl Ord for GroupKey {
             }
         }
         self.0.len().cmp(&other.0.len())
+    }
+}
+
+/// A value hashed consistently with [`Val::sort_cmp`] equality.
+struct SortKey(Val);
+
+impl std::hash::Hash for SortKey {
+    fn hash<H: std::hash::Hasher>(&self, h: &mut H) {
+        sort_hash(&self.0, h);
+    }
+}
+impl PartialEq for SortKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.sort_cmp(&other.0) == Ordering::Equal
+    }
+}
+impl Eq for SortKey {}
+
+/// One grouping column: its expression and the distinct values seen so far.
+/// `v.predicate` of an edge bound from a posting is looked up by the
+/// predicate's term id, without building the name per row.
+struct KeyColumn<'q> {
+    expr: &'q Expr,
+    /// The row slot of `v` when the column is `v.predicate`.
+    predicate_of: Option<usize>,
+    vals: Vec<Val>,
+    by_val: FxMap<SortKey, u32>,
+    by_term: FxMap<u64, u32>,
+}
+
+impl<'q> KeyColumn<'q> {
+    fn new(scope: &Scope, expr: &'q Expr) -> KeyColumn<'q> {
+        let predicate_of = match &expr.kind {
+            ExprKind::Property { base, path } if path.len() == 1 && path[0].name == "predicate" => {
+                match &base.kind {
+                    ExprKind::Var(name) => scope.get(name).copied(),
+                    _ => None,
+                }
+            }
+            _ => None,
+        };
+        KeyColumn {
+            expr,
+            predicate_of,
+            vals: Vec::new(),
+            by_val: FxMap::default(),
+            by_term: FxMap::default(),
+        }
+    }
+
+    /// The index of this row's value in the column.
+    fn index(&mut self, ctx: &Ctx<'_>, scope: &Scope, row: &Row) -> Result<u32, QueryError> {
+        let posting = match self.predicate_of.and_then(|slot| row.get(slot)) {
+            Some(Val::Claim(seq)) => ctx.posting(*seq),
+            _ => None,
+        };
+        if let Some(p) = posting
+            && let Some(&i) = self.by_term.get(&p.p)
+        {
+            return Ok(i);
+        }
+        let k = SortKey(eval(ctx, scope, row, self.expr)?);
+        let i = match self.by_val.get(&k) {
+            Some(&i) => i,
+            None => {
+                let i = self.vals.len() as u32;
+                self.vals.push(k.0.clone());
+                self.by_val.insert(k, i);
+                i
+            }
+        };
+        // Only a name the posting's term gives is the same for every claim
+        // with that term id.
+        if let Some(p) = posting
+            && matches!(*ctx.term(p.p)?, Term::String(_))
+        {
+            self.by_term.insert(p.p, i);
+        }
+        Ok(i)
     }
 }
 
@@ -317,15 +400,29 @@ fn aggregate<'s>(
             }
         }
     }
-    let mut groups: BTreeMap<GroupKey, Vec<Acc>> = BTreeMap::new();
-    let grouping = items.iter().any(|i| !i.has_agg);
+    // Each grouping column interns its values (equal under `sort_cmp` →
+    // one index), so a group is found by hashing a few integers; groups are
+    // sorted by their values at the end, the order a tree of keys gave.
+    let mut columns: Vec<KeyColumn> =
+        items.iter().filter(|i| !i.has_agg).map(|i| KeyColumn::new(scope, &i.expr)).collect();
+    let mut index: FxMap<Vec<u32>, usize> = FxMap::default();
+    let mut groups: Vec<(Vec<u32>, Vec<Acc>)> = Vec::new();
+    let grouping = !columns.is_empty();
+    let mut key: Vec<u32> = Vec::with_capacity(columns.len());
     while let Some(row) = op.next(ctx)? {
-        let key: Vec<Val> = items
-            .iter()
-            .filter(|i| !i.has_agg)
-            .map(|i| eval(ctx, scope, &row, &i.expr))
-            .collect::<Result<_, _>>()?;
-        let accs = groups.entry(GroupKey(key)).or_insert_with(|| vec![Acc::default(); specs.len()]);
+        key.clear();
+        for c in &mut columns {
+            key.push(c.index(ctx, scope, &row)?);
+        }
+        let g = match index.get(key.as_slice()) {
+            Some(&g) => g,
+            None => {
+                index.insert(key.clone(), groups.len());
+                groups.push((key.clone(), vec![Acc::default(); specs.len()]));
+                groups.len() - 1
+            }
+        };
+        let accs = &mut groups[g].1;
         for (spec, acc) in specs.iter().zip(accs.iter_mut()) {
             let v = match &spec.arg {
                 None => Val::Bool(true),
@@ -344,9 +441,20 @@ fn aggregate<'s>(
         }
     }
     if groups.is_empty() && !grouping {
-        groups.insert(GroupKey(Vec::new()), vec![Acc::default(); specs.len()]);
+        groups.push((Vec::new(), vec![Acc::default(); specs.len()]));
     }
-    let mut agg_scope = Scope::new();
+    let mut groups: Vec<(Vec<Val>, Vec<Acc>)> = groups
+        .into_iter()
+        .map(|(k, accs)| (k.iter().zip(&columns).map(|(&i, c)| c.vals[i as usize].clone()).collect(), accs))
+        .collect();
+    groups.sort_by(|a, b| {
+        a.0.iter()
+            .zip(&b.0)
+            .map(|(x, y)| x.sort_cmp(y))
+            .find(|o| *o != Ordering::Equal)
+            .unwrap_or(Ordering::Equal)
+    });
+    let mut agg_scope = Scope::default();
     for i in 0..specs.len() {
         agg_scope.insert(format!("\u{1}agg{i}"), i);
     }
@@ -354,7 +462,7 @@ fn aggregate<'s>(
     for (key, accs) in groups {
         let finals: Vec<Val> =
             specs.iter().zip(&accs).map(|(s, a)| finish(s, a)).collect::<Result<_, _>>()?;
-        let mut key_iter = key.0.into_iter();
+        let mut key_iter = key.into_iter();
         let mut row = Vec::with_capacity(items.len());
         for (i, r) in items.iter().zip(&rewritten) {
             row.push(if i.has_agg {
