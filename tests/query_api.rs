@@ -168,23 +168,19 @@ fn conflicts_compare_objects_by_value() {
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("y", "Thing", "Y");
-    tx.assert("x", "count", Term::Int(5)).claim = Some("int5".into());
-    let d = tx.assert("x", "count", Term::Float(5.0));
-    (d.claim, d.stance) = (Some("float5_denied".into()), Stance::Denies);
-    tx.assert("x", "size", Term::Float(2.5)).claim = Some("float2_5".into());
-    let d = tx.assert("x", "size", Term::Int(2));
-    (d.claim, d.stance) = (Some("int2_denied".into()), Stance::Denies);
-    tx.assert("x", "big", Term::Float(1e300)).claim = Some("float1e300".into());
-    let d = tx.assert("x", "big", Term::Float(1e300));
-    (d.claim, d.stance) = (Some("float1e300_denied".into()), Stance::Denies);
-    tx.assert("x", "label", Term::String("a".into())).claim = Some("a".into());
-    let d = tx.assert("x", "label", Term::String("a".into()));
-    (d.claim, d.stance) = (Some("a_denied".into()), Stance::Denies);
+    // Each pair: a claim, and a denial of the same subject and predicate.
+    let pair = |tx: &mut claimgraph::Transaction, p: &str, claimed: (Term, &str), denied: (Term, &str)| {
+        tx.assert("x", p, claimed.0).claim = Some(claimed.1.into());
+        let d = tx.assert("x", p, denied.0);
+        (d.claim, d.stance) = (Some(denied.1.into()), Stance::Denies);
+    };
+    pair(&mut tx, "count", (Term::Int(5), "int5"), (Term::Float(5.0), "float5_denied"));
+    pair(&mut tx, "size", (Term::Float(2.5), "float2_5"), (Term::Int(2), "int2_denied"));
+    pair(&mut tx, "big", (Term::Float(1e300), "float1e300"), (Term::Float(1e300), "float1e300_denied"));
+    pair(&mut tx, "label", (Term::String("a".into()), "a"), (Term::String("a".into()), "a_denied"));
     let d = tx.assert("x", "label", Term::String("b".into()));
     (d.claim, d.stance) = (Some("b_denied".into()), Stance::Denies);
-    tx.assert("x", "knows", Term::Entity("y".into())).claim = Some("y".into());
-    let d = tx.assert("x", "knows", Term::Entity("y".into()));
-    (d.claim, d.stance) = (Some("y_denied".into()), Stance::Denies);
+    pair(&mut tx, "knows", (Term::Entity("y".into()), "y"), (Term::Entity("y".into()), "y_denied"));
     store.commit(tx).unwrap();
     let mut session = Session::new(store);
     let r = session.execute("CONFLICTS ABOUT @x").unwrap();
