@@ -14,9 +14,28 @@ pub type Pair = (Vec<u8>, Vec<u8>);
 /// Entries of a range, in key order.
 pub type RangeIter<'a> = Box<dyn Iterator<Item = Result<Pair, IndexError>> + 'a>;
 
+/// A value read with [`KvRead::get`]: shared with the backend's cache where
+/// the backend allows it (a claim block is read for one record of it, so a
+/// copy per read would cost more than the lookup), owned otherwise.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Value {
+    Shared(sled::IVec),
+    Owned(Vec<u8>),
+}
+
+impl std::ops::Deref for Value {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Value::Shared(v) => v,
+            Value::Owned(v) => v,
+        }
+    }
+}
+
 /// Ordered reads.
 pub trait KvRead {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError>;
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError>;
     /// Entries with `start <= key < end` (`end = None`: to the end), in order.
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_>;
     /// The last entry with `start <= key < end`.
@@ -24,7 +43,7 @@ pub trait KvRead {
 }
 
 impl<T: KvRead + ?Sized> KvRead for &T {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError> {
         (**self).get(key)
     }
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
@@ -36,7 +55,7 @@ impl<T: KvRead + ?Sized> KvRead for &T {
 }
 
 impl<T: KvRead + ?Sized> KvRead for std::sync::Arc<T> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError> {
         (**self).get(key)
     }
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
@@ -102,8 +121,8 @@ fn bounds<'a>(start: &'a [u8], end: Option<&'a [u8]>) -> (Bound<&'a [u8]>, Bound
 }
 
 impl KvRead for SledBackend {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
-        Ok(self.db.get(key).map_err(backend_err)?.map(|v| v.to_vec()))
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError> {
+        Ok(self.db.get(key).map_err(backend_err)?.map(Value::Shared))
     }
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
@@ -148,10 +167,10 @@ pub struct Overlay<'a, B: KvRead + ?Sized> {
 }
 
 impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
-    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, IndexError> {
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError> {
         for layer in self.layers {
             if let Some(v) = layer.get(key) {
-                return Ok(Some(v.clone()));
+                return Ok(Some(Value::Owned(v.clone())));
             }
         }
         self.base.get(key)
@@ -243,7 +262,7 @@ mod tests {
             (vec![6], vec![60]),
         ];
         assert_eq!(all, want);
-        assert_eq!(o.get(&[3]).unwrap(), Some(vec![31]));
+        assert_eq!(o.get(&[3]).unwrap().as_deref(), Some(&[31u8][..]));
         assert_eq!(o.last_in(&[0], &[6]).unwrap(), Some((vec![5], vec![5])));
         assert_eq!(o.last_in(&[0], &[7]).unwrap(), Some((vec![6], vec![60])));
         assert_eq!(o.last_in(&[3], &[4]).unwrap(), Some((vec![3], vec![31])));

@@ -13,7 +13,7 @@
 //! | 0x06 | MERGE     | from id u64, tx u64                     | into id u64 (0 = unmerge) |
 //! | 0x07 | MEMBER    | into id u64, from id u64, tx u64        | 1 = merged, 0 = unmerged  |
 //! | 0x08 | PRED      | predicate id u64, tx u64                | codec(Predicate)          |
-//! | 0x09 | CLAIM     | claim seq u64                           | codec(Claim)              |
+//! | 0x09 | CLAIM     | claim seq u64 / 32 (a block of 32 seqs) | claim block (see [`super::claim_block`]) |
 //! | 0x0A | CLAIM_ID  | claim id str (only ids not of the form `c<seq>`) | claim seq u64 BE |
 //! | 0x0B | KIND      | kind str, entity id u64, tx u64         | 1 / 0                     |
 //! | 0x0C | PUB       | published day i32, doc id u64, tx u64   | 1 / 0                     |

@@ -1,11 +1,12 @@
 //! Derived, disposable indexes in sled: interned terms, versioned entity and
-//! predicate state, merges, claim records and posting blocks in six orderings.
+//! predicate state, merges, claim records in blocks and posting blocks in six orderings.
 //!
 //! [`keys`] owns every byte layout; [`writer`] turns transactions into one
 //! atomic batch; [`snapshot`] reads the state as of a tx. Everything here can
 //! be rebuilt from the log alone.
 
 pub mod backend;
+pub mod claim_block;
 pub mod keys;
 pub mod posting;
 pub mod snapshot;
@@ -21,7 +22,7 @@ pub use writer::ChunkWriter;
 use crate::model::{Hash, Timestamp};
 
 /// The index layout version, checked on open; a mismatch means rebuild.
-pub const FORMAT_VERSION: u64 = 1;
+pub const FORMAT_VERSION: u64 = 2;
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]
@@ -60,9 +61,9 @@ pub fn read_meta<R: KvRead + ?Sized>(kv: &R, name: &[u8]) -> Result<u64, IndexEr
     let key = keys::Key::new(keys::META).bytes(name).into_vec();
     match kv.get(&key)? {
         None => Ok(0),
-        Some(v) => Ok(u64::from_be_bytes(
-            v.as_slice().try_into().map_err(|_| IndexError::Corrupt("meta value".into()))?,
-        )),
+        Some(v) => {
+            Ok(u64::from_be_bytes(v[..].try_into().map_err(|_| IndexError::Corrupt("meta value".into()))?))
+        }
     }
 }
 

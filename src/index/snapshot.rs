@@ -8,6 +8,7 @@
 use std::collections::{BTreeSet, HashSet};
 
 use super::backend::KvRead;
+use super::claim_block;
 use super::keys::{self, Key, Reader};
 use super::posting::{POSTING_LEN, Posting, decode_block};
 use super::{IndexError, TxMeta};
@@ -300,10 +301,13 @@ impl<R: KvRead> Snapshot<R> {
     /// The claim with this seq as the snapshot sees it (retraction only if at
     /// or before the snapshot), if asserted by then.
     pub fn claim(&self, seq: u64) -> Result<Option<Claim>, IndexError> {
-        let Some(b) = self.kv.get(&Key::new(keys::CLAIM).u64(seq).into_vec())? else {
+        let Some(block) = self.kv.get(&claim_block::block_key(seq))? else {
             return Ok(None);
         };
-        let mut c: Claim = decode(&b, "claim")?;
+        let Some(record) = claim_block::find(&block, seq)? else {
+            return Ok(None);
+        };
+        let mut c: Claim = decode(record, "claim")?;
         if c.tx > self.at {
             return Ok(None);
         }

@@ -12,7 +12,8 @@
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
 
-use super::backend::{IndexBackend, KvRead, Overlay};
+use super::backend::{IndexBackend, Overlay};
+use super::claim_block;
 use super::keys::{self, Key};
 use super::posting::{Posting, mark_retracted};
 use super::snapshot::{Ordering, Snapshot, auto_claim_id};
@@ -307,7 +308,11 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         let seq = self.counters.next_seq;
         self.counters.next_seq += 1;
         let claim = Claim::from_assert(a, self.txno);
-        self.put(Key::new(keys::CLAIM).u64(seq).into_vec(), enc(&claim)?);
+        let key = claim_block::block_key(seq);
+        let mut block = self.take_pending(&key)?;
+        let appended = enc(&claim).and_then(|record| claim_block::append(&mut block, seq, &record));
+        self.put(key, block);
+        appended?;
         if claim.id != auto_claim_id(seq) {
             self.put(Key::new(keys::CLAIM_ID).str(&claim.id).into_vec(), seq.to_be_bytes().to_vec());
         }
@@ -322,16 +327,44 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         let seq = view
             .claim_seq(id)?
             .ok_or_else(|| IndexError::Corrupt(format!("retract of unknown claim {id}")))?;
-        let key = Key::new(keys::CLAIM).u64(seq).into_vec();
-        let bytes = view.kv().get(&key)?.ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
-        let mut claim: Claim =
-            codec::decode(&bytes, "claim").map_err(|e| IndexError::Corrupt(e.to_string()))?;
-        claim.retracted_tx = Some(self.txno);
-        claim.retract_reason = reason;
-        let posting = self.posting_of(seq, &claim)?;
-        self.put(key, enc(&claim)?);
+        let key = claim_block::block_key(seq);
+        let mut block = self.take_pending(&key)?;
+        let stamped = self.stamp_retraction(&mut block, seq, reason);
+        self.put(key, block);
+        let posting = stamped?;
         self.tx_retracts.push((posting, self.txno));
         Ok(())
+    }
+
+    /// Rewrites the record of claim `seq` in its block as retracted by the
+    /// current transaction; returns the claim's posting.
+    fn stamp_retraction(
+        &self,
+        block: &mut Vec<u8>,
+        seq: u64,
+        reason: Option<String>,
+    ) -> Result<Posting, IndexError> {
+        let bytes = claim_block::find(block, seq)?
+            .ok_or_else(|| IndexError::Corrupt(format!("claim record {seq}")))?;
+        let mut claim: Claim =
+            codec::decode(bytes, "claim").map_err(|e| IndexError::Corrupt(e.to_string()))?;
+        claim.retracted_tx = Some(self.txno);
+        claim.retract_reason = reason;
+        claim_block::replace(block, seq, &enc(&claim)?)?;
+        self.posting_of(seq, &claim)
+    }
+
+    /// The value of `key` as this transaction would see it, taken out of the
+    /// transaction's layer (the caller puts it back) or copied from the chunk
+    /// or the base; empty if absent.
+    fn take_pending(&mut self, key: &[u8]) -> Result<Vec<u8>, IndexError> {
+        if let Some(v) = self.tx.remove(key) {
+            return Ok(v);
+        }
+        if let Some(v) = self.chunk.get(key) {
+            return Ok(v.clone());
+        }
+        Ok(self.base.get(key)?.map(|v| v.to_vec()).unwrap_or_default())
     }
 
     /// Rebuilds the posting of a stored claim (for locating its blocks).
