@@ -22,7 +22,6 @@
 //! | 0x12 | PSO       | p u64, first seq u64                    | postings                  |
 //! | 0x13 | BY        | speaker u64, first seq u64              | postings                  |
 //! | 0x14 | SRC       | document u64, first seq u64             | postings                  |
-//! | 0x15 | VF        | valid-from day i32, first seq u64       | postings                  |
 //! | 0x20 | TX        | tx u64                                  | codec(TxMeta)             |
 //! | 0x21 | TX_TIME   | recorded-at µs i64, tx u64              | empty                     |
 //!
@@ -32,6 +31,9 @@
 //! a prefix of another and order is preserved. A posting block holds the
 //! postings of one prefix that one index batch added, in seq order, and is keyed
 //! by the first seq it holds; blocks are never appended to by a later batch.
+//!
+//! Tag 0x15 held format 1's postings by valid-from day, which no query read;
+//! it stays unused so an old index is never misread.
 
 use crate::model::{Date, Term};
 
@@ -52,7 +54,6 @@ pub const OPS: u8 = 0x11;
 pub const PSO: u8 = 0x12;
 pub const BY: u8 = 0x13;
 pub const SRC: u8 = 0x14;
-pub const VF: u8 = 0x15;
 pub const TX: u8 = 0x20;
 pub const TX_TIME: u8 = 0x21;
 

@@ -1,5 +1,6 @@
 //! Derived, disposable indexes in sled: interned terms, versioned entity and
-//! predicate state, merges, claim records in blocks and posting blocks in six orderings.
+//! predicate state, merges, claim records in blocks, and posting blocks in
+//! five orderings.
 //!
 //! [`keys`] owns every byte layout; [`writer`] turns transactions into one
 //! atomic batch; [`snapshot`] reads the state as of a tx. Everything here can

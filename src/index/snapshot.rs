@@ -28,13 +28,10 @@ pub enum Ordering {
     By,
     /// By source document.
     Src,
-    /// By valid-from day.
-    Vf,
 }
 
 impl Ordering {
-    pub const ALL: [Ordering; 6] =
-        [Ordering::Spo, Ordering::Ops, Ordering::Pso, Ordering::By, Ordering::Src, Ordering::Vf];
+    pub const ALL: [Ordering; 5] = [Ordering::Spo, Ordering::Ops, Ordering::Pso, Ordering::By, Ordering::Src];
 
     pub fn tag(self) -> u8 {
         match self {
@@ -43,7 +40,6 @@ impl Ordering {
             Ordering::Pso => keys::PSO,
             Ordering::By => keys::BY,
             Ordering::Src => keys::SRC,
-            Ordering::Vf => keys::VF,
         }
     }
 
@@ -59,7 +55,6 @@ impl Ordering {
             Ordering::By => k.u64(p.by),
             Ordering::Src if p.src == 0 => return None,
             Ordering::Src => k.u64(p.src),
-            Ordering::Vf => k.i32(p.valid.start),
         };
         Some(k.into_vec())
     }

@@ -108,7 +108,7 @@ struct Normalized<'a> {
 }
 
 fn posting_prefix(key: &[u8]) -> Option<&[u8]> {
-    let is_posting = matches!(key.first(), Some(&t) if (keys::SPO..=keys::VF).contains(&t));
+    let is_posting = matches!(key.first(), Some(&t) if (keys::SPO..=keys::SRC).contains(&t));
     (is_posting && key.len() > 8).then(|| &key[..key.len() - 8])
 }
 
