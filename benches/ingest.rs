@@ -13,6 +13,12 @@ use claimgraph::model::Term;
 use claimgraph::{Store, jsonl};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
+/// The allocator the `claimgraph` binary uses, so these figures and
+/// `claimgraph bench`'s measure the same build (with the system allocator,
+/// malloc bookkeeping was ~20% of a Q3 profile).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn root() -> PathBuf {
     match std::env::var_os("CLAIMGRAPH_BENCH_DIR") {
         Some(d) => PathBuf::from(d),
