@@ -10,17 +10,38 @@ use std::path::Path;
 use super::IndexError;
 
 /// One key/value pair as read from the index.
-pub type Pair = (Vec<u8>, Vec<u8>);
+pub type Pair = (Value, Value);
 /// Entries of a range, in key order.
 pub type RangeIter<'a> = Box<dyn Iterator<Item = Result<Pair, IndexError>> + 'a>;
 
 /// A value read with [`KvRead::get`]: shared with the backend's cache where
 /// the backend allows it (a claim block is read for one record of it, so a
 /// copy per read would cost more than the lookup), owned otherwise.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     Shared(sled::IVec),
     Owned(Vec<u8>),
+}
+
+/// Values compare as their bytes, whichever way they are held.
+impl PartialEq for Value {
+    fn eq(&self, other: &Value) -> bool {
+        self[..] == other[..]
+    }
+}
+
+impl Eq for Value {}
+
+impl PartialOrd for Value {
+    fn partial_cmp(&self, other: &Value) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Value {
+    fn cmp(&self, other: &Value) -> std::cmp::Ordering {
+        self[..].cmp(&other[..])
+    }
 }
 
 impl std::ops::Deref for Value {
@@ -127,13 +148,13 @@ impl KvRead for SledBackend {
 
     fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
         let iter = self.db.range::<&[u8], _>(bounds(start, end));
-        Box::new(iter.map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend_err)))
+        Box::new(iter.map(|r| r.map(|(k, v)| (Value::Shared(k), Value::Shared(v))).map_err(backend_err)))
     }
 
     fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<Pair>, IndexError> {
         match self.db.range::<&[u8], _>(bounds(start, Some(end))).next_back() {
             None => Ok(None),
-            Some(r) => r.map(|(k, v)| Some((k.to_vec(), v.to_vec()))).map_err(backend_err),
+            Some(r) => r.map(|(k, v)| Some((Value::Shared(k), Value::Shared(v)))).map_err(backend_err),
         }
     }
 }
@@ -194,9 +215,9 @@ impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
         let mut best = self.base.last_in(start, end)?;
         for layer in self.layers.iter().rev() {
             if let Some((k, v)) = layer.range::<[u8], _>(bounds(start, Some(end))).next_back()
-                && best.as_ref().is_none_or(|(bk, _)| k >= bk)
+                && best.as_ref().is_none_or(|(bk, _)| k[..] >= bk[..])
             {
-                best = Some((k.clone(), v.clone()));
+                best = Some((Value::Owned(k.clone()), Value::Owned(v.clone())));
             }
         }
         Ok(best)
@@ -206,6 +227,10 @@ impl<B: KvRead + ?Sized> KvRead for Overlay<'_, B> {
 struct Merge<'a> {
     base: std::iter::Peekable<RangeIter<'a>>,
     pending: std::iter::Peekable<std::collections::btree_map::IntoIter<Vec<u8>, Vec<u8>>>,
+}
+
+fn owned((k, v): (Vec<u8>, Vec<u8>)) -> Result<Pair, IndexError> {
+    Ok((Value::Owned(k), Value::Owned(v)))
 }
 
 impl Iterator for Merge<'_> {
@@ -219,13 +244,13 @@ impl Iterator for Merge<'_> {
         match (base_key, self.pending.peek()) {
             (None, None) => None,
             (Some(_), None) => self.base.next(),
-            (None, Some(_)) => self.pending.next().map(Ok),
+            (None, Some(_)) => self.pending.next().map(owned),
             (Some(bk), Some((pk, _))) => {
-                if *pk <= bk {
-                    if *pk == bk {
+                if pk[..] <= bk[..] {
+                    if pk[..] == bk[..] {
                         self.base.next();
                     }
-                    self.pending.next().map(Ok)
+                    self.pending.next().map(owned)
                 } else {
                     self.base.next()
                 }
@@ -253,8 +278,9 @@ mod tests {
         upper.insert(vec![3u8], vec![31]);
         upper.insert(vec![6u8], vec![60]);
         let o = Overlay { base: &base, layers: [&upper, &lower] };
-        let all: Vec<Pair> = o.range(&[0], None).map(|r| r.unwrap()).collect();
-        let want: Vec<Pair> = vec![
+        let bytes = |(k, v): Pair| (k.to_vec(), v.to_vec());
+        let all: Vec<(Vec<u8>, Vec<u8>)> = o.range(&[0], None).map(|r| bytes(r.unwrap())).collect();
+        let want: Vec<(Vec<u8>, Vec<u8>)> = vec![
             (vec![1], vec![1]),
             (vec![2], vec![20]),
             (vec![3], vec![31]),
@@ -263,8 +289,12 @@ mod tests {
         ];
         assert_eq!(all, want);
         assert_eq!(o.get(&[3]).unwrap().as_deref(), Some(&[31u8][..]));
-        assert_eq!(o.last_in(&[0], &[6]).unwrap(), Some((vec![5], vec![5])));
-        assert_eq!(o.last_in(&[0], &[7]).unwrap(), Some((vec![6], vec![60])));
-        assert_eq!(o.last_in(&[3], &[4]).unwrap(), Some((vec![3], vec![31])));
+        assert_eq!(o.last_in(&[0], &[6]).unwrap().map(bytes), Some((vec![5], vec![5])));
+        assert_eq!(o.last_in(&[0], &[7]).unwrap().map(bytes), Some((vec![6], vec![60])));
+        assert_eq!(o.last_in(&[3], &[4]).unwrap().map(bytes), Some((vec![3], vec![31])));
+        // Shared and owned values are equal when their bytes are.
+        let shared = base.get(&[3]).unwrap().unwrap();
+        assert!(matches!(shared, Value::Shared(_)));
+        assert_eq!(shared, Value::Owned(vec![3]));
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashSet};
 
-use super::backend::KvRead;
+use super::backend::{KvRead, Value};
 use super::claim_block;
 use super::keys::{self, Key, Reader};
 use super::posting::{POSTING_LEN, Posting, decode_block};
@@ -124,7 +124,7 @@ impl<R: KvRead> Snapshot<R> {
     }
 
     /// Latest version at or before `at` among keys `prefix ++ tx`.
-    fn latest(&self, prefix: Key) -> Result<Option<Vec<u8>>, IndexError> {
+    fn latest(&self, prefix: Key) -> Result<Option<Value>, IndexError> {
         let start = prefix.clone().u64(0).into_vec();
         let end = prefix.u64(self.at.saturating_add(1)).into_vec();
         Ok(self.kv.last_in(&start, &end)?.map(|(_, v)| v))
@@ -227,8 +227,8 @@ impl<R: KvRead> Snapshot<R> {
     pub fn entities(&self) -> Result<Vec<(u64, Entity)>, IndexError> {
         let prefix = [keys::ENT];
         let mut out: Vec<(u64, Entity)> = Vec::new();
-        let mut last: Option<(u64, Vec<u8>)> = None;
-        let flush = |last: &mut Option<(u64, Vec<u8>)>, out: &mut Vec<(u64, Entity)>| {
+        let mut last: Option<(u64, Value)> = None;
+        let flush = |last: &mut Option<(u64, Value)>, out: &mut Vec<(u64, Entity)>| {
             if let Some((id, bytes)) = last.take() {
                 out.push((id, decode(&bytes, "entity")?));
             }

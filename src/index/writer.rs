@@ -434,10 +434,10 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             let pending = self.blocks.range(start.clone()..end.clone()).next_back().map(|(k, _)| k.clone());
             let stored = self.base.last_in(&start, &end)?;
             let key = match (pending, stored) {
-                (Some(p), Some((k, _))) if p >= k => p,
+                (Some(p), Some((k, _))) if p[..] >= k[..] => p,
                 (_, Some((k, v))) => {
-                    self.blocks.entry(k.clone()).or_insert(v);
-                    k
+                    self.blocks.entry(k.to_vec()).or_insert_with(|| v.to_vec());
+                    k.to_vec()
                 }
                 (Some(p), None) => p,
                 (None, None) => {

@@ -2,7 +2,7 @@
 //! entry by entry with a fresh rebuild from the log.
 
 use super::{StoreError, replay};
-use crate::index::backend::{Pair, RangeIter};
+use crate::index::backend::{Pair, RangeIter, Value};
 use crate::index::{IndexBackend, IndexError, KvRead, SledBackend, keys};
 use crate::log::{Log, LogError};
 use crate::model::Hash;
@@ -115,13 +115,14 @@ fn posting_prefix(key: &[u8]) -> Option<&[u8]> {
 impl Iterator for Normalized<'_> {
     type Item = Result<Pair, IndexError>;
     fn next(&mut self) -> Option<Self::Item> {
-        let (key, mut value) = match self.inner.next()? {
+        let (key, value) = match self.inner.next()? {
             Ok(kv) => kv,
             Err(e) => return Some(Err(e)),
         };
         let Some(prefix) = posting_prefix(&key).map(<[u8]>::to_vec) else {
             return Some(Ok((key, value)));
         };
+        let mut value = value.to_vec();
         while let Some(Ok((k, _))) = self.inner.peek() {
             if posting_prefix(k) != Some(prefix.as_slice()) {
                 break;
@@ -132,7 +133,7 @@ impl Iterator for Normalized<'_> {
                 None => break,
             }
         }
-        Some(Ok((prefix, value)))
+        Some(Ok((Value::Owned(prefix), Value::Owned(value))))
     }
 }
 
