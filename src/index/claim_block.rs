@@ -27,9 +27,11 @@ fn damaged(what: &str) -> IndexError {
     IndexError::Corrupt(format!("claim block: {what}"))
 }
 
-/// The entries of a block as `(seq, start, end)` of each record, in order.
+/// The entries of a block as `(seq, start, end)` of each record, in order; seqs
+/// of different blocks or out of order are damage.
 fn entries(block: &[u8]) -> impl Iterator<Item = Result<(u64, usize, usize), IndexError>> + '_ {
     let mut at = 0;
+    let mut prev: Option<u64> = None;
     std::iter::from_fn(move || {
         if at == block.len() {
             return None;
@@ -40,6 +42,11 @@ fn entries(block: &[u8]) -> impl Iterator<Item = Result<(u64, usize, usize), Ind
         };
         let seq = u64::from_be_bytes(header[..8].try_into().expect("8 bytes"));
         let len = u32::from_be_bytes(header[8..].try_into().expect("4 bytes")) as usize;
+        if prev.is_some_and(|p| p >= seq || p / CLAIMS_PER_BLOCK != seq / CLAIMS_PER_BLOCK) {
+            at = block.len();
+            return Some(Err(damaged("entry seq out of place")));
+        }
+        prev = Some(seq);
         let (start, end) = (at + HEADER, at + HEADER + len);
         if end > block.len() {
             at = block.len();
@@ -50,18 +57,18 @@ fn entries(block: &[u8]) -> impl Iterator<Item = Result<(u64, usize, usize), Ind
     })
 }
 
-/// The encoded record of `seq` in a block, if the block holds it.
+/// The encoded record of `seq` in a block, if the block holds it. Every entry
+/// header is checked (at most 32 hops), so a damaged seq is an error rather
+/// than a claim that silently goes missing.
 pub fn find(block: &[u8], seq: u64) -> Result<Option<&[u8]>, IndexError> {
+    let mut found = None;
     for entry in entries(block) {
         let (s, start, end) = entry?;
         if s == seq {
-            return Ok(Some(&block[start..end]));
-        }
-        if s > seq {
-            break;
+            found = Some(&block[start..end]);
         }
     }
-    Ok(None)
+    Ok(found)
 }
 
 /// Appends the record of `seq`, which must follow every seq in the block.
@@ -129,5 +136,19 @@ mod tests {
         let mut long = block.clone();
         long[11] = 0xFF;
         assert!(find(&long, 7).is_err());
+    }
+
+    #[test]
+    fn a_damaged_seq_is_an_error_not_a_missing_claim() {
+        let mut block = Vec::new();
+        append(&mut block, 33, b"first").unwrap();
+        append(&mut block, 34, b"second").unwrap();
+        // The first entry's seq is damaged: a seq of another block, or out of order.
+        for bad in [u64::MAX, 99, 35, 34] {
+            let mut damaged = block.clone();
+            damaged[..8].copy_from_slice(&bad.to_be_bytes());
+            assert!(find(&damaged, 34).is_err(), "seq {bad}");
+            assert!(find(&damaged, 33).is_err(), "seq {bad}");
+        }
     }
 }

@@ -32,8 +32,8 @@
 //! postings of one prefix that one index batch added, in seq order, and is keyed
 //! by the first seq it holds; blocks are never appended to by a later batch.
 //!
-//! Tag 0x15 held format 1's postings by valid-from day, which no query read;
-//! it stays unused so an old index is never misread.
+//! Tag 0x15 held formats 1 and 2's postings by valid-from day, which no query
+//! read; it stays unused so an old index is never misread.
 
 use crate::model::{Date, Term};
 

@@ -23,7 +23,8 @@ pub use writer::ChunkWriter;
 use crate::model::{Hash, Timestamp};
 
 /// The index layout version, checked on open; a mismatch means rebuild.
-pub const FORMAT_VERSION: u64 = 2;
+/// 2: claim blocks (01f1a03, still with valid-from postings); 3: without them.
+pub const FORMAT_VERSION: u64 = 3;
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]
