@@ -40,6 +40,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: index_keys STORE".into());
     };
     let dir = claimgraph::store::live_index_dir(std::path::Path::new(&store));
+    // sled would create an empty database here and report zero keys.
+    if !dir.is_dir() {
+        return Err(format!("{}: no index directory (is {store} a claimgraph store?)", dir.display()).into());
+    }
     let db = sled::Config::new().path(&dir).open()?;
     let mut trees: BTreeMap<u8, [u64; 3]> = BTreeMap::new();
     for entry in db.iter() {

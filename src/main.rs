@@ -16,10 +16,12 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
 /// Bulk work (import, reindex, verify's scratch rebuild, bench loads) frees and
 /// reallocates hundreds of MiB per index batch, mostly inside sled. mimalloc
-/// returns freed pages to the OS after 10 ms by default, so each batch faulted
-/// them back in, zeroing 2 MiB huge pages: 2-3 s of a 9 s 100k-claim import.
-/// These commands keep freed memory for reuse instead; they end when the work
-/// does. The REPL and queries keep the default.
+/// returns freed pages to the OS after a purge delay (1000 ms in the vendored
+/// v3 sources, scaled per arena), so the batches kept faulting them back in,
+/// zeroing 2 MiB huge pages: 2-3 s of a 9 s 100k-claim import. These commands
+/// keep freed memory for reuse instead (overriding any MIMALLOC_PURGE_DELAY in
+/// the environment); they end when the work does. The REPL and queries keep
+/// the default.
 fn keep_freed_memory() {
     // SAFETY: mi_option_set takes two integers and writes one entry of
     // mimalloc's option table; an option number out of range is ignored. It
