@@ -245,6 +245,103 @@ fn publication_bounds_match_the_plain_filter() {
     assert!(format!("{:?}", explain.unwrap().rows).contains("sources by publication day"));
 }
 
+/// A busy speaker's claims in a narrow publication window are scanned from
+/// the window's documents (SRC) instead of the speaker's postings (BY), a
+/// wide window still scans BY, and a merge turns the window off; every plan
+/// returns what the plain filter returns, for publication dates of every
+/// precision (a year or month date is filed under its first day, before a
+/// bound inside that year or month).
+#[test]
+fn publication_windows_scan_documents_and_match_the_plain_filter() {
+    use claimgraph::model::{Date, DocumentEvent};
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("s", "Person", "S");
+    tx.entity("t", "Person", "T");
+    // 400 documents: mostly days of 2021-2024, some months and years.
+    let mut dates = Vec::new();
+    for i in 0..400u32 {
+        let k = i / 10;
+        let y = 2021 + (k % 4) as i32;
+        let date = match i % 10 {
+            0 => Date::new(y, None, None),
+            1 => Date::new(y, Some(1 + (k * 5) % 12), None),
+            _ => Date::ymd(y, 1 + (i * 7) % 12, 1 + (i * 11) % 28),
+        };
+        dates.push(date.unwrap());
+    }
+    for (i, d) in dates.iter().enumerate() {
+        tx.document(DocumentEvent { key: format!("d{i}"), published: Some(*d), ..Default::default() });
+    }
+    tx.document(DocumentEvent { key: "undated".into(), ..Default::default() });
+    store.commit(tx).unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    for i in 0..1200usize {
+        let a = tx.assert("x", "p", Term::Int(i as i64));
+        a.by = Some(if i % 5 == 4 { "t" } else { "s" }.into());
+        a.source = Some(if i % 97 == 0 { "undated".into() } else { format!("d{}", i % 400) });
+    }
+    store.commit(tx).unwrap();
+    let ids = |q: &str| {
+        let mut r = strings(&store.query(q).unwrap().rows);
+        r.sort();
+        r
+    };
+    let explain = |q: &str| format!("{:?}", store.query(&format!("EXPLAIN {q}")).unwrap().rows);
+    let mut by_window = 0;
+    for d in ["2022", "2022-03", "2022-03-01", "2022-03-15", "2023-01-01", "2024-12"] {
+        for op in ["<", "<=", "=", ">=", ">"] {
+            for extra in ["", "c.source.published >= 2022-02-10", "c.source.published <= 2022-04-20"] {
+                let conds: Vec<String> = [format!("c.source.published {op} {d}"), extra.to_string()]
+                    .into_iter()
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let query = |conds: Vec<String>| {
+                    format!("MATCH (a)-[c]->(b) WHERE c.by = @s AND {} RETURN c.id", conds.join(" AND "))
+                };
+                let q = query(conds.clone());
+                let plain = query(conds.iter().map(|c| format!("({c} OR false)")).collect());
+                assert!(!explain(&plain).contains("publication day"), "{plain}");
+                assert_eq!(ids(&q), ids(&plain), "{q}");
+                by_window += explain(&q).contains("documents in the window") as usize;
+            }
+        }
+    }
+    // Narrow windows scan documents; some bounds admit too many to.
+    assert!(by_window > 10, "{by_window} windows scanned by document");
+    assert!(by_window < 90, "{by_window} windows scanned by document");
+    let narrow = "MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2022-03-01 \
+                  AND c.source.published <= 2022-03-31 RETURN c.id";
+    let wide = "MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2021 RETURN c.id";
+    assert!(explain(narrow).contains("documents in the window"), "{}", explain(narrow));
+    assert!(explain(wide).contains("BY (speaker)"), "{}", explain(wide));
+    // The month and year documents of March 2022 count in a March window.
+    let march = ids(narrow);
+    let month_or_year = dates
+        .iter()
+        .filter(|d| d.year() == 2022 && d.day().is_none() && d.month().is_none_or(|m| m == 3))
+        .count();
+    assert!(month_or_year >= 2);
+    let plain =
+        narrow.replace("c.source.published >= 2022-03-01", "(c.source.published >= 2022-03-01 OR false)");
+    assert_eq!(march, ids(&plain));
+    // The 2022 and 2022-03 documents' claims are among them.
+    let sources = ids(&narrow.replace("RETURN c.id", "RETURN DISTINCT c.source.key"));
+    for (i, d) in dates.iter().enumerate() {
+        if d.year() == 2022 && d.day().is_none() && d.month().is_none_or(|m| m == 3) {
+            assert!(sources.contains(&format!("d{i}")), "d{i} ({d}) in {sources:?}");
+        }
+    }
+    // After a merge the window is off and the answer unchanged.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("y", "Thing", "Y");
+    tx.merge("y", "x");
+    store.commit(tx).unwrap();
+    assert!(!explain(narrow).contains("documents in the window"), "{}", explain(narrow));
+    assert_eq!(ids(narrow), march);
+}
+
 /// Grouping keys compare as ORDER BY does (1 and 1.0 are one group), groups
 /// without ORDER BY come out in key order, and `c.predicate` groups alike
 /// whether it is read from the posting or computed.
