@@ -107,6 +107,21 @@ impl Session {
         }
     }
 
+    /// A session for one read: the defaults of [`Session::new`] but no
+    /// author (reads record nothing).
+    fn reader(store: Store) -> Session {
+        Session {
+            store,
+            params: HashMap::new(),
+            limits: Limits::default(),
+            cancel: CancelHandle::new(),
+            as_of: None,
+            valid: None,
+            author: String::new(),
+            pending: None,
+        }
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -144,14 +159,9 @@ impl Session {
         match stmt {
             Statement::Match(q) => {
                 let at = self.resolve_as_of(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
-                let view = self.store.snapshot_at(at);
-                let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
-                ctx.valid = self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
-                ctx.include_retracted = q.time.include_retracted;
-                let planned = plan::plan(&ctx, q, src)?;
-                let columns = run::columns(q, src);
-                run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
-                Ok(QueryResult { columns, ..QueryResult::default() })
+                let valid = self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                let cancel = Some(self.cancel.clone());
+                run_match(&self.store, &self.params, self.limits, cancel, at, valid, q, src, sink)
             }
             other => {
                 let result = self.run(other, src)?;
@@ -289,6 +299,29 @@ impl Session {
     }
 }
 
+/// Runs a MATCH at tx `at` under a valid-time filter.
+#[allow(clippy::too_many_arguments)]
+fn run_match(
+    store: &Store,
+    params: &Params,
+    limits: Limits,
+    cancel: Option<CancelHandle>,
+    at: u64,
+    valid: Option<DayRange>,
+    q: &super::ast::Query,
+    src: &str,
+    sink: &mut RowSink<'_>,
+) -> Result<QueryResult, QueryError> {
+    let view = store.snapshot_at(at);
+    let mut ctx = Ctx::new(view.index(), params, limits, cancel);
+    ctx.valid = valid;
+    ctx.include_retracted = q.time.include_retracted;
+    let planned = plan::plan(&ctx, q, src)?;
+    let columns = run::columns(q, src);
+    run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
+    Ok(QueryResult { columns, ..QueryResult::default() })
+}
+
 /// Where the number `n` is written in `src` (its last occurrence).
 fn number_span(src: &str, n: u64) -> Span {
     let text = n.to_string();
@@ -323,6 +356,20 @@ pub struct Prepared {
 impl Prepared {
     /// Runs the statement with `params`.
     pub fn run(&self, store: &Store, params: &Params) -> Result<QueryResult, QueryError> {
+        // A MATCH needs no session: no author, no copy of the parameters.
+        if let Statement::Match(q) = &self.stmt {
+            let defaults = Session::reader(store.clone());
+            let at = defaults.resolve_as_of(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+            let valid = defaults.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+            let mut rows = Vec::new();
+            let mut result =
+                run_match(store, params, defaults.limits, None, at, valid, q, &self.src, &mut |_, row| {
+                    rows.push(row);
+                    Ok(true)
+                })?;
+            result.rows = rows;
+            return Ok(result);
+        }
         let mut session = Session::new(store.clone());
         session.params = params.clone();
         session.run(&self.stmt, &self.src)

@@ -322,8 +322,8 @@ impl<'c, 's> Planner<'c, 's> {
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {
-            match self.ctx.snap.predicate(&ident.name)? {
-                Some((id, _)) => preds.push(id),
+            match self.ctx.snap.predicate_id(&ident.name)? {
+                Some(id) => preds.push(id),
                 None => {
                     let known: Vec<String> =
                         self.ctx.snap.predicates()?.into_iter().map(|(_, p)| p.key).collect();
@@ -501,7 +501,7 @@ impl<'c, 's> Planner<'c, 's> {
         let Some(Val::Str(key)) = self.constant(e) else {
             return Ok(None);
         };
-        Ok(Some(match self.ctx.snap.entity_id(&key)? {
+        Ok(Some(match self.ctx.snap.declared_entity_id(&key)? {
             Some(id) if self.ctx.canonical(id)? == id => Some(id),
             _ => None,
         }))
@@ -622,7 +622,7 @@ impl<'c, 's> Planner<'c, 's> {
                 continue;
             }
             if let Some(Val::Str(name)) = self.constant(b)
-                && let Some((id, _)) = self.ctx.snap.predicate(&name)?
+                && let Some(id) = self.ctx.snap.predicate_id(&name)?
             {
                 return Ok(Some((slot, id, name)));
             }
@@ -749,7 +749,13 @@ impl<'c, 's> Planner<'c, 's> {
                 }
             }
             for (k, e) in pat.edges.iter().enumerate() {
-                let (est, scan) = self.edge_estimate(e, best.as_ref().map_or(u64::MAX, |(b, ..)| *b))?;
+                let beat = best.as_ref().map_or(u64::MAX, |(b, ..)| *b);
+                // An anchor binding at most one row (a bound node, `@x`) is
+                // not worth reading postings to beat.
+                if beat <= 1 {
+                    break;
+                }
+                let (est, scan) = self.edge_estimate(e, beat)?;
                 if best.as_ref().is_none_or(|(b, ..)| est < *b) {
                     best = Some((est, i, Anchor::Edge(k, scan)));
                 }
