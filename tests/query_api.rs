@@ -374,3 +374,69 @@ fn grouping_merges_equal_keys_and_orders_groups_by_key() {
         ["knows | X (@x) | 1", "knows | Y (@y) | 1", "size | X (@x) | 1", "weight | X (@x) | 4"]
     );
 }
+
+/// `VALID AT $d` and `AS OF TX $t` (and their `FOR …` spellings) read the
+/// parameter as the literal form reads the text; a parameter of the wrong
+/// type or without a value is a semantic error.
+#[test]
+fn time_clauses_take_parameters() {
+    use claimgraph::model::{Date, ValidTime};
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("y", "Thing", "Y");
+    tx.assert("x", "p", Term::Entity("y".into())).valid = ValidTime::during("2024".parse().unwrap());
+    store.commit(tx).unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.assert("x", "p", Term::Int(1)).valid = ValidTime::during("2025-03".parse().unwrap());
+    tx.assert("x", "q", Term::Int(2));
+    store.commit(tx).unwrap();
+    let date = |d: &str| Value::Date(d.parse::<Date>().unwrap());
+    let run = |text: &str, params: &[(&str, Value)]| {
+        let params: HashMap<String, Value> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let prepared = store.prepare(text).unwrap();
+        let mut rows = strings(&prepared.run(&store, &params).map_err(|e| e.to_string())?.rows);
+        let mut session = Session::new(store.clone());
+        session.params = params;
+        let mut again = strings(&session.execute(text).map_err(|e| e.to_string())?.rows);
+        rows.sort();
+        again.sort();
+        assert_eq!(rows, again, "{text}");
+        Ok::<_, String>(rows)
+    };
+    let q = "MATCH (@x)-[c]->(o) RETURN c.id, o";
+    for (lit, value) in
+        [("2024-06-01", date("2024-06-01")), ("2025", Value::Int(2025)), ("2025-03-02", date("2025-03-02"))]
+    {
+        let literal = run(&format!("{q} VALID AT {lit}"), &[]).unwrap();
+        assert_eq!(run(&format!("{q} VALID AT $d"), &[("d", value.clone())]).unwrap(), literal, "{lit}");
+        assert_eq!(run(&format!("{q} FOR VALID_TIME AS OF $d"), &[("d", value)]).unwrap(), literal, "{lit}");
+    }
+    assert_eq!(run(&format!("{q} VALID AT $d"), &[("d", Value::Int(2024))]).unwrap().len(), 2);
+    for t in 1..=2 {
+        let literal = run(&format!("{q} AS OF TX {t}"), &[]).unwrap();
+        assert_eq!(literal.len(), if t == 1 { 1 } else { 3 });
+        assert_eq!(run(&format!("{q} AS OF TX $t"), &[("t", Value::Int(t))]).unwrap(), literal);
+        assert_eq!(
+            run(&format!("{q} FOR SYSTEM_TIME AS OF TX $t"), &[("t", Value::Int(t))]).unwrap(),
+            literal
+        );
+    }
+    let both = run(&format!("{q} AS OF TX $t VALID AT $d"), &[("t", Value::Int(1)), ("d", Value::Int(2025))]);
+    assert_eq!(both.unwrap(), Vec::<String>::new());
+    let conflicts =
+        run("CONFLICTS ABOUT @x AS OF TX $t VALID AT $d", &[("t", Value::Int(2)), ("d", Value::Int(2025))]);
+    assert!(conflicts.is_ok(), "{conflicts:?}");
+    for (text, params, message) in [
+        (format!("{q} VALID AT $d"), vec![("d", Value::String("2025".into()))], "needs a date"),
+        (format!("{q} VALID AT $d"), vec![("d", Value::Int(99_999))], "is not a year"),
+        (format!("{q} VALID AT $d"), vec![], "no value for parameter `$d`"),
+        (format!("{q} AS OF TX $t"), vec![("t", Value::Int(-1))], "needs a transaction number"),
+        (format!("{q} AS OF TX $t"), vec![("t", date("2025"))], "needs a transaction number"),
+        (format!("{q} AS OF TX $t"), vec![("t", Value::Int(3))], "beyond the last transaction"),
+        (format!("{q} AS OF TX $t"), vec![], "no value for parameter `$t`"),
+    ] {
+        let err = run(&text, &params).unwrap_err();
+        assert!(err.contains(message), "{text}: {err}");
+    }
+}
