@@ -10,7 +10,8 @@
 //! Arguments: the query (`Q1`…`Q8`), the form (`prepared`, `params`, `text`,
 //! `floor`) and optionally one pick index (default: every pick). Each pick
 //! runs twice outside the measured function (warm-up) and once inside it, so
-//! the count is one warm run of every chosen pick. Uses the 100k workload
+//! the count is one warm run of every chosen pick (`QI_COLD=1`: warm-up on
+//! another thread, so the per-thread record cache starts empty). Uses the 100k workload
 //! under `target/claimgraph-bench/` (`CLAIMGRAPH_BENCH_CLAIMS` for another).
 
 use std::path::PathBuf;
@@ -60,9 +61,23 @@ fn main() -> Result<(), String> {
         }
         .unwrap_or_else(|e| panic!("{}: {e}", q.label()))
     };
-    for _ in 0..2 {
-        for &i in &chosen {
-            run(i);
+    // With QI_COLD=1 the warm-up runs on another thread: the index's pages
+    // are warm, the per-thread cache of decoded records is not.
+    if std::env::var_os("QI_COLD").is_some() {
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                for _ in 0..2 {
+                    for &i in &chosen {
+                        run(i);
+                    }
+                }
+            });
+        });
+    } else {
+        for _ in 0..2 {
+            for &i in &chosen {
+                run(i);
+            }
         }
     }
     let rows = measured(&mut run, &chosen);

@@ -440,3 +440,61 @@ fn time_clauses_take_parameters() {
         assert!(err.contains(message), "{text}: {err}");
     }
 }
+
+/// Terms and entity records decoded by one query are reused by the next
+/// ones on the thread only where they cannot have changed: an update, a
+/// merge, an unmerge, a rebuild of the indexes or another store shows at
+/// once, and an older `AS OF` still sees the older record.
+#[test]
+fn records_reused_across_queries_never_go_stale() {
+    let names = |store: &Store, q: &str| {
+        let mut r = strings(&store.query(q).unwrap().rows);
+        r.sort();
+        r
+    };
+    let q = "MATCH (@a)-[c]->(o) RETURN o.key, o.name";
+    let a = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("a", "Thing", "A");
+    tx.entity("b", "Thing", "Bee");
+    tx.entity("c", "Thing", "Sea");
+    tx.assert("a", "p", Term::Entity("b".into()));
+    a.commit(tx).unwrap();
+    // Another store whose ids stand for other entities.
+    let z = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("a", "Thing", "A");
+    tx.entity("zed", "Thing", "Zed");
+    tx.assert("a", "p", Term::Entity("zed".into()));
+    z.commit(tx).unwrap();
+    for _ in 0..2 {
+        assert_eq!(names(&a, q), ["b | Bee"]);
+        assert_eq!(names(&z, q), ["zed | Zed"]);
+    }
+    // An update of the record.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("b", "Thing", "Bee 2");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    // A merge and an unmerge change what the object resolves to.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.merge("b", "c");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["c | Sea"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 2")), ["b | Bee 2"]);
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.unmerge("b");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    // A rebuilt index answers alike, and so does the other store.
+    a.rebuild_indexes().unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(names(&z, q), ["zed | Zed"]);
+    // A record read from another thread's queries is its own.
+    let a2 = a.clone();
+    let other = std::thread::spawn(move || strings(&a2.query(q).unwrap().rows)).join().unwrap();
+    assert_eq!(other, ["b | Bee 2"]);
+}
