@@ -441,10 +441,10 @@ fn time_clauses_take_parameters() {
     }
 }
 
-/// Terms and entity records decoded by one query are reused by the next
-/// ones on the thread only where they cannot have changed: an update, a
-/// merge, an unmerge, a rebuild of the indexes or another store shows at
-/// once, and an older `AS OF` still sees the older record.
+/// Terms, entity and claim records decoded by one query are reused by the
+/// next ones on the thread only where they cannot have changed: an update,
+/// a merge, an unmerge, a retraction, a rebuild of the indexes or another
+/// store shows at once, and an older `AS OF` still sees the older record.
 #[test]
 fn records_reused_across_queries_never_go_stale() {
     let names = |store: &Store, q: &str| {
@@ -497,4 +497,15 @@ fn records_reused_across_queries_never_go_stale() {
     let a2 = a.clone();
     let other = std::thread::spawn(move || strings(&a2.query(q).unwrap().rows)).join().unwrap();
     assert_eq!(other, ["b | Bee 2"]);
+    // A retraction rewrites the claim's record; an earlier view does not see it.
+    let claims = "MATCH (@a)-[c]->(o) RETURN c.id, c.retract_reason INCLUDE RETRACTED";
+    let before = a.head();
+    assert_eq!(names(&a, claims), ["c1 | null"]);
+    assert_eq!(names(&a, claims), ["c1 | null"]);
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.retract("c1", "wrong");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, claims), ["c1 | wrong"]);
+    assert_eq!(names(&a, &format!("{claims} AS OF TX {before}")), ["c1 | null"]);
+    assert_eq!(names(&a, claims), ["c1 | wrong"]);
 }

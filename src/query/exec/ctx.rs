@@ -194,11 +194,18 @@ impl<'s> Ctx<'s> {
         if let Some(c) = self.claims.borrow().get(&seq) {
             return Ok(c.clone());
         }
-        let c = Rc::new(
-            self.snap
-                .claim(seq)?
-                .ok_or_else(|| IndexError::Corrupt(format!("claim seq {seq} has no record")))?,
-        );
+        let c = match shared::claim(self.snap, seq) {
+            Some(c) => c,
+            None => {
+                let c = self
+                    .snap
+                    .claim(seq)?
+                    .ok_or_else(|| IndexError::Corrupt(format!("claim seq {seq} has no record")))?;
+                let c = Rc::new(c);
+                shared::put_claim(self.snap, seq, c.clone());
+                c
+            }
+        };
         self.claims.borrow_mut().insert(seq, c.clone());
         Ok(c)
     }
@@ -359,14 +366,17 @@ pub(crate) fn literal_val(t: &Term) -> Val {
     }
 }
 
-/// Decoded terms and entity records shared by the queries of one thread.
+/// Decoded terms, entity records and claim records shared by the queries
+/// of one thread.
 ///
 /// Correct by construction, with no invalidation to get wrong:
 /// - a term id names one term for the life of an index (terms are interned
 ///   once and never rewritten), so terms are cached per index;
 /// - an entity record as of tx `T` never changes (a later event writes a
 ///   version stamped with a later tx, which a snapshot at `T` does not see),
-///   so records are cached per (index, `T`);
+///   so records are cached per (index, `T`); likewise a claim record as of
+///   `T` (a later retraction rewrites the record with a tx after `T`, which
+///   the snapshot masks);
 /// - the index is told apart by its backend's allocation, held by a `Weak`
 ///   so the address cannot be reused by another index while cached: a
 ///   rebuild or reopen brings a new backend and empties the cache.
@@ -381,7 +391,7 @@ mod shared {
 
     use super::FxMap;
     use crate::index::SledBackend;
-    use crate::model::{Entity, Term};
+    use crate::model::{Claim, Entity, Term};
     use crate::store::IndexView;
 
     /// Entries per map before it is emptied.
@@ -392,6 +402,7 @@ mod shared {
         at: u64,
         terms: FxMap<u64, Rc<Term>>,
         entities: FxMap<u64, Option<Rc<Entity>>>,
+        claims: FxMap<u64, Rc<Claim>>,
     }
 
     thread_local! {
@@ -400,6 +411,7 @@ mod shared {
             at: 0,
             terms: FxMap::default(),
             entities: FxMap::default(),
+            claims: FxMap::default(),
         });
     }
 
@@ -412,9 +424,11 @@ mod shared {
                 s.index = Arc::downgrade(index);
                 s.terms.clear();
                 s.entities.clear();
+                s.claims.clear();
                 s.at = snap.at();
             } else if s.at != snap.at() {
                 s.entities.clear();
+                s.claims.clear();
                 s.at = snap.at();
             }
             f(&mut s)
@@ -431,6 +445,19 @@ mod shared {
                 s.terms.clear();
             }
             s.terms.insert(id, t);
+        })
+    }
+
+    pub(super) fn claim(snap: &IndexView, seq: u64) -> Option<Rc<Claim>> {
+        with(snap, |s| s.claims.get(&seq).cloned())
+    }
+
+    pub(super) fn put_claim(snap: &IndexView, seq: u64, c: Rc<Claim>) {
+        with(snap, |s| {
+            if s.claims.len() >= CAP {
+                s.claims.clear();
+            }
+            s.claims.insert(seq, c);
         })
     }
 
