@@ -20,7 +20,8 @@
 //! maps, the last node sometimes the first one again (a cycle); WHERE trees
 //! of `= <> < > <= >= IN IS [NOT] NULL AND OR NOT` over claim properties
 //! (stance, tx, valid_from/to, said_at, confidence, predicate, by, source,
-//! retracted_tx), entity properties (name, kind, key) and node values;
+//! source.published, retracted_tx), entity properties (name, kind, key) and
+//! node values;
 //! RETURN [DISTINCT] of variables and properties, or Cypher-style implicit
 //! grouping with `count(*)`, `count(x)`, `count(DISTINCT x)`, `min`/`max`,
 //! `sum`/`avg` and `collect` (compared sorted); `AS OF TX n`, `VALID AT d` /
@@ -811,7 +812,7 @@ fn gen_atom(p: &mut Picker<'_>, g: &WhereGen<'_>) -> Ex {
     let kind = p.pick(4);
     if kind <= 1 && !vars.edges.is_empty() {
         let c = p.of(&vars.edges);
-        return match p.pick(12) {
+        return match p.pick(13) {
             0 => Ex::Cmp(
                 p.of(&[Op::Eq, Op::Ne]),
                 Box::new(prop(&c, &["stance"])),
@@ -861,6 +862,16 @@ fn gen_atom(p: &mut Picker<'_>, g: &WhereGen<'_>) -> Ex {
             }
             // Mixed types compare to null.
             11 => Ex::Cmp(cmp_op(p), Box::new(prop(&c, &["tx"])), lit(V::Str("1".into()))),
+            // Publication bounds narrow a speaker's scan to documents.
+            12 => {
+                let (op, date) = (cmp_op(p), gen_date_lit(p));
+                let published = Box::new(prop(&c, &["source", "published"]));
+                if p.chance(50) {
+                    Ex::Cmp(op, published, lit(date))
+                } else {
+                    Ex::Cmp(op, lit(date), published)
+                }
+            }
             _ => Ex::Cmp(cmp_op(p), Box::new(prop(&c, &["tx"])), Box::new(prop(&c, &["confidence"]))),
         };
     }
@@ -1196,6 +1207,7 @@ impl Eval<'_> {
                     "name" => V::Str(e.name.clone()),
                     "kind" => V::Str(e.kind.clone()),
                     "key" => V::Str(e.key.clone()),
+                    "published" => opt_date(e.document.as_ref().and_then(|d| d.published)),
                     _ => V::Null,
                 }
             }

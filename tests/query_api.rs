@@ -245,6 +245,103 @@ fn publication_bounds_match_the_plain_filter() {
     assert!(format!("{:?}", explain.unwrap().rows).contains("sources by publication day"));
 }
 
+/// A busy speaker's claims in a narrow publication window are scanned from
+/// the window's documents (SRC) instead of the speaker's postings (BY), a
+/// wide window still scans BY, and a merge turns the window off; every plan
+/// returns what the plain filter returns, for publication dates of every
+/// precision (a year or month date is filed under its first day, before a
+/// bound inside that year or month).
+#[test]
+fn publication_windows_scan_documents_and_match_the_plain_filter() {
+    use claimgraph::model::{Date, DocumentEvent};
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("s", "Person", "S");
+    tx.entity("t", "Person", "T");
+    // 400 documents: mostly days of 2021-2024, some months and years.
+    let mut dates = Vec::new();
+    for i in 0..400u32 {
+        let k = i / 10;
+        let y = 2021 + (k % 4) as i32;
+        let date = match i % 10 {
+            0 => Date::new(y, None, None),
+            1 => Date::new(y, Some(1 + (k * 5) % 12), None),
+            _ => Date::ymd(y, 1 + (i * 7) % 12, 1 + (i * 11) % 28),
+        };
+        dates.push(date.unwrap());
+    }
+    for (i, d) in dates.iter().enumerate() {
+        tx.document(DocumentEvent { key: format!("d{i}"), published: Some(*d), ..Default::default() });
+    }
+    tx.document(DocumentEvent { key: "undated".into(), ..Default::default() });
+    store.commit(tx).unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    for i in 0..1200usize {
+        let a = tx.assert("x", "p", Term::Int(i as i64));
+        a.by = Some(if i % 5 == 4 { "t" } else { "s" }.into());
+        a.source = Some(if i % 97 == 0 { "undated".into() } else { format!("d{}", i % 400) });
+    }
+    store.commit(tx).unwrap();
+    let ids = |q: &str| {
+        let mut r = strings(&store.query(q).unwrap().rows);
+        r.sort();
+        r
+    };
+    let explain = |q: &str| format!("{:?}", store.query(&format!("EXPLAIN {q}")).unwrap().rows);
+    let mut by_window = 0;
+    for d in ["2022", "2022-03", "2022-03-01", "2022-03-15", "2023-01-01", "2024-12"] {
+        for op in ["<", "<=", "=", ">=", ">"] {
+            for extra in ["", "c.source.published >= 2022-02-10", "c.source.published <= 2022-04-20"] {
+                let conds: Vec<String> = [format!("c.source.published {op} {d}"), extra.to_string()]
+                    .into_iter()
+                    .filter(|c| !c.is_empty())
+                    .collect();
+                let query = |conds: Vec<String>| {
+                    format!("MATCH (a)-[c]->(b) WHERE c.by = @s AND {} RETURN c.id", conds.join(" AND "))
+                };
+                let q = query(conds.clone());
+                let plain = query(conds.iter().map(|c| format!("({c} OR false)")).collect());
+                assert!(!explain(&plain).contains("publication day"), "{plain}");
+                assert_eq!(ids(&q), ids(&plain), "{q}");
+                by_window += explain(&q).contains("documents in the window") as usize;
+            }
+        }
+    }
+    // Narrow windows scan documents; some bounds admit too many to.
+    assert!(by_window > 10, "{by_window} windows scanned by document");
+    assert!(by_window < 90, "{by_window} windows scanned by document");
+    let narrow = "MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2022-03-01 \
+                  AND c.source.published <= 2022-03-31 RETURN c.id";
+    let wide = "MATCH (a)-[c]->(b) WHERE c.by = @s AND c.source.published >= 2021 RETURN c.id";
+    assert!(explain(narrow).contains("documents in the window"), "{}", explain(narrow));
+    assert!(explain(wide).contains("BY (speaker)"), "{}", explain(wide));
+    // The month and year documents of March 2022 count in a March window.
+    let march = ids(narrow);
+    let month_or_year = dates
+        .iter()
+        .filter(|d| d.year() == 2022 && d.day().is_none() && d.month().is_none_or(|m| m == 3))
+        .count();
+    assert!(month_or_year >= 2);
+    let plain =
+        narrow.replace("c.source.published >= 2022-03-01", "(c.source.published >= 2022-03-01 OR false)");
+    assert_eq!(march, ids(&plain));
+    // The 2022 and 2022-03 documents' claims are among them.
+    let sources = ids(&narrow.replace("RETURN c.id", "RETURN DISTINCT c.source.key"));
+    for (i, d) in dates.iter().enumerate() {
+        if d.year() == 2022 && d.day().is_none() && d.month().is_none_or(|m| m == 3) {
+            assert!(sources.contains(&format!("d{i}")), "d{i} ({d}) in {sources:?}");
+        }
+    }
+    // After a merge the window is off and the answer unchanged.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("y", "Thing", "Y");
+    tx.merge("y", "x");
+    store.commit(tx).unwrap();
+    assert!(!explain(narrow).contains("documents in the window"), "{}", explain(narrow));
+    assert_eq!(ids(narrow), march);
+}
+
 /// Grouping keys compare as ORDER BY does (1 and 1.0 are one group), groups
 /// without ORDER BY come out in key order, and `c.predicate` groups alike
 /// whether it is read from the posting or computed.
@@ -276,4 +373,139 @@ fn grouping_merges_equal_keys_and_orders_groups_by_key() {
         strings(&r.rows),
         ["knows | X (@x) | 1", "knows | Y (@y) | 1", "size | X (@x) | 1", "weight | X (@x) | 4"]
     );
+}
+
+/// `VALID AT $d` and `AS OF TX $t` (and their `FOR …` spellings) read the
+/// parameter as the literal form reads the text; a parameter of the wrong
+/// type or without a value is a semantic error.
+#[test]
+fn time_clauses_take_parameters() {
+    use claimgraph::model::{Date, ValidTime};
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    tx.entity("y", "Thing", "Y");
+    tx.assert("x", "p", Term::Entity("y".into())).valid = ValidTime::during("2024".parse().unwrap());
+    store.commit(tx).unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.assert("x", "p", Term::Int(1)).valid = ValidTime::during("2025-03".parse().unwrap());
+    tx.assert("x", "q", Term::Int(2));
+    store.commit(tx).unwrap();
+    let date = |d: &str| Value::Date(d.parse::<Date>().unwrap());
+    let run = |text: &str, params: &[(&str, Value)]| {
+        let params: HashMap<String, Value> = params.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let prepared = store.prepare(text).unwrap();
+        let mut rows = strings(&prepared.run(&store, &params).map_err(|e| e.to_string())?.rows);
+        let mut session = Session::new(store.clone());
+        session.params = params;
+        let mut again = strings(&session.execute(text).map_err(|e| e.to_string())?.rows);
+        rows.sort();
+        again.sort();
+        assert_eq!(rows, again, "{text}");
+        Ok::<_, String>(rows)
+    };
+    let q = "MATCH (@x)-[c]->(o) RETURN c.id, o";
+    for (lit, value) in
+        [("2024-06-01", date("2024-06-01")), ("2025", Value::Int(2025)), ("2025-03-02", date("2025-03-02"))]
+    {
+        let literal = run(&format!("{q} VALID AT {lit}"), &[]).unwrap();
+        assert_eq!(run(&format!("{q} VALID AT $d"), &[("d", value.clone())]).unwrap(), literal, "{lit}");
+        assert_eq!(run(&format!("{q} FOR VALID_TIME AS OF $d"), &[("d", value)]).unwrap(), literal, "{lit}");
+    }
+    assert_eq!(run(&format!("{q} VALID AT $d"), &[("d", Value::Int(2024))]).unwrap().len(), 2);
+    for t in 1..=2 {
+        let literal = run(&format!("{q} AS OF TX {t}"), &[]).unwrap();
+        assert_eq!(literal.len(), if t == 1 { 1 } else { 3 });
+        assert_eq!(run(&format!("{q} AS OF TX $t"), &[("t", Value::Int(t))]).unwrap(), literal);
+        assert_eq!(
+            run(&format!("{q} FOR SYSTEM_TIME AS OF TX $t"), &[("t", Value::Int(t))]).unwrap(),
+            literal
+        );
+    }
+    let both = run(&format!("{q} AS OF TX $t VALID AT $d"), &[("t", Value::Int(1)), ("d", Value::Int(2025))]);
+    assert_eq!(both.unwrap(), Vec::<String>::new());
+    let conflicts =
+        run("CONFLICTS ABOUT @x AS OF TX $t VALID AT $d", &[("t", Value::Int(2)), ("d", Value::Int(2025))]);
+    assert!(conflicts.is_ok(), "{conflicts:?}");
+    for (text, params, message) in [
+        (format!("{q} VALID AT $d"), vec![("d", Value::String("2025".into()))], "needs a date"),
+        (format!("{q} VALID AT $d"), vec![("d", Value::Int(99_999))], "is not a year"),
+        (format!("{q} VALID AT $d"), vec![], "no value for parameter `$d`"),
+        (format!("{q} AS OF TX $t"), vec![("t", Value::Int(-1))], "needs a transaction number"),
+        (format!("{q} AS OF TX $t"), vec![("t", date("2025"))], "needs a transaction number"),
+        (format!("{q} AS OF TX $t"), vec![("t", Value::Int(3))], "beyond the last transaction"),
+        (format!("{q} AS OF TX $t"), vec![], "no value for parameter `$t`"),
+    ] {
+        let err = run(&text, &params).unwrap_err();
+        assert!(err.contains(message), "{text}: {err}");
+    }
+}
+
+/// Terms, entity and claim records decoded by one query are reused by the
+/// next ones on the thread only where they cannot have changed: an update,
+/// a merge, an unmerge, a retraction, a rebuild of the indexes or another
+/// store shows at once, and an older `AS OF` still sees the older record.
+#[test]
+fn records_reused_across_queries_never_go_stale() {
+    let names = |store: &Store, q: &str| {
+        let mut r = strings(&store.query(q).unwrap().rows);
+        r.sort();
+        r
+    };
+    let q = "MATCH (@a)-[c]->(o) RETURN o.key, o.name";
+    let a = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("a", "Thing", "A");
+    tx.entity("b", "Thing", "Bee");
+    tx.entity("c", "Thing", "Sea");
+    tx.assert("a", "p", Term::Entity("b".into()));
+    a.commit(tx).unwrap();
+    // Another store whose ids stand for other entities.
+    let z = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("a", "Thing", "A");
+    tx.entity("zed", "Thing", "Zed");
+    tx.assert("a", "p", Term::Entity("zed".into()));
+    z.commit(tx).unwrap();
+    for _ in 0..2 {
+        assert_eq!(names(&a, q), ["b | Bee"]);
+        assert_eq!(names(&z, q), ["zed | Zed"]);
+    }
+    // An update of the record.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("b", "Thing", "Bee 2");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    // A merge and an unmerge change what the object resolves to.
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.merge("b", "c");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["c | Sea"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 2")), ["b | Bee 2"]);
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.unmerge("b");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    // A rebuilt index answers alike, and so does the other store.
+    a.rebuild_indexes().unwrap();
+    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(names(&z, q), ["zed | Zed"]);
+    // A record read from another thread's queries is its own.
+    let a2 = a.clone();
+    let other = std::thread::spawn(move || strings(&a2.query(q).unwrap().rows)).join().unwrap();
+    assert_eq!(other, ["b | Bee 2"]);
+    // A retraction rewrites the claim's record; an earlier view does not see it.
+    let claims = "MATCH (@a)-[c]->(o) RETURN c.id, c.retract_reason INCLUDE RETRACTED";
+    let before = a.head();
+    assert_eq!(names(&a, claims), ["c1 | null"]);
+    assert_eq!(names(&a, claims), ["c1 | null"]);
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.retract("c1", "wrong");
+    a.commit(tx).unwrap();
+    assert_eq!(names(&a, claims), ["c1 | wrong"]);
+    assert_eq!(names(&a, &format!("{claims} AS OF TX {before}")), ["c1 | null"]);
+    assert_eq!(names(&a, claims), ["c1 | wrong"]);
 }

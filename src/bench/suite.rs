@@ -88,9 +88,9 @@ impl Q {
     }
 
     /// The same query with `$parameters`, prepared once for every pick, where
-    /// the language can say it: an entity anchor, `AS OF TX`, `VALID AT` and
-    /// `CONFLICTS ABOUT` take no parameter, so the anchor becomes a WHERE
-    /// condition (Q5 and Q8 have no such form).
+    /// the language can say it: an entity anchor (`@x`, `CONFLICTS ABOUT`)
+    /// takes no parameter, so the anchor becomes a WHERE condition (Q8 has
+    /// no such form); `AS OF TX $t` and `VALID AT $d` do.
     pub fn param_text(self) -> Option<&'static str> {
         Some(match self {
             Q::Q1 => "MATCH (x)-[c]->(o) WHERE x.key = $x RETURN c.predicate AS p, o",
@@ -100,15 +100,13 @@ impl Q {
                 "MATCH (a)-[c]->(b) WHERE c.by.key = $s AND c.source.published >= $from \
                  AND c.source.published <= $to RETURN c.id"
             }
-            Q::Q6 => {
-                "MATCH (x)-[c]-(o) WHERE x.key = $x AND c.valid_from <= $d \
-                 AND (c.valid_to IS NULL OR c.valid_to >= $d) RETURN c.id"
-            }
+            Q::Q5 => "MATCH (x)-[c]->(o) WHERE x.key = $x RETURN c.predicate AS p, o AS OF TX $t",
+            Q::Q6 => "MATCH (x)-[c]-(o) WHERE x.key = $x RETURN c.id VALID AT $d",
             Q::Q7 => {
                 "MATCH (x)-[c]->(o) WHERE x.key = $x \
                  RETURN c.predicate AS p, count(*) AS n ORDER BY n DESC, p LIMIT 10"
             }
-            Q::Q5 | Q::Q8 => return None,
+            Q::Q8 => return None,
         })
     }
 
@@ -133,6 +131,9 @@ impl Q {
                 }
                 if pick.date.is_some() {
                     out.insert("d".into(), date(&pick.date));
+                }
+                if let Some(t) = pick.tx {
+                    out.insert("t".into(), Value::Int(i64::try_from(t).unwrap_or(i64::MAX)));
                 }
             }
         }

@@ -461,3 +461,32 @@ impl<R: KvRead> Snapshot<R> {
         Ok(n)
     }
 }
+
+impl<R: KvRead> Snapshot<R> {
+    /// Whether some version `prefix ++ tx` is stamped at or before the
+    /// snapshot. Reads the first key only and decodes nothing: entities and
+    /// predicates are never removed, so "declared as of the snapshot" is
+    /// "has a version by then".
+    fn has_version(&self, prefix: Key) -> Result<bool, IndexError> {
+        let start = prefix.clone().u64(0).into_vec();
+        let end = prefix.u64(self.at.saturating_add(1)).into_vec();
+        Ok(self.kv.range(&start, Some(&end)).next().transpose()?.is_some())
+    }
+
+    /// [`Snapshot::entity_id`] without decoding the entity record.
+    pub fn declared_entity_id(&self, key: &str) -> Result<Option<u64>, IndexError> {
+        match self.term_id(&keys::entity_term(key))? {
+            Some(id) if self.has_version(Key::new(keys::ENT).u64(id))? => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+
+    /// The id of a predicate declared as of the snapshot, without decoding
+    /// its metadata.
+    pub fn predicate_id(&self, name: &str) -> Result<Option<u64>, IndexError> {
+        match self.term_id(&keys::predicate_term(name))? {
+            Some(id) if self.has_version(Key::new(keys::PRED).u64(id))? => Ok(Some(id)),
+            _ => Ok(None),
+        }
+    }
+}

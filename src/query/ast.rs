@@ -391,6 +391,8 @@ pub struct OrderItem {
 pub enum TxPoint {
     /// `TX n`
     Tx(u64),
+    /// `TX $name`: a parameter holding the transaction number.
+    TxParam(String),
     /// A UTC instant.
     Timestamp(Timestamp),
 }
@@ -409,6 +411,9 @@ pub struct AsOf {
 pub enum ValidRange {
     /// `VALID AT d` / `FOR VALID_TIME AS OF d`
     At(DateLit),
+    /// `VALID AT $name` / `FOR VALID_TIME AS OF $name`: a parameter holding
+    /// the date.
+    AtParam(String),
     /// `VALID DURING d1 .. d2` / `FOR VALID_TIME BETWEEN d1 AND d2`
     During(DateLit, DateLit),
 }

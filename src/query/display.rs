@@ -355,6 +355,7 @@ impl Display for AsOf {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match &self.point {
             TxPoint::Tx(n) => write!(f, "AS OF TX {n}"),
+            TxPoint::TxParam(p) => write!(f, "AS OF TX ${p}"),
             TxPoint::Timestamp(t) => write!(f, "AS OF {}", format_timestamp(*t)),
         }
     }
@@ -364,6 +365,7 @@ impl Display for ValidTime {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
         match &self.range {
             ValidRange::At(d) => write!(f, "VALID AT {d}"),
+            ValidRange::AtParam(p) => write!(f, "VALID AT ${p}"),
             ValidRange::During(a, b) => write!(f, "VALID DURING {a} .. {b}"),
         }
     }

@@ -14,7 +14,7 @@ use super::exec::{plan, run, statements, writes};
 use super::parser::{parse_script, parse_statement};
 use super::value::Value;
 use crate::index::IndexError;
-use crate::model::{DayRange, Receipt, Timestamp};
+use crate::model::{Date, DayRange, Receipt, Timestamp};
 use crate::store::{Store, StoreError, Transaction};
 
 /// Errors of the query layer.
@@ -107,6 +107,21 @@ impl Session {
         }
     }
 
+    /// A session for one read: the defaults of [`Session::new`] but no
+    /// author (reads record nothing).
+    fn reader(store: Store) -> Session {
+        Session {
+            store,
+            params: HashMap::new(),
+            limits: Limits::default(),
+            cancel: CancelHandle::new(),
+            as_of: None,
+            valid: None,
+            author: String::new(),
+            pending: None,
+        }
+    }
+
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -143,15 +158,12 @@ impl Session {
         self.cancel.reset();
         match stmt {
             Statement::Match(q) => {
-                let at = self.resolve_as_of(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
-                let view = self.store.snapshot_at(at);
-                let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
-                ctx.valid = self.resolve_valid(q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
-                ctx.include_retracted = q.time.include_retracted;
-                let planned = plan::plan(&ctx, q, src)?;
-                let columns = run::columns(q, src);
-                run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
-                Ok(QueryResult { columns, ..QueryResult::default() })
+                let at =
+                    self.resolve_as_of(&self.params, q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let valid =
+                    self.resolve_valid(&self.params, q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                let cancel = Some(self.cancel.clone());
+                run_match(&self.store, &self.params, self.limits, cancel, at, valid, q, src, sink)
             }
             other => {
                 let result = self.run(other, src)?;
@@ -179,26 +191,28 @@ impl Session {
                 Ok(result)
             }
             Statement::Explain { analyze, inner } => {
-                let at = self.resolve_as_of(inner.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let at =
+                    self.resolve_as_of(&self.params, inner.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
                 let view = self.store.snapshot_at(at);
                 let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
-                ctx.valid = self.resolve_valid(inner.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                ctx.valid =
+                    self.resolve_valid(&self.params, inner.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 ctx.include_retracted = inner.time.include_retracted;
                 statements::explain(&ctx, inner, src, *analyze)
             }
             Statement::History(h) => {
-                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                let view = self.store.snapshot_at(self.resolve_as_of(&self.params, None)?);
                 statements::history(&view, &self.params, h)
             }
             Statement::Conflicts(c) => {
-                let at = self.resolve_as_of(c.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let at = self.resolve_as_of(&self.params, c.as_of.as_ref().map(|a| (&a.point, a.span)))?;
                 let view = self.store.snapshot_at(at);
                 let mut ctx = Ctx::new(view.index(), &self.params, self.limits, Some(self.cancel.clone()));
-                ctx.valid = self.resolve_valid(c.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                ctx.valid = self.resolve_valid(&self.params, c.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 statements::conflicts(&ctx, c)
             }
             Statement::Show(s) => {
-                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                let view = self.store.snapshot_at(self.resolve_as_of(&self.params, None)?);
                 if let super::ast::Show::Tx(Some(n)) = s
                     && (*n == 0 || *n > view.at())
                 {
@@ -208,7 +222,7 @@ impl Session {
                 statements::show(&view, s)
             }
             Statement::Stats => {
-                let view = self.store.snapshot_at(self.resolve_as_of(None)?);
+                let view = self.store.snapshot_at(self.resolve_as_of(&self.params, None)?);
                 statements::stats(&view, self.store.size_on_disk())
             }
             Statement::Begin { message } => {
@@ -251,10 +265,20 @@ impl Session {
     }
 
     /// The tx a read sees: its own AS OF, else the session's, else the head.
-    fn resolve_as_of(&self, point: Option<(&TxPoint, Span)>) -> Result<u64, QueryError> {
+    fn resolve_as_of(&self, params: &Params, point: Option<(&TxPoint, Span)>) -> Result<u64, QueryError> {
         let head = self.store.head();
         let (tx, span) = match point {
             Some((TxPoint::Tx(n), span)) => (*n, span),
+            Some((TxPoint::TxParam(p), span)) => match params.get(p) {
+                Some(Value::Int(n)) if *n >= 0 => (*n as u64, span),
+                Some(other) => {
+                    return Err(semantic(
+                        span,
+                        format!("AS OF TX ${p} needs a transaction number, got {other}"),
+                    ));
+                }
+                None => return Err(semantic(span, format!("no value for parameter `${p}`"))),
+            },
             Some((TxPoint::Timestamp(t), span)) => (self.store.tx_at_time(Timestamp(t.micros))?, span),
             None => match self.as_of {
                 Some(AsOf::Tx(n)) => (n, Span::default()),
@@ -268,16 +292,33 @@ impl Session {
         Ok(tx)
     }
 
-    fn resolve_valid(&self, range: Option<(&ValidRange, Span)>) -> Result<Option<DayRange>, QueryError> {
+    fn resolve_valid(
+        &self,
+        params: &Params,
+        range: Option<(&ValidRange, Span)>,
+    ) -> Result<Option<DayRange>, QueryError> {
         let Some((range, span)) = range else {
             return Ok(self.valid);
         };
         let date = |d: &super::ast::DateLit| {
-            crate::model::Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from))
-                .map_err(|e| semantic(span, e))
+            Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)).map_err(|e| semantic(span, e))
         };
         Ok(Some(match range {
             ValidRange::At(d) => DayRange::of(date(d)?),
+            ValidRange::AtParam(p) => match params.get(p) {
+                Some(Value::Date(d)) => DayRange::of(*d),
+                // A year, as a bare year is in a date position.
+                Some(Value::Int(y)) => {
+                    match i32::try_from(*y).ok().and_then(|y| Date::new(y, None, None).ok()) {
+                        Some(d) => DayRange::of(d),
+                        None => return Err(semantic(span, format!("VALID AT ${p}: {y} is not a year"))),
+                    }
+                }
+                Some(other) => {
+                    return Err(semantic(span, format!("VALID AT ${p} needs a date, got {other}")));
+                }
+                None => return Err(semantic(span, format!("no value for parameter `${p}`"))),
+            },
             ValidRange::During(a, b) => {
                 let (a, b) = (date(a)?, date(b)?);
                 if a.first_day() >= b.end_day() {
@@ -287,6 +328,29 @@ impl Session {
             }
         }))
     }
+}
+
+/// Runs a MATCH at tx `at` under a valid-time filter.
+#[allow(clippy::too_many_arguments)]
+fn run_match(
+    store: &Store,
+    params: &Params,
+    limits: Limits,
+    cancel: Option<CancelHandle>,
+    at: u64,
+    valid: Option<DayRange>,
+    q: &super::ast::Query,
+    src: &str,
+    sink: &mut RowSink<'_>,
+) -> Result<QueryResult, QueryError> {
+    let view = store.snapshot_at(at);
+    let mut ctx = Ctx::new(view.index(), params, limits, cancel);
+    ctx.valid = valid;
+    ctx.include_retracted = q.time.include_retracted;
+    let planned = plan::plan(&ctx, q, src)?;
+    let columns = run::columns(q, src);
+    run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
+    Ok(QueryResult { columns, ..QueryResult::default() })
 }
 
 /// Where the number `n` is written in `src` (its last occurrence).
@@ -323,6 +387,20 @@ pub struct Prepared {
 impl Prepared {
     /// Runs the statement with `params`.
     pub fn run(&self, store: &Store, params: &Params) -> Result<QueryResult, QueryError> {
+        // A MATCH needs no session: no author, no copy of the parameters.
+        if let Statement::Match(q) = &self.stmt {
+            let defaults = Session::reader(store.clone());
+            let at = defaults.resolve_as_of(params, q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+            let valid = defaults.resolve_valid(params, q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+            let mut rows = Vec::new();
+            let mut result =
+                run_match(store, params, defaults.limits, None, at, valid, q, &self.src, &mut |_, row| {
+                    rows.push(row);
+                    Ok(true)
+                })?;
+            result.rows = rows;
+            return Ok(result);
+        }
         let mut session = Session::new(store.clone());
         session.params = params.clone();
         session.run(&self.stmt, &self.src)

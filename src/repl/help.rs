@@ -62,8 +62,8 @@ pub const TOPICS: &[Topic] = &[
     Topic {
         name: "time",
         aliases: &["as_of", "asof", "valid", "time_travel", "retracted", "include"],
-        syntax: "AS OF TX n | AS OF 2025-03-05T12:00:00Z      -- transaction time: what we knew then\n  \
-                 VALID AT date | VALID DURING date .. date     -- valid time: what the claim is about\n  \
+        syntax: "AS OF TX n | AS OF TX $t | AS OF 2025-03-05T12:00:00Z  -- transaction time: what we knew then\n  \
+                 VALID AT date | VALID AT $d | VALID DURING date .. date -- valid time: what the claim is about\n  \
                  INCLUDE RETRACTED                             -- retracted claims too\n  \
                  FOR SYSTEM_TIME AS OF … | FOR VALID_TIME AS OF … | BETWEEN … AND …",
         about: "Time clauses end a query, in any order. :asof and :valid set them for the whole\n\

@@ -212,14 +212,18 @@ fn pattern(min_hops: usize) -> impl Strategy<Value = Pattern> {
 }
 
 fn as_of() -> impl Strategy<Value = AsOf> {
-    let point =
-        prop_oneof![any::<u64>().prop_map(|n| TxPoint::Tx(n >> 1)), timestamp().prop_map(TxPoint::Timestamp)];
+    let point = prop_oneof![
+        any::<u64>().prop_map(|n| TxPoint::Tx(n >> 1)),
+        param_name().prop_map(TxPoint::TxParam),
+        timestamp().prop_map(TxPoint::Timestamp)
+    ];
     point.prop_map(|point| AsOf { point, span: sp() })
 }
 
 fn valid_time() -> impl Strategy<Value = ValidTime> {
     let range = prop_oneof![
         date(true).prop_map(ValidRange::At),
+        param_name().prop_map(ValidRange::AtParam),
         (date(true), date(true)).prop_map(|(a, b)| ValidRange::During(a, b)),
     ];
     range.prop_map(|range| ValidTime { range, span: sp() })

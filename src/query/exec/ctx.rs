@@ -178,7 +178,14 @@ impl<'s> Ctx<'s> {
         if let Some(e) = self.entities.borrow().get(&id) {
             return Ok(e.clone());
         }
-        let e = self.snap.entity(id)?.map(Rc::new);
+        let e = match shared::entity(self.snap, id) {
+            Some(e) => e,
+            None => {
+                let e = self.snap.entity(id)?.map(Rc::new);
+                shared::put_entity(self.snap, id, e.clone());
+                e
+            }
+        };
         self.entities.borrow_mut().insert(id, e.clone());
         Ok(e)
     }
@@ -187,11 +194,18 @@ impl<'s> Ctx<'s> {
         if let Some(c) = self.claims.borrow().get(&seq) {
             return Ok(c.clone());
         }
-        let c = Rc::new(
-            self.snap
-                .claim(seq)?
-                .ok_or_else(|| IndexError::Corrupt(format!("claim seq {seq} has no record")))?,
-        );
+        let c = match shared::claim(self.snap, seq) {
+            Some(c) => c,
+            None => {
+                let c = self
+                    .snap
+                    .claim(seq)?
+                    .ok_or_else(|| IndexError::Corrupt(format!("claim seq {seq} has no record")))?;
+                let c = Rc::new(c);
+                shared::put_claim(self.snap, seq, c.clone());
+                c
+            }
+        };
         self.claims.borrow_mut().insert(seq, c.clone());
         Ok(c)
     }
@@ -200,8 +214,16 @@ impl<'s> Ctx<'s> {
         if let Some(t) = self.terms.borrow().get(&id) {
             return Ok(t.clone());
         }
-        let t =
-            Rc::new(self.snap.term(id)?.ok_or_else(|| IndexError::Corrupt(format!("term {id} unknown")))?);
+        let t = match shared::term(self.snap, id) {
+            Some(t) => t,
+            None => {
+                let t =
+                    self.snap.term(id)?.ok_or_else(|| IndexError::Corrupt(format!("term {id} unknown")))?;
+                let t = Rc::new(t);
+                shared::put_term(self.snap, id, t.clone());
+                t
+            }
+        };
         self.terms.borrow_mut().insert(id, t.clone());
         Ok(t)
     }
@@ -341,5 +363,114 @@ pub(crate) fn literal_val(t: &Term) -> Val {
         Term::Float(f) => Val::Float(*f),
         Term::Bool(b) => Val::Bool(*b),
         Term::Date(d) => Val::Date(*d),
+    }
+}
+
+/// Decoded terms, entity records and claim records shared by the queries
+/// of one thread.
+///
+/// Correct by construction, with no invalidation to get wrong:
+/// - a term id names one term for the life of an index (terms are interned
+///   once and never rewritten), so terms are cached per index;
+/// - an entity record as of tx `T` never changes (a later event writes a
+///   version stamped with a later tx, which a snapshot at `T` does not see),
+///   so records are cached per (index, `T`); likewise a claim record as of
+///   `T` (a later retraction rewrites the record with a tx after `T`, which
+///   the snapshot masks);
+/// - the index is told apart by its backend's allocation, held by a `Weak`
+///   so the address cannot be reused by another index while cached: a
+///   rebuild or reopen brings a new backend and empties the cache.
+///
+/// Merge resolution is not cached here (it stays per query). One index and
+/// one `T` at a time: a read at another `T` empties the records, another
+/// index empties everything; at most [`shared::CAP`] entries of each.
+mod shared {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+    use std::sync::{Arc, Weak};
+
+    use super::FxMap;
+    use crate::index::SledBackend;
+    use crate::model::{Claim, Entity, Term};
+    use crate::store::IndexView;
+
+    /// Entries per map before it is emptied.
+    pub(super) const CAP: usize = 1 << 16;
+
+    struct Shared {
+        index: Weak<SledBackend>,
+        at: u64,
+        terms: FxMap<u64, Rc<Term>>,
+        entities: FxMap<u64, Option<Rc<Entity>>>,
+        claims: FxMap<u64, Rc<Claim>>,
+    }
+
+    thread_local! {
+        static SHARED: RefCell<Shared> = RefCell::new(Shared {
+            index: Weak::new(),
+            at: 0,
+            terms: FxMap::default(),
+            entities: FxMap::default(),
+            claims: FxMap::default(),
+        });
+    }
+
+    /// Runs `f` on the cache after pointing it at `snap`'s index and tx.
+    fn with<T>(snap: &IndexView, f: impl FnOnce(&mut Shared) -> T) -> T {
+        SHARED.with(|cell| {
+            let mut s = cell.borrow_mut();
+            let index: &Arc<SledBackend> = snap.kv();
+            if !std::ptr::eq(s.index.as_ptr(), Arc::as_ptr(index)) {
+                s.index = Arc::downgrade(index);
+                s.terms.clear();
+                s.entities.clear();
+                s.claims.clear();
+                s.at = snap.at();
+            } else if s.at != snap.at() {
+                s.entities.clear();
+                s.claims.clear();
+                s.at = snap.at();
+            }
+            f(&mut s)
+        })
+    }
+
+    pub(super) fn term(snap: &IndexView, id: u64) -> Option<Rc<Term>> {
+        with(snap, |s| s.terms.get(&id).cloned())
+    }
+
+    pub(super) fn put_term(snap: &IndexView, id: u64, t: Rc<Term>) {
+        with(snap, |s| {
+            if s.terms.len() >= CAP {
+                s.terms.clear();
+            }
+            s.terms.insert(id, t);
+        })
+    }
+
+    pub(super) fn claim(snap: &IndexView, seq: u64) -> Option<Rc<Claim>> {
+        with(snap, |s| s.claims.get(&seq).cloned())
+    }
+
+    pub(super) fn put_claim(snap: &IndexView, seq: u64, c: Rc<Claim>) {
+        with(snap, |s| {
+            if s.claims.len() >= CAP {
+                s.claims.clear();
+            }
+            s.claims.insert(seq, c);
+        })
+    }
+
+    pub(super) fn entity(snap: &IndexView, id: u64) -> Option<Option<Rc<Entity>>> {
+        with(snap, |s| s.entities.get(&id).cloned())
+    }
+
+    pub(super) fn put_entity(snap: &IndexView, id: u64, e: Option<Rc<Entity>>) {
+        with(snap, |s| {
+            if s.entities.len() >= CAP {
+                s.entities.clear();
+            }
+            s.entities.insert(id, e);
+        })
     }
 }

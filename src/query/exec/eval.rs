@@ -37,7 +37,7 @@ pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError
         return Ok(id);
     }
     let found = match &r.target {
-        EntityTarget::Key(k) => match ctx.snap.entity_id(k)? {
+        EntityTarget::Key(k) => match ctx.snap.declared_entity_id(k)? {
             Some(id) => Some(ctx.canonical(id)?),
             None => ctx.snap.lookup(k)?.first().copied(),
         },

@@ -3,12 +3,13 @@
 //! `LIMIT 10` over a million claims touches about ten, and they check the
 //! query's budgets for every posting they examine.
 
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use super::super::QueryError;
 use super::super::ast::{Direction, Expr};
 use super::super::value::{DistinctKey, Val, equals};
-use super::ctx::Ctx;
+use super::ctx::{Ctx, FxSet};
 use super::eval::{Scope, eval, property, semantic, with_article};
 use crate::index::keys::{self, Key};
 use crate::index::{IndexError, KvRead, Posting};
@@ -427,16 +428,24 @@ pub(crate) struct EdgeScan<'s> {
     pub spec: EdgeSpec,
     pub left_check: NodeCheck,
     pub right_check: NodeCheck,
+    /// False for an end nothing reads (and that has no check): its term is
+    /// not looked up and the slot stays null.
+    pub bind_left: bool,
+    pub bind_right: bool,
     pub edge_props: Vec<(String, Expr)>,
     pub scope: Scope,
     pub estimate: u64,
-    /// First days `[lo, hi)` of the publication dates WHERE can accept for
-    /// the claim's source: only claims whose source is a document published
-    /// then are bound (the WHERE conjuncts stay and decide).
-    pub published: Option<(i32, i32)>,
-    /// Those documents, read from PUB on first use (None inside: no
-    /// narrowing, as when entities were merged).
-    pub sources: Option<Option<super::ctx::FxSet<u64>>>,
+    /// First days (sorted disjoint `[lo, hi)` ranges) of the publication
+    /// dates WHERE can accept for the claim's source: only claims whose
+    /// source is a document published then are bound (the WHERE conjuncts
+    /// stay and decide).
+    pub published: Option<Vec<(i32, i32)>>,
+    /// Those documents, read from PUB by the planner or on first use (None
+    /// inside: no narrowing, as when entities were merged).
+    pub sources: Option<Option<Rc<FxSet<u64>>>>,
+    /// Scan these documents' SRC postings instead of the speaker's BY
+    /// postings (`via`), keeping the speaker's claims.
+    pub window: Option<Rc<Vec<u64>>>,
     pub current: Option<(Row, Postings<'s>)>,
     pub pending: Option<Row>,
     pub meter: Meter,
@@ -450,10 +459,13 @@ impl<'s> Op<'s> for EdgeScan<'s> {
         r
     }
     fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
-        let index = match self.via {
-            Some((keys::BY, _)) => "BY (speaker)",
-            Some(_) => "SRC (source)",
-            None => "PSO",
+        let index = match (self.via, &self.window) {
+            (Some(_), Some(docs)) => {
+                &format!("SRC of {} documents in the window (speaker's claims)", docs.len())
+            }
+            (Some((keys::BY, _)), None) => "BY (speaker)",
+            (Some(_), None) => "SRC (source)",
+            (None, _) => "PSO",
         };
         let mut text = format!(
             "EdgeScan slot {} -[slot {}]-> slot {} via {index} ({})",
@@ -472,7 +484,9 @@ impl<'s> Op<'s> for EdgeScan<'s> {
 
 impl<'s> EdgeScan<'s> {
     fn scan(&self, ctx: &Ctx<'s>) -> Result<Postings<'s>, QueryError> {
-        let prefixes: Vec<Vec<u8>> = if let Some((tag, id)) = self.via {
+        let prefixes: Vec<Vec<u8>> = if let Some(docs) = &self.window {
+            docs.iter().map(|&d| Key::new(keys::SRC).u64(d).into_vec()).collect()
+        } else if let Some((tag, id)) = self.via {
             ctx.members(id)?.iter().map(|&m| Key::new(tag).u64(m).into_vec()).collect()
         } else if self.spec.preds.is_empty() {
             vec![Key::new(keys::PSO).into_vec()]
@@ -489,15 +503,18 @@ impl<'s> EdgeScan<'s> {
     }
 
     fn try_bind(&self, ctx: &Ctx<'s>, row: &Row, p: &Posting, flip: bool) -> Result<Option<Row>, QueryError> {
-        let (s, o) = (ctx.term_val(p.s)?, ctx.term_val(p.o)?);
-        let (l, r) = if flip { (o, s) } else { (s, o) };
+        let (l, r) = if flip { (p.o, p.s) } else { (p.s, p.o) };
         let mut out = row.clone();
         ctx.note_posting(self.edge, p);
         let ok = bind(&mut out, self.edge, Val::Claim(p.seq))
-            && self.left_check.accepts(ctx, &self.scope, &out, &l)?
-            && bind(&mut out, self.left, l)
-            && self.right_check.accepts(ctx, &self.scope, &out, &r)?
-            && bind(&mut out, self.right, r)
+            && (!self.bind_left || {
+                let l = ctx.term_val(l)?;
+                self.left_check.accepts(ctx, &self.scope, &out, &l)? && bind(&mut out, self.left, l)
+            })
+            && (!self.bind_right || {
+                let r = ctx.term_val(r)?;
+                self.right_check.accepts(ctx, &self.scope, &out, &r)? && bind(&mut out, self.right, r)
+            })
             && edge_props_ok(ctx, &self.scope, &out, p.seq, &self.edge_props)?;
         Ok(ok.then_some(out))
     }
@@ -525,9 +542,14 @@ impl<'s> EdgeScan<'s> {
             ctx.tick(1)?;
             let wrong_predicate =
                 self.via.is_some() && !self.spec.preds.is_empty() && !self.spec.preds.contains(&p.p);
+            let wrong_speaker = match (self.via, &self.window) {
+                (Some((_, s)), Some(_)) => !ctx.members(s)?.contains(&p.by),
+                _ => false,
+            };
             if !in_valid(ctx, &p)
                 || wrong_predicate
-                || !source_may_pass(ctx, self.published, &mut self.sources, &p)?
+                || wrong_speaker
+                || !source_may_pass(ctx, self.published.as_deref(), &mut self.sources, &p)?
             {
                 continue;
             }
@@ -557,11 +579,11 @@ impl<'s> EdgeScan<'s> {
 /// first days are `published`; `sources` caches the documents they admit.
 fn source_may_pass(
     ctx: &Ctx<'_>,
-    published: Option<(i32, i32)>,
-    sources: &mut Option<Option<super::ctx::FxSet<u64>>>,
+    published: Option<&[(i32, i32)]>,
+    sources: &mut Option<Option<Rc<FxSet<u64>>>>,
     p: &Posting,
 ) -> Result<bool, QueryError> {
-    let Some((lo, hi)) = published else {
+    let Some(days) = published else {
         return Ok(true);
     };
     if sources.is_none() {
@@ -569,7 +591,7 @@ fn source_may_pass(
         // whose date PUB files under another id: no narrowing.
         *sources = Some(match ctx.any_merges()? {
             true => None,
-            false => Some(documents_published(ctx, lo, hi)?),
+            false => documents_published(ctx, days, None)?.map(Rc::new),
         });
     }
     Ok(match sources.as_ref().and_then(|s| s.as_ref()) {
@@ -578,24 +600,46 @@ fn source_may_pass(
     })
 }
 
-/// Every entity PUB ever filed under a first day in `[lo, hi)` (any version,
-/// on or off: a superset of the documents published then as of any tx).
-fn documents_published(ctx: &Ctx<'_>, lo: i32, hi: i32) -> Result<super::ctx::FxSet<u64>, QueryError> {
-    let mut out = super::ctx::FxSet::default();
-    if lo >= hi {
-        return Ok(out);
-    }
-    let start = Key::new(keys::PUB).i32(lo).into_vec();
-    let end = Key::new(keys::PUB).i32(hi).into_vec();
-    for r in ctx.snap.kv().range(&start, Some(&end)) {
-        let (k, _) = r?;
-        let mut rd = keys::Reader(&k[1..]);
-        rd.i32();
-        if let Some(id) = rd.u64() {
-            out.insert(id);
+/// Every entity PUB ever filed under a first day in one of the `[lo, hi)`
+/// ranges (any version, on or off: a superset of the documents published
+/// then as of any tx); None if there are more than `cap` entries.
+pub(crate) fn documents_published(
+    ctx: &Ctx<'_>,
+    days: &[(i32, i32)],
+    cap: Option<usize>,
+) -> Result<Option<FxSet<u64>>, QueryError> {
+    let mut out = FxSet::default();
+    let mut entries = 0;
+    for &(lo, hi) in days {
+        if lo >= hi {
+            continue;
+        }
+        let start = Key::new(keys::PUB).i32(lo).into_vec();
+        let end = Key::new(keys::PUB).i32(hi).into_vec();
+        for r in ctx.snap.kv().range(&start, Some(&end)) {
+            let (k, _) = r?;
+            entries += 1;
+            if cap.is_some_and(|c| entries > c) {
+                return Ok(None);
+            }
+            let mut rd = keys::Reader(&k[1..]);
+            rd.i32();
+            if let Some(id) = rd.u64() {
+                out.insert(id);
+            }
         }
     }
-    Ok(out)
+    Ok(Some(out))
+}
+
+/// The documents PUB files under the first days of a publication window
+/// (a superset of those published then, as [`documents_published`] reads).
+pub(crate) struct Window {
+    /// In id order.
+    pub docs: Rc<Vec<u64>>,
+    pub set: Rc<FxSet<u64>>,
+    /// Visible postings per document, averaged over a sample (at least 1).
+    pub per_doc: u64,
 }
 
 /// Variable-length expansion: every trail of `min..=max` claims from a bound

@@ -150,10 +150,17 @@ pub(crate) fn as_of(i: Tokens<'_>) -> PResult<'_, AsOf> {
     Ok((rest, AsOf { point, span: i.span_to(&rest) }))
 }
 
-/// `tx_point`: `TX n` or a timestamp.
+/// `tx_point`: `TX n`, `TX $name` or a timestamp.
 pub(crate) fn tx_point(i: Tokens<'_>) -> PResult<'_, TxPoint> {
-    let tx = map(preceded(kw("TX"), cut(tx_number)), TxPoint::Tx);
+    let par = map(param, |(p, _)| TxPoint::TxParam(p));
+    let tx = preceded(kw("TX"), cut(alt((map(tx_number, TxPoint::Tx), par))));
     alt((tx, timestamp)).parse(i)
+}
+
+/// A date or a `$parameter` holding one (`VALID AT`, `FOR VALID_TIME AS OF`).
+fn date_point(i: Tokens<'_>) -> PResult<'_, ValidRange> {
+    let par = map(param, |(p, _)| ValidRange::AtParam(p));
+    alt((map(date, ValidRange::At), par)).parse(i)
 }
 
 fn tx_number(i: Tokens<'_>) -> PResult<'_, u64> {
@@ -167,9 +174,9 @@ fn timestamp(i: Tokens<'_>) -> PResult<'_, TxPoint> {
     }
 }
 
-/// `valid_time`: `VALID AT date` or `VALID DURING date '..' date`.
+/// `valid_time`: `VALID AT date` (or a parameter) or `VALID DURING date '..' date`.
 pub(crate) fn valid_time(i: Tokens<'_>) -> PResult<'_, ValidTime> {
-    let at = map(preceded(kw("AT"), cut(date)), ValidRange::At);
+    let at = preceded(kw("AT"), cut(date_point));
     let during = (kw("DURING"), cut((date, punct(".."), date)));
     let during = map(during, |(_, (a, _, b))| ValidRange::During(a, b));
     let (rest, range) = preceded(kw("VALID"), cut(alt((at, during)))).parse(i)?;
@@ -181,7 +188,7 @@ pub(crate) fn valid_time(i: Tokens<'_>) -> PResult<'_, ValidTime> {
 fn for_clause(i: Tokens<'_>) -> PResult<'_, TimeClause> {
     let system = preceded(kw("SYSTEM_TIME"), cut((kw("AS"), kw("OF"), tx_point)));
     let system = map(system, |(_, _, point)| point);
-    let at = map(preceded((kw("AS"), cut(kw("OF"))), cut(date)), ValidRange::At);
+    let at = preceded((kw("AS"), cut(kw("OF"))), cut(date_point));
     let between = preceded(kw("BETWEEN"), cut((date, kw("AND"), date)));
     let between = map(between, |(a, _, b)| ValidRange::During(a, b));
     let valid = preceded(kw("VALID_TIME"), cut(alt((at, between))));
