@@ -42,11 +42,17 @@ pub(crate) struct Meter {
 }
 
 impl Meter {
-    /// Adds one `next` call: its time, and a row if it yielded one.
-    fn record(&mut self, start: Instant, r: &Result<Option<Row>, QueryError>) {
-        self.time += start.elapsed();
+    /// Adds one `next` call: its time (when timed), and a row if it yielded one.
+    fn record(&mut self, start: Option<Instant>, r: &Result<Option<Row>, QueryError>) {
+        self.add_time(start);
         if let Ok(Some(_)) = r {
             self.rows += 1;
+        }
+    }
+
+    fn add_time(&mut self, start: Option<Instant>) {
+        if let Some(start) = start {
+            self.time += start.elapsed();
         }
     }
 
@@ -194,7 +200,7 @@ impl<'s> NodeScan<'s> {
 
 impl<'s> Op<'s> for NodeScan<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
-        let start = Instant::now();
+        let start = ctx.clock();
         let r = self.pull(ctx);
         self.meter.record(start, &r);
         r
@@ -323,7 +329,7 @@ pub(crate) struct Expand<'s> {
 
 impl<'s> Op<'s> for Expand<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
-        let start = Instant::now();
+        let start = ctx.clock();
         let r = self.pull(ctx);
         self.meter.record(start, &r);
         r
@@ -453,7 +459,7 @@ pub(crate) struct EdgeScan<'s> {
 
 impl<'s> Op<'s> for EdgeScan<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
-        let start = Instant::now();
+        let start = ctx.clock();
         let r = self.pull(ctx);
         self.meter.record(start, &r);
         r
@@ -676,7 +682,7 @@ pub(crate) struct Walk<'s> {
 
 impl<'s> Op<'s> for VarExpand<'s> {
     fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
-        let start = Instant::now();
+        let start = ctx.clock();
         let r = self.pull(ctx);
         self.meter.record(start, &r);
         r
@@ -796,9 +802,9 @@ impl<'s> Op<'s> for Filter<'s> {
             let Some(row) = self.input.next(ctx)? else {
                 return Ok(None);
             };
-            let start = Instant::now();
+            let start = ctx.clock();
             let keep = eval(ctx, &self.scope, &row, &self.cond)?;
-            self.meter.time += start.elapsed();
+            self.meter.add_time(start);
             match keep {
                 Val::Bool(true) => {
                     self.meter.rows += 1;
@@ -891,10 +897,10 @@ impl<'s> Op<'s> for Distinct<'s> {
             let Some(row) = self.input.next(ctx)? else {
                 return Ok(None);
             };
-            let start = Instant::now();
+            let start = ctx.clock();
             let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
             let new = self.seen.insert(key);
-            self.meter.time += start.elapsed();
+            self.meter.add_time(start);
             if new {
                 self.meter.rows += 1;
                 return Ok(Some(row));

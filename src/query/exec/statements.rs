@@ -43,6 +43,7 @@ pub(crate) fn explain(ctx: &Ctx<'_>, q: &Query, src: &str, analyze: bool) -> Res
         // Run through a shared handle so the meters fill, then read the tree back.
         let super::plan::Planned { op, scope, width } = planned;
         let shared = MeterHandle::new(op);
+        ctx.time_operators();
         let started = std::time::Instant::now();
         let planned = super::plan::Planned { op: Box::new(shared.clone()), scope, width };
         run(ctx, q, planned, &mut |_| {
