@@ -2,7 +2,6 @@
 //! blocks, so scans filter by time, stance, speaker and source without
 //! fetching the claim record.
 
-use super::IndexError;
 use crate::model::{DayRange, Stance};
 
 /// Bytes per posting.
@@ -68,17 +67,6 @@ impl Posting {
     }
 }
 
-/// Decodes a block value; a length that is not a whole number of postings is damage.
-pub fn decode_block(bytes: &[u8]) -> Result<Vec<Posting>, IndexError> {
-    if !bytes.len().is_multiple_of(POSTING_LEN) {
-        return Err(IndexError::Corrupt(format!("posting block of {} bytes", bytes.len())));
-    }
-    bytes
-        .chunks_exact(POSTING_LEN)
-        .map(|c| Posting::decode(c).ok_or_else(|| IndexError::Corrupt("bad posting".into())))
-        .collect()
-}
-
 /// Sets the retracting tx of posting `seq` inside a block; false if absent.
 pub fn mark_retracted(block: &mut [u8], seq: u64, rtx: u64) -> bool {
     for chunk in block.chunks_exact_mut(POSTING_LEN) {
@@ -111,12 +99,11 @@ mod tests {
         let mut block = Vec::new();
         p.encode(&mut block);
         assert_eq!(block.len(), POSTING_LEN);
-        assert_eq!(decode_block(&block).unwrap(), vec![p]);
+        assert_eq!(Posting::decode(&block), Some(p));
         assert!(mark_retracted(&mut block, 9, 7));
-        let back = decode_block(&block).unwrap()[0];
+        let back = Posting::decode(&block).unwrap();
         assert_eq!(back.rtx, 7);
         assert!(back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true));
         assert!(!back.visible_at(4, true));
-        assert!(decode_block(&block[1..]).is_err());
     }
 }

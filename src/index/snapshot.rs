@@ -10,7 +10,7 @@ use std::collections::{BTreeSet, HashSet};
 use super::backend::{KvRead, Value};
 use super::claim_block;
 use super::keys::{self, Key, Reader};
-use super::posting::{POSTING_LEN, Posting, decode_block};
+use super::posting::{POSTING_LEN, Posting};
 use super::{IndexError, TxMeta};
 use crate::codec;
 use crate::model::{Claim, Entity, Predicate, Term, Timestamp, fold_name};
@@ -320,13 +320,9 @@ impl<R: KvRead> Snapshot<R> {
         include_retracted: bool,
     ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
         let at = self.at;
-        self.kv.range(prefix, keys::prefix_end(prefix).as_deref()).flat_map(move |r| {
-            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
-                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            items
-        })
+        self.kv
+            .range(prefix, keys::prefix_end(prefix).as_deref())
+            .flat_map(move |r| visible_postings(r, at, include_retracted))
     }
 
     /// Postings in an ordering for a range of keys `[start, end)`.
@@ -337,13 +333,7 @@ impl<R: KvRead> Snapshot<R> {
         include_retracted: bool,
     ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
         let at = self.at;
-        self.kv.range(start, Some(end)).flat_map(move |r| {
-            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
-                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            items
-        })
+        self.kv.range(start, Some(end)).flat_map(move |r| visible_postings(r, at, include_retracted))
     }
 
     /// The metadata of a transaction at or before the snapshot.
@@ -418,6 +408,41 @@ impl<R: KvRead> Snapshot<R> {
     }
 }
 
+/// The postings of one block read from a range that are visible at `at`,
+/// decoded one at a time from the block value (shared with the backend's
+/// cache, not copied): a block is not first decoded into a vector.
+fn visible_postings(
+    block: Result<(Value, Value), IndexError>,
+    at: u64,
+    include_retracted: bool,
+) -> impl Iterator<Item = Result<Posting, IndexError>> {
+    let (mut damage, block) = match block {
+        Ok((_, v)) if v.len().is_multiple_of(POSTING_LEN) => (None, Some(v)),
+        Ok((_, v)) => (Some(IndexError::Corrupt(format!("posting block of {} bytes", v.len()))), None),
+        Err(e) => (Some(e), None),
+    };
+    let mut offset = 0;
+    std::iter::from_fn(move || {
+        if let Some(e) = damage.take() {
+            return Some(Err(e));
+        }
+        let block = block.as_ref()?;
+        while offset < block.len() {
+            let chunk = &block[offset..offset + POSTING_LEN];
+            offset += POSTING_LEN;
+            match Posting::decode(chunk) {
+                Some(p) if p.visible_at(at, include_retracted) => return Some(Ok(p)),
+                Some(_) => {}
+                None => {
+                    offset = block.len();
+                    return Some(Err(IndexError::Corrupt("bad posting".into())));
+                }
+            }
+        }
+        None
+    })
+}
+
 impl<R: KvRead> Snapshot<R> {
     /// [`Snapshot::postings`] for an owned prefix, so the iterator borrows only
     /// the snapshot.
@@ -428,13 +453,7 @@ impl<R: KvRead> Snapshot<R> {
     ) -> impl Iterator<Item = Result<Posting, IndexError>> + '_ {
         let at = self.at;
         let end = keys::prefix_end(&prefix);
-        self.kv.range(&prefix, end.as_deref()).flat_map(move |r| {
-            let items: Vec<Result<Posting, IndexError>> = match r.and_then(|(_, v)| decode_block(&v)) {
-                Ok(ps) => ps.into_iter().filter(|p| p.visible_at(at, include_retracted)).map(Ok).collect(),
-                Err(e) => vec![Err(e)],
-            };
-            items
-        })
+        self.kv.range(&prefix, end.as_deref()).flat_map(move |r| visible_postings(r, at, include_retracted))
     }
 
     /// Counts visible postings under a prefix, stopping at `cap` (planning).
@@ -488,5 +507,46 @@ impl<R: KvRead> Snapshot<R> {
             Some(id) if self.has_version(Key::new(keys::PRED).u64(id))? => Ok(Some(id)),
             _ => Ok(None),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{DayRange, Stance};
+
+    fn posting(seq: u64, rtx: u64) -> Posting {
+        let valid = DayRange { start: 0, end: i32::MAX };
+        Posting { seq, s: 1, p: 2, o: 3, by: 0, src: 4, atx: 5, rtx, valid, stance: Stance::Asserts }
+    }
+
+    fn decoded(block: Vec<u8>, at: u64) -> Vec<Result<u64, String>> {
+        let read = Ok((Value::Owned(b"k".to_vec()), Value::Owned(block)));
+        visible_postings(read, at, false).map(|r| r.map(|p| p.seq).map_err(|e| e.to_string())).collect()
+    }
+
+    #[test]
+    fn a_block_yields_its_visible_postings_in_order() {
+        let mut block = Vec::new();
+        for p in [posting(1, 0), posting(2, 6), posting(3, 0)] {
+            p.encode(&mut block);
+        }
+        assert_eq!(decoded(block.clone(), 5), vec![Ok(1), Ok(2), Ok(3)]);
+        // Retracted at tx 6: gone from a snapshot at 6.
+        assert_eq!(decoded(block, 6), vec![Ok(1), Ok(3)]);
+    }
+
+    #[test]
+    fn a_damaged_block_is_one_error_and_the_end_of_the_block() {
+        let mut block = Vec::new();
+        posting(1, 0).encode(&mut block);
+        let mut short = block.clone();
+        short.pop();
+        assert!(matches!(&decoded(short, 5)[..], [Err(e)] if e.contains("posting block of")));
+        let mut bad_stance = block.clone();
+        posting(2, 0).encode(&mut bad_stance);
+        posting(3, 0).encode(&mut bad_stance);
+        bad_stance[POSTING_LEN + 72] = 0xEE;
+        assert!(matches!(&decoded(bad_stance, 5)[..], [Ok(1), Err(e)] if e.contains("bad posting")));
     }
 }
