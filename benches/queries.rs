@@ -1,5 +1,6 @@
-//! Q1–Q8 on claimgraph (prepared per pick, parsed each run, and the one
-//! `$parameter` text where the language can say it), SQLite (the same data,
+//! Q1–Q8 on claimgraph (prepared per pick, warm and with the record cache
+//! emptied first, parsed each run, and the one `$parameter` text where the
+//! language can say it), SQLite (the same data,
 //! same process) and the floor (the same index scans without the query
 //! layer), side by side in one criterion group per query.
 //!
@@ -59,6 +60,13 @@ fn queries(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("{}@{size}", q.label()));
         g.bench_function("claimgraph/prepared", |b| {
             b.iter(round_robin(n, |i| prepared[i].run(&store, &none).expect("query")))
+        });
+        // Each run after emptying the thread's cache of decoded records.
+        g.bench_function("claimgraph/cold", |b| {
+            b.iter(round_robin(n, |i| {
+                claimgraph::query::clear_thread_cache();
+                prepared[i].run(&store, &none).expect("query")
+            }))
         });
         g.bench_function("claimgraph/text", |b| {
             b.iter(round_robin(n, |i| store.query(&texts[i]).expect("query")))

@@ -32,6 +32,6 @@ pub mod value;
 pub use ast::{Span, Statement};
 pub use engine::{AsOf, Prepared, QueryError, QueryResult, Session};
 pub use error::ParseError;
-pub use exec::ctx::{CancelHandle, Limits, Params};
+pub use exec::ctx::{CancelHandle, Limits, Params, clear_thread_cache};
 pub use parser::{MAX_DEPTH, MAX_INPUT_LEN, parse_script, parse_statement};
 pub use value::Value;

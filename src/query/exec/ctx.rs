@@ -381,6 +381,14 @@ pub(crate) fn literal_val(t: &Term) -> Val {
     }
 }
 
+/// Empties the calling thread's cache of decoded terms, entity and claim
+/// records that queries share (see `shared` below): the next query on this
+/// thread reads everything from the index, as the first one did. For
+/// measuring a query cold, or releasing the memory of a thread that is done.
+pub fn clear_thread_cache() {
+    shared::clear();
+}
+
 /// Decoded terms, entity records and claim records shared by the queries
 /// of one thread.
 ///
@@ -447,6 +455,17 @@ mod shared {
                 s.at = snap.at();
             }
             f(&mut s)
+        })
+    }
+
+    /// Empties this thread's cache.
+    pub(crate) fn clear() {
+        SHARED.with(|cell| {
+            let mut s = cell.borrow_mut();
+            s.index = Weak::new();
+            s.terms = FxMap::default();
+            s.entities = FxMap::default();
+            s.claims = FxMap::default();
         })
     }
 
