@@ -1773,6 +1773,10 @@ fn an_either_direction_self_loop_matches_once() {
     // Expanded from a bound node: it was twice.
     assert_eq!(engine_rows(&store, "MATCH (a @e3)-[c]-(b) RETURN c.id, a, b"), once);
     assert_eq!(engine_rows(&store, "MATCH (a)-[c]-(b) WHERE c.id = 'c1' RETURN c.id, a, b"), once);
+    // The far end unread (not bound, so the loop is told by the subject id).
+    assert_eq!(engine_rows(&store, "MATCH (a @e3)-[c]-(b) RETURN c.id"), vec!["c1"]);
+    assert_eq!(engine_rows(&store, "MATCH (@e3)-[c]-() RETURN count(*)"), vec!["1"]);
+    assert_eq!(engine_rows(&store, "MATCH (@e1)-[c]-(b) RETURN c.id"), vec!["c2"]);
     // A loop made by a merge: it was twice either way.
     let mut tx = Transaction::new("t");
     tx.merge("e2", "e1");
@@ -1780,6 +1784,8 @@ fn an_either_direction_self_loop_matches_once() {
     let once = vec!["c2 | One (@e1) | One (@e1)".to_string()];
     assert_eq!(engine_rows(&store, "MATCH (a)-[c:likes]-(b) RETURN c.id, a, b"), once);
     assert_eq!(engine_rows(&store, "MATCH (a @e1)-[c:likes]-(b) RETURN c.id, a, b"), once);
+    assert_eq!(engine_rows(&store, "MATCH (@e1)-[c:likes]-(b) RETURN c.id"), vec!["c2"]);
+    assert_eq!(engine_rows(&store, "MATCH (@e2)-[c]-(b) RETURN c.id"), vec!["c2"]);
 }
 
 /// Bug 3, fixed in 32d91c5 (`value::equals`). Two different entities (or

@@ -402,9 +402,16 @@ impl<'s> Expand<'s> {
                 true => ctx.term_val(if from_subject { p.o } else { p.s })?,
                 false => Val::Null,
             };
-            // A self-loop read from both sides counts once.
-            if !from_subject && self.spec.direction == Direction::Either && other == row[self.from] {
-                continue;
+            // A self-loop read from both sides counts once: from the object
+            // side, skip a claim whose subject is the node itself.
+            if !from_subject && self.spec.direction == Direction::Either {
+                let self_loop = match (&other, &row[self.from]) {
+                    (Val::Null, Val::Entity(id)) => ctx.members(*id)?.contains(&p.s),
+                    (other, from) => other == from,
+                };
+                if self_loop {
+                    continue;
+                }
             }
             let mut out = row.clone();
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {

@@ -953,8 +953,9 @@ impl<'c, 's> Planner<'c, 's> {
     }
 
     /// Whether an expansion may leave its far node unbound: a node with no
-    /// check, not bound before, reached one way (a self-loop read from both
-    /// sides is recognised by its value), that nothing still to run reads.
+    /// check, not bound before, reached by one hop, that nothing still to run
+    /// reads. (An undirected hop recognises a self-loop read from both sides
+    /// by the posting's subject id, so it needs no value either.)
     #[allow(clippy::too_many_arguments)]
     fn unread(
         &self,
@@ -969,7 +970,7 @@ impl<'c, 's> Planner<'c, 's> {
         if !to.check.is_empty() || to.none || bound.contains(&to.slot) {
             return false;
         }
-        if e.spec.direction == Direction::Either || e.length.is_some() {
+        if e.length.is_some() {
             return false;
         }
         let mut keep = self.reads.clone();
