@@ -4,7 +4,7 @@
 //! parsing, planning, operators or row values. The query layer's overhead is
 //! its time minus this.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use super::suite::{Q, Row, entity_text};
 use crate::r#gen::Pick;
@@ -31,24 +31,28 @@ impl<'s> Names<'s> {
         Names { snap, objects: HashMap::new(), preds: HashMap::new() }
     }
 
-    fn object(&mut self, id: u64) -> Result<String, String> {
+    /// A posting's object as text; an entity (the posting says which) is
+    /// read from its record alone, a literal from its term.
+    fn object(&mut self, p: &Posting) -> Result<String, String> {
+        let id = p.o;
         if let Some(t) = self.objects.get(&id) {
             return Ok(t.clone());
         }
-        let text = match self.snap.term(id).map_err(err)? {
-            Some(Term::Entity(k)) => match self.snap.entity(id).map_err(err)? {
-                Some(e) => entity_text(&k, &e.name, &e.kind),
-                None => format!("@{k}"),
+        let text = match p.object_entity {
+            true => match self.snap.entity(id).map_err(err)? {
+                Some(e) => entity_text(&e.key, &e.name, &e.kind),
+                None => match self.snap.term(id).map_err(err)? {
+                    Some(Term::Entity(k)) => format!("@{k}"),
+                    other => return Err(format!("entity term {id} is {other:?}")),
+                },
             },
-            Some(t) => t.to_string(),
-            None => return Err(format!("term {id} is missing")),
+            false => match self.snap.term(id).map_err(err)? {
+                Some(t) => t.to_string(),
+                None => return Err(format!("term {id} is missing")),
+            },
         };
         self.objects.insert(id, text.clone());
         Ok(text)
-    }
-
-    fn is_entity(&self, id: u64) -> Result<bool, String> {
-        Ok(matches!(self.snap.term(id).map_err(err)?, Some(Term::Entity(_))))
     }
 
     fn predicate(&mut self, id: u64) -> Result<String, String> {
@@ -98,14 +102,14 @@ pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
         Q::Q1 | Q::Q5 => {
             let x = entity(snap, pick.x.as_deref())?;
             for p in scan(snap, Key::new(keys::SPO).u64(x).into_vec())? {
-                rows.push(vec![names.predicate(p.p)?, names.object(p.o)?]);
+                rows.push(vec![names.predicate(p.p)?, names.object(&p)?]);
             }
         }
         Q::Q2 => {
             let x = entity(snap, pick.x.as_deref())?;
             if let Some(pid) = predicate(snap, pick.p.as_deref())? {
                 for p in scan(snap, Key::new(keys::SPO).u64(x).u64(pid).into_vec())? {
-                    rows.push(vec![names.predicate(p.p)?, names.object(p.o)?]);
+                    rows.push(vec![names.predicate(p.p)?, names.object(&p)?]);
                 }
             }
         }
@@ -114,19 +118,18 @@ pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
             if let Some(pid) = predicate(snap, pick.p.as_deref())? {
                 let mut ys = BTreeSet::new();
                 for p in scan(snap, Key::new(keys::SPO).u64(x).u64(pid).into_vec())? {
-                    ys.insert(p.o);
+                    if p.object_entity {
+                        ys.insert(p.o);
+                    }
                 }
-                let mut zs = HashSet::new();
+                let mut zs = HashMap::new();
                 for y in ys {
-                    if !names.is_entity(y)? {
-                        continue;
-                    }
                     for p in scan(snap, Key::new(keys::SPO).u64(y).into_vec())? {
-                        zs.insert(p.o);
+                        zs.entry(p.o).or_insert(p);
                     }
                 }
-                for z in zs {
-                    rows.push(vec![names.object(z)?]);
+                for p in zs.into_values() {
+                    rows.push(vec![names.object(&p)?]);
                 }
             }
         }

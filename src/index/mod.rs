@@ -23,8 +23,9 @@ pub use writer::ChunkWriter;
 use crate::model::{Hash, Timestamp};
 
 /// The index layout version, checked on open; a mismatch means rebuild.
-/// 2: claim blocks (01f1a03, still with valid-from postings); 3: without them.
-pub const FORMAT_VERSION: u64 = 3;
+/// 2: claim blocks (01f1a03, still with valid-from postings); 3: without them;
+/// 4: postings flag an entity object (top bit of the stance byte).
+pub const FORMAT_VERSION: u64 = 4;
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]

@@ -7,6 +7,9 @@ use crate::model::{DayRange, Stance};
 /// Bytes per posting.
 pub const POSTING_LEN: usize = 73;
 
+/// The stance byte's flag for an entity object.
+const OBJECT_ENTITY: u8 = 0x80;
+
 /// One claim as an index ordering sees it. Ids are term ids; 0 means absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Posting {
@@ -23,6 +26,10 @@ pub struct Posting {
     /// Valid time as a half-open day range.
     pub valid: DayRange,
     pub stance: Stance,
+    /// Whether the object is an entity (else a literal), so a reader knows
+    /// what `o` stands for without looking its term up. Stored in the top
+    /// bit of the stance byte (stance codes are 0..=2).
+    pub object_entity: bool,
 }
 
 impl Posting {
@@ -32,7 +39,7 @@ impl Posting {
         }
         out.extend_from_slice(&self.valid.start.to_be_bytes());
         out.extend_from_slice(&self.valid.end.to_be_bytes());
-        out.push(self.stance.code());
+        out.push(self.stance.code() | if self.object_entity { OBJECT_ENTITY } else { 0 });
     }
 
     pub fn decode(b: &[u8]) -> Option<Posting> {
@@ -51,7 +58,8 @@ impl Posting {
             atx: u(6),
             rtx: u(7),
             valid: DayRange { start: i32_at(64), end: i32_at(68) },
-            stance: Stance::from_code(b[72])?,
+            stance: Stance::from_code(b[72] & !OBJECT_ENTITY)?,
+            object_entity: b[72] & OBJECT_ENTITY != 0,
         })
     }
 
@@ -95,6 +103,7 @@ mod tests {
             rtx: 0,
             valid: DayRange { start: -3, end: i32::MAX },
             stance: Stance::Denies,
+            object_entity: true,
         };
         let mut block = Vec::new();
         p.encode(&mut block);
@@ -105,5 +114,16 @@ mod tests {
         assert_eq!(back.rtx, 7);
         assert!(back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true));
         assert!(!back.visible_at(4, true));
+        // The entity-object flag shares the stance byte without changing it.
+        for (stance, object_entity) in
+            [(Stance::Denies, false), (Stance::Suggests, true), (Stance::Asserts, false)]
+        {
+            let mut one = Vec::new();
+            Posting { stance, object_entity, ..p }.encode(&mut one);
+            assert_eq!(
+                Posting::decode(&one).map(|q| (q.stance, q.object_entity)),
+                Some((stance, object_entity))
+            );
+        }
     }
 }

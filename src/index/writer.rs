@@ -19,7 +19,7 @@ use super::posting::{Posting, mark_retracted};
 use super::snapshot::{Ordering, Snapshot, auto_claim_id};
 use super::{IndexError, TxMeta, meta, meta_key, read_meta};
 use crate::codec;
-use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, fold_name};
+use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, Term, fold_name};
 
 type Writes = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -318,7 +318,8 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         }
         let valid = a.valid.days();
         let (atx, rtx, stance) = (self.txno, 0, a.stance);
-        self.tx_postings.push(Posting { seq, s, p, o, by, src, atx, rtx, valid, stance });
+        let object_entity = matches!(a.o, Term::Entity(_));
+        self.tx_postings.push(Posting { seq, s, p, o, by, src, atx, rtx, valid, stance, object_entity });
         Ok(())
     }
 
@@ -383,6 +384,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             rtx: 0,
             valid: c.valid.days(),
             stance: c.stance,
+            object_entity: matches!(c.o, Term::Entity(_)),
         })
     }
 

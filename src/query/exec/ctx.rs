@@ -289,6 +289,17 @@ impl<'s> Ctx<'s> {
         })
     }
 
+    /// The value at one end of a posting (`object`: its object, else its
+    /// subject). A subject is always an entity and the posting says whether
+    /// its object is one, so only a literal object's term is read.
+    pub fn end_val(&self, p: &Posting, object: bool) -> Result<Val, IndexError> {
+        match (object, p.object_entity) {
+            (false, _) => Ok(Val::Entity(self.canonical(p.s)?)),
+            (true, true) => Ok(Val::Entity(self.canonical(p.o)?)),
+            (true, false) => self.term_val(p.o),
+        }
+    }
+
     /// The value of a term written in data (entity keys resolve to canonical ids).
     pub fn data_val(&self, t: &Term) -> Result<Val, IndexError> {
         Ok(match t {

@@ -399,7 +399,7 @@ impl<'s> Expand<'s> {
                 continue;
             }
             let other = match self.bind_to {
-                true => ctx.term_val(if from_subject { p.o } else { p.s })?,
+                true => ctx.end_val(&p, from_subject)?,
                 false => Val::Null,
             };
             // A self-loop read from both sides counts once: from the object
@@ -516,16 +516,15 @@ impl<'s> EdgeScan<'s> {
     }
 
     fn try_bind(&self, ctx: &Ctx<'s>, row: &Row, p: &Posting, flip: bool) -> Result<Option<Row>, QueryError> {
-        let (l, r) = if flip { (p.o, p.s) } else { (p.s, p.o) };
         let mut out = row.clone();
         ctx.note_posting(self.edge, p);
         let ok = bind(&mut out, self.edge, Val::Claim(p.seq))
             && (!self.bind_left || {
-                let l = ctx.term_val(l)?;
+                let l = ctx.end_val(p, flip)?;
                 self.left_check.accepts(ctx, &self.scope, &out, &l)? && bind(&mut out, self.left, l)
             })
             && (!self.bind_right || {
-                let r = ctx.term_val(r)?;
+                let r = ctx.end_val(p, !flip)?;
                 self.right_check.accepts(ctx, &self.scope, &out, &r)? && bind(&mut out, self.right, r)
             })
             && edge_props_ok(ctx, &self.scope, &out, p.seq, &self.edge_props)?;
@@ -573,7 +572,7 @@ impl<'s> EdgeScan<'s> {
             };
             let backward = match self.spec.direction {
                 Direction::Out => None,
-                Direction::Either if ctx.term_val(p.s)? == ctx.term_val(p.o)? => None,
+                Direction::Either if ctx.end_val(&p, false)? == ctx.end_val(&p, true)? => None,
                 _ => self.try_bind(ctx, &row, &p, true)?,
             };
             match (forward, backward) {
@@ -761,7 +760,7 @@ impl<'s> VarExpand<'s> {
         if !edge_props_ok(ctx, &self.scope, &walk.row, p.seq, &self.edge_props)? {
             return Ok(None);
         }
-        let other = ctx.term_val(if from_subject { p.o } else { p.s })?;
+        let other = ctx.end_val(&p, from_subject)?;
         walk.trail.push(p.seq);
         let depth = walk.trail.len() as u32;
         let out = match depth >= self.min {

@@ -265,8 +265,8 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
                 // value (NaN aside, which differs from itself).
                 let differ = match (merges, a.o == b.o) {
                     (false, false) => true,
-                    (false, true) => matches!(ctx.term_val(a.o)?, Val::Float(f) if f.is_nan()),
-                    (true, _) => ctx.term_val(a.o)? != ctx.term_val(b.o)?,
+                    (false, true) => matches!(ctx.end_val(a, true)?, Val::Float(f) if f.is_nan()),
+                    (true, _) => ctx.end_val(a, true)? != ctx.end_val(b, true)?,
                 };
                 if differ {
                     pairs.push(("functional", **a, **b, overlap));
@@ -344,7 +344,7 @@ fn same_object<'p>(ctx: &Ctx<'_>, group: &'p [Posting]) -> Result<Vec<Vec<&'p Po
     let mut twins: FxMap<u64, u64> = FxMap::default();
     if by_id {
         for p in group.iter().filter(|p| p.stance == Stance::Denies) {
-            let twin = match ctx.term_val(p.o)? {
+            let twin = match ctx.end_val(p, true)? {
                 Val::Int(i) if (i as f64).abs() <= EXACT => Term::Float(i as f64),
                 Val::Float(f) if f.fract() == 0.0 && f.abs() <= EXACT => Term::Int(f as i64),
                 Val::Int(_) | Val::Float(_) => {
@@ -368,7 +368,7 @@ fn same_object<'p>(ctx: &Ctx<'_>, group: &'p [Posting]) -> Result<Vec<Vec<&'p Po
     }
     let mut by_o: BTreeMap<Val2, Vec<&Posting>> = BTreeMap::new();
     for p in group {
-        by_o.entry(Val2(ctx.term_val(p.o)?)).or_default().push(p);
+        by_o.entry(Val2(ctx.end_val(p, true)?)).or_default().push(p);
     }
     Ok(by_o.into_values().collect())
 }
