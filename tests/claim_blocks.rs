@@ -112,6 +112,21 @@ fn rejected_retraction_keeps_block_unchanged() {
     assert!(store.verify().unwrap().ok());
 }
 
+/// Opens a closed store's index directly. sled's flusher of the dropped store
+/// may hold the directory's lock a moment longer, as `Store::open` allows for.
+fn open_backend(index: &std::path::Path) -> SledBackend {
+    for _ in 0..40 {
+        match SledBackend::open(index) {
+            Ok(b) => return b,
+            Err(e) if e.to_string().contains("lock") => {
+                std::thread::sleep(std::time::Duration::from_millis(25))
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    SledBackend::open(index).unwrap()
+}
+
 fn temp_store() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
@@ -129,7 +144,7 @@ fn format_1_index_is_rebuilt_on_open() {
     }
     let index = claimgraph::store::live_index_dir(&path);
     {
-        let b = SledBackend::open(&index).unwrap();
+        let b = open_backend(&index);
         let mut w = BTreeMap::new();
         w.insert(meta_key(meta::FORMAT), 1u64.to_be_bytes().to_vec());
         // What format 1 kept per seq: a single claim record under CLAIM/seq,
@@ -157,7 +172,7 @@ fn damaged_block_is_an_error() {
     }
     let index = claimgraph::store::live_index_dir(&path);
     {
-        let b = SledBackend::open(&index).unwrap();
+        let b = open_backend(&index);
         let key = claim_block::block_key(1);
         let block = b.get(&key).unwrap().unwrap().to_vec();
         let mut w = BTreeMap::new();
@@ -190,7 +205,7 @@ fn format_2_index_with_valid_from_postings_is_rebuilt_on_open() {
     }
     let index = claimgraph::store::live_index_dir(&path);
     {
-        let b = SledBackend::open(&index).unwrap();
+        let b = open_backend(&index);
         let mut w = BTreeMap::new();
         w.insert(meta_key(meta::FORMAT), 2u64.to_be_bytes().to_vec());
         let mut vf = vec![0x15u8];

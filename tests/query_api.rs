@@ -522,3 +522,31 @@ fn records_reused_across_queries_never_go_stale() {
     assert_eq!(names(&a, &format!("{claims} AS OF TX {before}")), ["c1 | null"]);
     assert_eq!(names(&a, claims), ["c1 | wrong"]);
 }
+
+/// `c.id` comes from the posting for an assigned id and from the record for a
+/// chosen one, whichever plan binds the claim, before and after a retraction.
+#[test]
+fn chosen_and_assigned_claim_ids_both_read_back() {
+    let store = Store::temporary().unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("a", "Thing", "A");
+    tx.entity("b", "Thing", "B");
+    tx.assert("a", "links", Term::Entity("b".into()));
+    tx.assert("a", "links", Term::String("text".into())).claim = Some("chosen_1".into());
+    tx.assert("b", "links", Term::Entity("a".into()));
+    store.commit(tx).unwrap();
+    let ids = |q: &str| {
+        let mut v = strings(&store.query(q).unwrap().rows);
+        v.sort();
+        v
+    };
+    let all = vec!["c1", "c3", "chosen_1"];
+    assert_eq!(ids("MATCH (x)-[c:links]->(y) RETURN c.id"), all);
+    assert_eq!(ids("MATCH (@a)-[c]-(y) RETURN c.id"), all);
+    assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id, c.object"), vec!["c1 | B (@b)", "chosen_1 | text"]);
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.retract("chosen_1", "withdrawn");
+    store.commit(tx).unwrap();
+    assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id"), vec!["c1"]);
+    assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id AS OF TX 1"), vec!["c1", "chosen_1"]);
+}

@@ -67,7 +67,13 @@ impl<'s> Names<'s> {
         Ok(name)
     }
 
-    fn claim_id(&self, seq: u64) -> Result<String, String> {
+    /// A posting's claim id: the assigned `c<seq>` unless the posting says
+    /// one was chosen, which is read from the record.
+    fn claim_id(&self, p: &Posting) -> Result<String, String> {
+        if p.auto_id {
+            return Ok(crate::index::snapshot::auto_claim_id(p.seq));
+        }
+        let seq = p.seq;
         Ok(self.snap.claim(seq).map_err(err)?.map(|c| c.id).unwrap_or_default())
     }
 }
@@ -148,7 +154,7 @@ pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
                     }
                 };
                 if d.is_some_and(|d| from <= d && d <= to) {
-                    rows.push(vec![names.claim_id(p.seq)?]);
+                    rows.push(vec![names.claim_id(&p)?]);
                 }
             }
         }
@@ -158,7 +164,7 @@ pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
             for tag in [keys::SPO, keys::OPS] {
                 for p in scan(snap, Key::new(tag).u64(x).into_vec())? {
                     if p.valid.overlaps(&on) {
-                        rows.push(vec![names.claim_id(p.seq)?]);
+                        rows.push(vec![names.claim_id(&p)?]);
                     }
                 }
             }
@@ -193,12 +199,12 @@ pub fn run(store: &Store, q: Q, pick: &Pick) -> Result<Vec<Row>, String> {
                 for a in group.iter().filter(|p| p.stance != Stance::Denies) {
                     for d in group.iter().filter(|p| p.stance == Stance::Denies) {
                         if a.valid.intersect(&d.valid).is_some() {
-                            pairs.push((a.seq, d.seq));
+                            pairs.push((a, d));
                         }
                     }
                 }
             }
-            pairs.sort();
+            pairs.sort_by_key(|(a, d)| (a.seq, d.seq));
             for (a, d) in pairs {
                 rows.push(vec![names.claim_id(a)?, names.claim_id(d)?]);
             }

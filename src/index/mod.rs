@@ -24,8 +24,9 @@ use crate::model::{Hash, Timestamp};
 
 /// The index layout version, checked on open; a mismatch means rebuild.
 /// 2: claim blocks (01f1a03, still with valid-from postings); 3: without them;
-/// 4: postings flag an entity object (top bit of the stance byte).
-pub const FORMAT_VERSION: u64 = 4;
+/// 4: postings flag an entity object (top bit of the stance byte); 5: and an
+/// assigned claim id (the next bit).
+pub const FORMAT_VERSION: u64 = 5;
 
 /// Errors of the index layer.
 #[derive(Debug, thiserror::Error)]

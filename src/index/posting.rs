@@ -9,6 +9,8 @@ pub const POSTING_LEN: usize = 73;
 
 /// The stance byte's flag for an entity object.
 const OBJECT_ENTITY: u8 = 0x80;
+/// The stance byte's flag for an assigned claim id.
+const AUTO_ID: u8 = 0x40;
 
 /// One claim as an index ordering sees it. Ids are term ids; 0 means absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +32,10 @@ pub struct Posting {
     /// what `o` stands for without looking its term up. Stored in the top
     /// bit of the stance byte (stance codes are 0..=2).
     pub object_entity: bool,
+    /// Whether the claim's id is the assigned `c<seq>` (none was chosen), so
+    /// a reader knows `c.id` without the claim record. The stance byte's
+    /// next bit.
+    pub auto_id: bool,
 }
 
 impl Posting {
@@ -39,7 +45,8 @@ impl Posting {
         }
         out.extend_from_slice(&self.valid.start.to_be_bytes());
         out.extend_from_slice(&self.valid.end.to_be_bytes());
-        out.push(self.stance.code() | if self.object_entity { OBJECT_ENTITY } else { 0 });
+        let flag = |on: bool, bit: u8| if on { bit } else { 0 };
+        out.push(self.stance.code() | flag(self.object_entity, OBJECT_ENTITY) | flag(self.auto_id, AUTO_ID));
     }
 
     pub fn decode(b: &[u8]) -> Option<Posting> {
@@ -58,8 +65,9 @@ impl Posting {
             atx: u(6),
             rtx: u(7),
             valid: DayRange { start: i32_at(64), end: i32_at(68) },
-            stance: Stance::from_code(b[72] & !OBJECT_ENTITY)?,
+            stance: Stance::from_code(b[72] & !(OBJECT_ENTITY | AUTO_ID))?,
             object_entity: b[72] & OBJECT_ENTITY != 0,
+            auto_id: b[72] & AUTO_ID != 0,
         })
     }
 
@@ -104,6 +112,7 @@ mod tests {
             valid: DayRange { start: -3, end: i32::MAX },
             stance: Stance::Denies,
             object_entity: true,
+            auto_id: false,
         };
         let mut block = Vec::new();
         p.encode(&mut block);
@@ -114,16 +123,14 @@ mod tests {
         assert_eq!(back.rtx, 7);
         assert!(back.visible_at(6, false) && !back.visible_at(7, false) && back.visible_at(7, true));
         assert!(!back.visible_at(4, true));
-        // The entity-object flag shares the stance byte without changing it.
-        for (stance, object_entity) in
-            [(Stance::Denies, false), (Stance::Suggests, true), (Stance::Asserts, false)]
+        // The flags share the stance byte without changing it.
+        for (stance, object_entity, auto_id) in
+            [(Stance::Denies, false, true), (Stance::Suggests, true, false), (Stance::Asserts, true, true)]
         {
             let mut one = Vec::new();
-            Posting { stance, object_entity, ..p }.encode(&mut one);
-            assert_eq!(
-                Posting::decode(&one).map(|q| (q.stance, q.object_entity)),
-                Some((stance, object_entity))
-            );
+            Posting { stance, object_entity, auto_id, ..p }.encode(&mut one);
+            let back = Posting::decode(&one).map(|q| (q.stance, q.object_entity, q.auto_id));
+            assert_eq!(back, Some((stance, object_entity, auto_id)));
         }
     }
 }

@@ -518,7 +518,20 @@ mod tests {
     fn posting(seq: u64, rtx: u64) -> Posting {
         let valid = DayRange { start: 0, end: i32::MAX };
         let stance = Stance::Asserts;
-        Posting { seq, s: 1, p: 2, o: 3, by: 0, src: 4, atx: 5, rtx, valid, stance, object_entity: false }
+        Posting {
+            seq,
+            s: 1,
+            p: 2,
+            o: 3,
+            by: 0,
+            src: 4,
+            atx: 5,
+            rtx,
+            valid,
+            stance,
+            object_entity: false,
+            auto_id: true,
+        }
     }
 
     fn decoded(block: Vec<u8>, at: u64) -> Vec<Result<u64, String>> {

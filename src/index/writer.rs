@@ -318,8 +318,9 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         }
         let valid = a.valid.days();
         let (atx, rtx, stance) = (self.txno, 0, a.stance);
-        let object_entity = matches!(a.o, Term::Entity(_));
-        self.tx_postings.push(Posting { seq, s, p, o, by, src, atx, rtx, valid, stance, object_entity });
+        let (object_entity, auto_id) = (matches!(a.o, Term::Entity(_)), claim.id == auto_claim_id(seq));
+        let posting = Posting { seq, s, p, o, by, src, atx, rtx, valid, stance, object_entity, auto_id };
+        self.tx_postings.push(posting);
         Ok(())
     }
 
@@ -385,6 +386,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             valid: c.valid.days(),
             stance: c.stance,
             object_entity: matches!(c.o, Term::Entity(_)),
+            auto_id: c.id == auto_claim_id(seq),
         })
     }
 

@@ -379,10 +379,8 @@ fn posting_property(ctx: &Ctx<'_>, seq: u64, name: &str) -> Result<Option<Val>, 
         "subject" => entity(p.s)?,
         // A literal object reads from the record: its term is normalized
         // (-0.0 is interned as 0.0).
-        "object" => match &*ctx.term(p.o)? {
-            Term::Entity(_) => entity(p.o)?,
-            _ => return Ok(None),
-        },
+        "object" if p.object_entity => entity(p.o)?,
+        "id" if p.auto_id => Val::Str(crate::index::snapshot::auto_claim_id(p.seq)),
         "by" => entity(p.by)?,
         "source" => entity(p.src)?,
         "stance" => Val::Str(p.stance.as_str().to_string()),
