@@ -33,10 +33,9 @@
 //! `SEMANTICS:` below.
 //!
 //! The engine bugs this test found are kept as named regression tests at the
-//! end of the file (`#[ignore]`d while open). The shape of the open one
-//! (bug 7, self-loops) is not generated unless `PROP_QUERY_KNOWN_BUGS=1` is
-//! set (set it to check a fix; the open regression test runs with
-//! `--include-ignored`). `PROPTEST_CASES=3000` digs deeper
+//! end of the file (`#[ignore]`d while open; none is open now: the last,
+//! bug 7, was fixed in 2d85008, and self-loops, its shape, are generated
+//! like any other graph since). `PROPTEST_CASES=3000` digs deeper
 //! than the default 24 cases (about two minutes); `PROP_QUERY_STATS=1` with
 //! `--nocapture` prints each query and whether it had rows.
 
@@ -85,12 +84,6 @@ fn literals() -> Vec<Term> {
 
 fn date(text: &str) -> Date {
     text.parse().expect("a valid date")
-}
-
-/// Whether to generate the shapes of the open bugs (see the regression
-/// tests at the end): self-loops (bug 7).
-fn known_bugs() -> bool {
-    std::env::var("PROP_QUERY_KNOWN_BUGS").is_ok_and(|v| v == "1")
 }
 
 // ---------------------------------------------------------------- graph seeds
@@ -264,9 +257,6 @@ fn transactions(g: &GraphSeed) -> Vec<Transaction> {
         }
         k
     };
-    // Entity-to-entity claims (subject, object), to keep self-loops out.
-    let mut links: Vec<(String, String)> = Vec::new();
-    let loops_ok = known_bugs();
     for ops in &g.txs {
         let mut tx = Transaction::new("gen");
         for op in ops {
@@ -284,14 +274,6 @@ fn transactions(g: &GraphSeed) -> Vec<Transaction> {
                         Err(i) => literals()[i % literals().len()].clone(),
                     };
                     let s = keys[a.s % keys.len()];
-                    if let Term::Entity(k) = &o {
-                        // Bug 7: `<-[c:p]-` misses self-loops (also made by merges).
-                        if !loops_ok && canonical(&merged, s) == canonical(&merged, k) {
-                            continue;
-                        }
-                        // The store records the entities as resolved now.
-                        links.push((canonical(&merged, s), canonical(&merged, k)));
-                    }
                     let e = tx.assert(s, PREDICATES[a.p % g.predicates], o);
                     e.by = a.by.map(|i| keys[i % keys.len()].to_string());
                     e.source = a.source.map(|i| docs[i % docs.len()].to_string());
@@ -320,13 +302,7 @@ fn transactions(g: &GraphSeed) -> Vec<Transaction> {
                     let (from, into) = (keys[from % keys.len()], keys[into % keys.len()]);
                     if from != into && !merged.contains_key(from) && canonical(&merged, into) != from {
                         merged.insert(from.to_string(), into.to_string());
-                        let looped =
-                            links.iter().any(|(s, o)| canonical(&merged, s) == canonical(&merged, o));
-                        if looped && !loops_ok {
-                            merged.remove(from);
-                        } else {
-                            tx.merge(from, into);
-                        }
+                        tx.merge(from, into);
                     }
                 }
                 OpSeed::Unmerge(pick) => {
@@ -729,8 +705,8 @@ fn gen_query(w: &World<'_>, entropy: &[u32]) -> Q {
         nodes.push(NodeP { var, kind, entity, props });
     }
     // The last node is sometimes the first one again: a cycle (for one hop,
-    // a self-loop, which the graph has only with PROP_QUERY_KNOWN_BUGS=1).
-    if p.chance(15) && (hops > 1 || known_bugs()) {
+    // a self-loop).
+    if p.chance(15) {
         let first = nodes[0].var.clone().unwrap_or_else(|| "n0".into());
         nodes[0].var = Some(first.clone());
         nodes[hops].var = Some(first);
@@ -1875,7 +1851,7 @@ fn a_where_on_a_node_does_not_depend_on_the_plan() {
     );
 }
 
-/// Bug 7, open. A directed edge written right to left, `<-[c:p]-`, never
+/// Bug 7, fixed in 2d85008. A directed edge written right to left, `<-[c:p]-`, never
 /// matches a self-loop when the planner scans the edge: in `EdgeScan::pull`
 /// (`exec/ops.rs`) `Direction::In` skips the forward orientation, and the
 /// backward one is skipped too when both ends are the same entity (the
