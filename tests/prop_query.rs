@@ -1764,6 +1764,35 @@ fn an_either_direction_self_loop_matches_once() {
     assert_eq!(engine_rows(&store, "MATCH (@e2)-[c]-(b) RETURN c.id"), vec!["c2"]);
 }
 
+/// A variable-length undirected edge took a self-loop twice, once from each
+/// side (`Expand` reads it once since c9f5062; `VarExpand` did not): `*1..1`
+/// gave other rows than a single hop, and a loop inside a longer trail
+/// doubled every trail through it. Loops made by a merge too.
+#[test]
+fn an_either_direction_variable_length_self_loop_is_one_trail() {
+    let store = store_with(|txs| {
+        let mut tx = Transaction::new("t");
+        people(&mut tx, &[("e1", "One"), ("e2", "Two"), ("e3", "Three")]);
+        tx.assert("e3", "knows", ent("e3"));
+        tx.assert("e1", "likes", ent("e3"));
+        tx.assert("e1", "likes", ent("e2"));
+        txs.push(tx);
+    });
+    let ids = |q: &str| -> Vec<String> { engine_rows(&store, q) };
+    // One hop either way: each claim once, as a single hop has it.
+    assert_eq!(ids("MATCH (@e3)-[c]-(b) RETURN c.id"), vec!["c1", "c2"]);
+    assert_eq!(ids("MATCH (@e3)-[c*1]-(b) RETURN count(*)"), vec!["2"]);
+    assert_eq!(ids("MATCH (@e3)-[c*1..2]-(b) RETURN b.key"), vec!["e1", "e1", "e2", "e3"]);
+    // Through the loop in a longer trail: e1 -c2- e3 -c1- e3 once.
+    assert_eq!(ids("MATCH (@e1)-[c:likes|knows*2]-(b) RETURN b.key"), vec!["e3"]);
+    // A loop made by a merge (c3 = e1 likes e2, e2 merged into e1).
+    let mut tx = Transaction::new("t");
+    tx.merge("e2", "e1");
+    store.commit(tx).expect("merge");
+    assert_eq!(ids("MATCH (@e1)-[c:likes]-(b) RETURN c.id"), vec!["c2", "c3"]);
+    assert_eq!(ids("MATCH (@e1)-[c:likes*1]-(b) RETURN count(*)"), vec!["2"]);
+}
+
 /// Bug 3, fixed in 32d91c5 (`value::equals`). Two different entities (or
 /// claims) compared as null, not as unequal: `a <> b` was never true and
 /// `NOT (a = b)` null.

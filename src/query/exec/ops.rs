@@ -761,6 +761,12 @@ impl<'s> VarExpand<'s> {
             return Ok(None);
         }
         let other = ctx.end_val(&p, from_subject)?;
+        // A self-loop read from both sides is one step, as in `Expand`: from
+        // the object side, skip a claim whose subject is that object too
+        // (canonically: a loop made by a merge counts).
+        if !from_subject && self.spec.direction == Direction::Either && ctx.end_val(&p, true)? == other {
+            return Ok(None);
+        }
         walk.trail.push(p.seq);
         let depth = walk.trail.len() as u32;
         let out = match depth >= self.min {
