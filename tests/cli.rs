@@ -153,3 +153,37 @@ fn demo_runs() {
     assert!(s.contains("claims        57 live, 2 retracted"), "{s}");
     assert!(s.contains("indexes match a rebuild: true"), "{s}");
 }
+
+/// `claimgraph bench` end to end on a small workload: the table, every query
+/// answered alike by every engine, and the JSON with warm, cold and load figures.
+#[cfg(feature = "sqlite")]
+#[test]
+fn bench_prints_the_table_and_writes_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("bench.json");
+    let data = dir.path().join("data");
+    let out = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .args(["bench", "--claims", "2000", "--runs", "1", "--no-params", "--dir"])
+        .arg(&data)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .expect("the binary runs");
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(table.contains("cg cold") && table.contains("cold/sql"), "{table}");
+    for q in ["Q1", "Q2", "Q3", "Q4", "Q5", "Q6", "Q7", "Q8"] {
+        let line = table.lines().find(|l| l.starts_with(q)).unwrap_or_else(|| panic!("no {q} row: {table}"));
+        assert!(line.trim_end().ends_with("yes"), "{line}");
+    }
+    let doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    assert_eq!(doc["claims"], 2000);
+    assert!(doc["load"]["claimgraph"]["claims_per_sec"].as_f64().unwrap() > 0.0, "{}", doc["load"]);
+    let queries = doc["queries"].as_array().unwrap();
+    assert_eq!(queries.len(), 8);
+    for q in queries {
+        assert_eq!(q["same_rows"], true, "{q}");
+        assert!(q["claimgraph_cold"]["median_us"].as_f64().unwrap() > 0.0, "{q}");
+        assert!(q["ratio_sqlite_cold"].as_f64().unwrap() > 0.0, "{q}");
+    }
+}
