@@ -1,4 +1,5 @@
-//! Review tests for claim blocks (index format 2).
+//! Claim blocks (index format 2 on): aborted and rejected transactions leave
+//! blocks unchanged, old formats are rebuilt on open, damage is an error.
 
 use std::collections::BTreeMap;
 
@@ -127,34 +128,39 @@ fn open_backend(index: &std::path::Path) -> SledBackend {
     SledBackend::open(index).unwrap()
 }
 
-fn temp_store() -> (tempfile::TempDir, std::path::PathBuf) {
+/// A store holding `claims` claims, closed, its index changed by the writes
+/// `edit` returns (given the index to read from), then opened again.
+fn reopened_after_editing_index(
+    claims: std::ops::Range<i64>,
+    edit: impl FnOnce(&SledBackend) -> BTreeMap<Vec<u8>, Vec<u8>>,
+) -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
-    (dir, path)
+    {
+        let store = Store::open(&path).unwrap();
+        declare(&store);
+        store.transact("t", |tx| assert_n(tx, claims)).unwrap();
+    }
+    {
+        let b = open_backend(&claimgraph::store::live_index_dir(&path));
+        b.apply(edit(&b)).unwrap();
+        b.flush().unwrap();
+    }
+    let store = Store::open(&path).unwrap();
+    (dir, store)
 }
 
 /// An index of format 1 is rebuilt on open, never read.
 #[test]
 fn format_1_index_is_rebuilt_on_open() {
-    let (_d, path) = temp_store();
-    {
-        let store = Store::open(&path).unwrap();
-        declare(&store);
-        store.transact("t", |tx| assert_n(tx, 0..40)).unwrap();
-    }
-    let index = claimgraph::store::live_index_dir(&path);
-    {
-        let b = open_backend(&index);
+    let (_d, store) = reopened_after_editing_index(0..40, |_| {
         let mut w = BTreeMap::new();
         w.insert(meta_key(meta::FORMAT), 1u64.to_be_bytes().to_vec());
         // What format 1 kept per seq: a single claim record under CLAIM/seq,
         // which format 2 would take for block `seq`.
         w.insert(claim_block::block_key(5 * claim_block::CLAIMS_PER_BLOCK), b"junk".to_vec());
-        b.apply(w).unwrap();
-        b.flush().unwrap();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let store = Store::open(&path).unwrap();
+        w
+    });
     let why = store.open_report().rebuilt.clone();
     assert!(why.as_deref().is_some_and(|w| w.contains("format 1")), "{why:?}");
     assert_eq!(claim(&store, "c40").unwrap().o, int(39));
@@ -164,15 +170,7 @@ fn format_1_index_is_rebuilt_on_open() {
 /// Damage inside a block is a typed error on read, not a panic.
 #[test]
 fn damaged_block_is_an_error() {
-    let (_d, path) = temp_store();
-    {
-        let store = Store::open(&path).unwrap();
-        declare(&store);
-        store.transact("t", |tx| assert_n(tx, 0..40)).unwrap();
-    }
-    let index = claimgraph::store::live_index_dir(&path);
-    {
-        let b = open_backend(&index);
+    let (_d, store) = reopened_after_editing_index(0..40, |b| {
         let key = claim_block::block_key(1);
         let block = b.get(&key).unwrap().unwrap().to_vec();
         let mut w = BTreeMap::new();
@@ -180,11 +178,8 @@ fn damaged_block_is_an_error() {
         let mut bad = block.clone();
         bad[8..12].copy_from_slice(&u32::MAX.to_be_bytes());
         w.insert(key.clone(), bad);
-        b.apply(w).unwrap();
-        b.flush().unwrap();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let store = Store::open(&path).unwrap();
+        w
+    });
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| store.snapshot().claim("c2")));
     let r = r.expect("no panic");
     assert!(r.is_err(), "{r:?}");
@@ -197,26 +192,15 @@ fn damaged_block_is_an_error() {
 /// rebuilt on open, not kept with dead keys that `verify` then reports.
 #[test]
 fn format_2_index_with_valid_from_postings_is_rebuilt_on_open() {
-    let (_d, path) = temp_store();
-    {
-        let store = Store::open(&path).unwrap();
-        declare(&store);
-        store.transact("t", |tx| assert_n(tx, 0..5)).unwrap();
-    }
-    let index = claimgraph::store::live_index_dir(&path);
-    {
-        let b = open_backend(&index);
+    let (_d, store) = reopened_after_editing_index(0..5, |_| {
         let mut w = BTreeMap::new();
         w.insert(meta_key(meta::FORMAT), 2u64.to_be_bytes().to_vec());
         let mut vf = vec![0x15u8];
         vf.extend_from_slice(&[0x80, 0, 0x45, 0x77]);
         vf.extend_from_slice(&1u64.to_be_bytes());
         w.insert(vf, vec![0; 8]);
-        b.apply(w).unwrap();
-        b.flush().unwrap();
-    }
-    std::thread::sleep(std::time::Duration::from_millis(300));
-    let store = Store::open(&path).unwrap();
+        w
+    });
     let report = store.verify().unwrap();
     assert!(store.open_report().rebuilt.is_some(), "kept; verify: {:?}", report.problems);
     assert!(report.ok(), "{:?}", report.problems);

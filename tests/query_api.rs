@@ -31,6 +31,13 @@ fn hub(n: usize) -> Store {
     store
 }
 
+/// A query's rows as text, sorted (for results whose order is not asked for).
+fn sorted_rows(store: &Store, q: &str) -> Vec<String> {
+    let mut r = strings(&store.query(q).unwrap().rows);
+    r.sort();
+    r
+}
+
 fn strings(rows: &[Vec<Value>]) -> Vec<String> {
     rows.iter().map(|r| r.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(" | ")).collect()
 }
@@ -226,11 +233,7 @@ fn publication_bounds_match_the_plain_filter() {
         a.source = Some(if i < dates.len() { format!("d{i}") } else { "undated".into() });
     }
     store.commit(tx).unwrap();
-    let ids = |q: &str| {
-        let mut r = strings(&store.query(q).unwrap().rows);
-        r.sort();
-        r
-    };
+    let ids = |q: &str| sorted_rows(&store, q);
     for d in ["2024", "2024-01", "2024-01-31", "2023-12-31", "2025-01-01"] {
         for op in ["<", "<=", "=", ">=", ">"] {
             let narrowed = ids(&format!(
@@ -296,11 +299,7 @@ fn publication_windows_scan_documents_and_match_the_plain_filter() {
         a.source = Some(if i % 97 == 0 { "undated".into() } else { format!("d{}", i % 400) });
     }
     store.commit(tx).unwrap();
-    let ids = |q: &str| {
-        let mut r = strings(&store.query(q).unwrap().rows);
-        r.sort();
-        r
-    };
+    let ids = |q: &str| sorted_rows(&store, q);
     let explain = |q: &str| format!("{:?}", store.query(&format!("EXPLAIN {q}")).unwrap().rows);
     let mut by_window = 0;
     for d in ["2022", "2022-03", "2022-03-01", "2022-03-15", "2023-01-01", "2024-12"] {
@@ -460,11 +459,6 @@ fn time_clauses_take_parameters() {
 /// store shows at once, and an older `AS OF` still sees the older record.
 #[test]
 fn records_reused_across_queries_never_go_stale() {
-    let names = |store: &Store, q: &str| {
-        let mut r = strings(&store.query(q).unwrap().rows);
-        r.sort();
-        r
-    };
     let q = "MATCH (@a)-[c]->(o) RETURN o.key, o.name";
     let a = Store::temporary().unwrap();
     let mut tx = claimgraph::Transaction::new("t");
@@ -481,31 +475,31 @@ fn records_reused_across_queries_never_go_stale() {
     tx.assert("a", "p", Term::Entity("zed".into()));
     z.commit(tx).unwrap();
     for _ in 0..2 {
-        assert_eq!(names(&a, q), ["b | Bee"]);
-        assert_eq!(names(&z, q), ["zed | Zed"]);
+        assert_eq!(sorted_rows(&a, q), ["b | Bee"]);
+        assert_eq!(sorted_rows(&z, q), ["zed | Zed"]);
     }
     // An update of the record.
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("b", "Thing", "Bee 2");
     a.commit(tx).unwrap();
-    assert_eq!(names(&a, q), ["b | Bee 2"]);
-    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
-    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(sorted_rows(&a, q), ["b | Bee 2"]);
+    assert_eq!(sorted_rows(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(sorted_rows(&a, q), ["b | Bee 2"]);
     // A merge and an unmerge change what the object resolves to.
     let mut tx = claimgraph::Transaction::new("t");
     tx.merge("b", "c");
     a.commit(tx).unwrap();
-    assert_eq!(names(&a, q), ["c | Sea"]);
-    assert_eq!(names(&a, &format!("{q} AS OF TX 2")), ["b | Bee 2"]);
+    assert_eq!(sorted_rows(&a, q), ["c | Sea"]);
+    assert_eq!(sorted_rows(&a, &format!("{q} AS OF TX 2")), ["b | Bee 2"]);
     let mut tx = claimgraph::Transaction::new("t");
     tx.unmerge("b");
     a.commit(tx).unwrap();
-    assert_eq!(names(&a, q), ["b | Bee 2"]);
+    assert_eq!(sorted_rows(&a, q), ["b | Bee 2"]);
     // A rebuilt index answers alike, and so does the other store.
     a.rebuild_indexes().unwrap();
-    assert_eq!(names(&a, q), ["b | Bee 2"]);
-    assert_eq!(names(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
-    assert_eq!(names(&z, q), ["zed | Zed"]);
+    assert_eq!(sorted_rows(&a, q), ["b | Bee 2"]);
+    assert_eq!(sorted_rows(&a, &format!("{q} AS OF TX 1")), ["b | Bee"]);
+    assert_eq!(sorted_rows(&z, q), ["zed | Zed"]);
     // A record read from another thread's queries is its own.
     let a2 = a.clone();
     let other = std::thread::spawn(move || strings(&a2.query(q).unwrap().rows)).join().unwrap();
@@ -513,14 +507,14 @@ fn records_reused_across_queries_never_go_stale() {
     // A retraction rewrites the claim's record; an earlier view does not see it.
     let claims = "MATCH (@a)-[c]->(o) RETURN c.id, c.retract_reason INCLUDE RETRACTED";
     let before = a.head();
-    assert_eq!(names(&a, claims), ["c1 | null"]);
-    assert_eq!(names(&a, claims), ["c1 | null"]);
+    assert_eq!(sorted_rows(&a, claims), ["c1 | null"]);
+    assert_eq!(sorted_rows(&a, claims), ["c1 | null"]);
     let mut tx = claimgraph::Transaction::new("t");
     tx.retract("c1", "wrong");
     a.commit(tx).unwrap();
-    assert_eq!(names(&a, claims), ["c1 | wrong"]);
-    assert_eq!(names(&a, &format!("{claims} AS OF TX {before}")), ["c1 | null"]);
-    assert_eq!(names(&a, claims), ["c1 | wrong"]);
+    assert_eq!(sorted_rows(&a, claims), ["c1 | wrong"]);
+    assert_eq!(sorted_rows(&a, &format!("{claims} AS OF TX {before}")), ["c1 | null"]);
+    assert_eq!(sorted_rows(&a, claims), ["c1 | wrong"]);
 }
 
 /// `c.id` comes from the posting for an assigned id and from the record for a
@@ -535,11 +529,7 @@ fn chosen_and_assigned_claim_ids_both_read_back() {
     tx.assert("a", "links", Term::String("text".into())).claim = Some("chosen_1".into());
     tx.assert("b", "links", Term::Entity("a".into()));
     store.commit(tx).unwrap();
-    let ids = |q: &str| {
-        let mut v = strings(&store.query(q).unwrap().rows);
-        v.sort();
-        v
-    };
+    let ids = |q: &str| sorted_rows(&store, q);
     let all = vec!["c1", "c3", "chosen_1"];
     assert_eq!(ids("MATCH (x)-[c:links]->(y) RETURN c.id"), all);
     assert_eq!(ids("MATCH (@a)-[c]-(y) RETURN c.id"), all);

@@ -73,8 +73,7 @@ impl<'s> Names<'s> {
         if p.auto_id {
             return Ok(crate::index::snapshot::auto_claim_id(p.seq));
         }
-        let seq = p.seq;
-        Ok(self.snap.claim(seq).map_err(err)?.map(|c| c.id).unwrap_or_default())
+        Ok(self.snap.claim(p.seq).map_err(err)?.map(|c| c.id).unwrap_or_default())
     }
 }
 

@@ -23,6 +23,11 @@ use crate::model::{AssertEvent, Claim, Entity, Event, Predicate, Term, fold_name
 
 type Writes = BTreeMap<Vec<u8>, Vec<u8>>;
 
+/// A claim's posting flags (`object_entity`, `auto_id`), from its record.
+fn posting_flags(seq: u64, c: &Claim) -> (bool, bool) {
+    (matches!(c.o, Term::Entity(_)), c.id == auto_claim_id(seq))
+}
+
 #[derive(Debug, Clone, Copy)]
 struct Counters {
     next_term: u64,
@@ -318,7 +323,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         }
         let valid = a.valid.days();
         let (atx, rtx, stance) = (self.txno, 0, a.stance);
-        let (object_entity, auto_id) = (matches!(a.o, Term::Entity(_)), claim.id == auto_claim_id(seq));
+        let (object_entity, auto_id) = posting_flags(seq, &claim);
         let posting = Posting { seq, s, p, o, by, src, atx, rtx, valid, stance, object_entity, auto_id };
         self.tx_postings.push(posting);
         Ok(())
@@ -371,6 +376,7 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
 
     /// Rebuilds the posting of a stored claim (for locating its blocks).
     fn posting_of(&self, seq: u64, c: &Claim) -> Result<Posting, IndexError> {
+        let (object_entity, auto_id) = posting_flags(seq, c);
         let id = |term: Vec<u8>| -> Result<u64, IndexError> {
             self.term_id(&term)?.ok_or_else(|| IndexError::Corrupt("claim term not interned".into()))
         };
@@ -385,8 +391,8 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
             rtx: 0,
             valid: c.valid.days(),
             stance: c.stance,
-            object_entity: matches!(c.o, Term::Entity(_)),
-            auto_id: c.id == auto_claim_id(seq),
+            object_entity,
+            auto_id,
         })
     }
 

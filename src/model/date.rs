@@ -428,6 +428,11 @@ pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().unwrap()
+    }
 
     #[test]
     fn dates_write_back_as_they_were_written() {
@@ -441,12 +446,6 @@ mod tests {
             }
         }
         assert_eq!(Date::from_day_number(0).to_string(), "1970-01-01");
-    }
-
-    use super::*;
-
-    fn d(s: &str) -> Date {
-        s.parse().unwrap()
     }
 
     #[test]

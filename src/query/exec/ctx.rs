@@ -300,6 +300,13 @@ impl<'s> Ctx<'s> {
         }
     }
 
+    /// Whether a claim is a self-loop: its object is an entity and the same
+    /// canonical entity as its subject (also when a merge made it one). An
+    /// undirected edge reads such a claim from both sides and takes it once.
+    pub fn self_loop(&self, p: &Posting) -> Result<bool, IndexError> {
+        Ok(p.object_entity && self.canonical(p.s)? == self.canonical(p.o)?)
+    }
+
     /// The value of a term written in data (entity keys resolve to canonical ids).
     pub fn data_val(&self, t: &Term) -> Result<Val, IndexError> {
         Ok(match t {

@@ -402,16 +402,9 @@ impl<'s> Expand<'s> {
                 true => ctx.end_val(&p, from_subject)?,
                 false => Val::Null,
             };
-            // A self-loop read from both sides counts once: from the object
-            // side, skip a claim whose subject is the node itself.
-            if !from_subject && self.spec.direction == Direction::Either {
-                let self_loop = match (&other, &row[self.from]) {
-                    (Val::Null, Val::Entity(id)) => ctx.members(*id)?.contains(&p.s),
-                    (other, from) => other == from,
-                };
-                if self_loop {
-                    continue;
-                }
+            // A self-loop read from both sides counts once: not again from the object side.
+            if !from_subject && self.spec.direction == Direction::Either && ctx.self_loop(&p)? {
+                continue;
             }
             let mut out = row.clone();
             if !bind(&mut out, self.edge, Val::Claim(p.seq)) {
@@ -572,7 +565,7 @@ impl<'s> EdgeScan<'s> {
             };
             let backward = match self.spec.direction {
                 Direction::Out => None,
-                Direction::Either if ctx.end_val(&p, false)? == ctx.end_val(&p, true)? => None,
+                Direction::Either if ctx.self_loop(&p)? => None,
                 _ => self.try_bind(ctx, &row, &p, true)?,
             };
             match (forward, backward) {
@@ -760,13 +753,11 @@ impl<'s> VarExpand<'s> {
         if !edge_props_ok(ctx, &self.scope, &walk.row, p.seq, &self.edge_props)? {
             return Ok(None);
         }
-        let other = ctx.end_val(&p, from_subject)?;
-        // A self-loop read from both sides is one step, as in `Expand`: from
-        // the object side, skip a claim whose subject is that object too
-        // (canonically: a loop made by a merge counts).
-        if !from_subject && self.spec.direction == Direction::Either && ctx.end_val(&p, true)? == other {
+        // A self-loop read from both sides is one step, as in `Expand`.
+        if !from_subject && self.spec.direction == Direction::Either && ctx.self_loop(&p)? {
             return Ok(None);
         }
+        let other = ctx.end_val(&p, from_subject)?;
         walk.trail.push(p.seq);
         let depth = walk.trail.len() as u32;
         let out = match depth >= self.min {
