@@ -20,16 +20,30 @@
 //! # Ok::<(), claimgraph::StoreError>(())
 //! ```
 
+// The command line's parts: built only with the `cli` feature (on by default),
+// so a program embedding the library does not compile a line editor, an
+// allocator or the benchmark suite.
+#[cfg(feature = "cli")]
 pub mod bench;
-pub mod codec;
+#[cfg(feature = "cli")]
 pub mod r#gen;
+#[cfg(feature = "cli")]
+pub mod render;
+#[cfg(feature = "cli")]
+pub mod repl;
+
+// The layers below the store: public for the project's own tests, benches and
+// tools, but not part of the documented surface a program should build on.
+#[doc(hidden)]
+pub mod codec;
+#[doc(hidden)]
 pub mod index;
-pub mod jsonl;
+#[doc(hidden)]
 pub mod log;
+
+pub mod jsonl;
 pub mod model;
 pub mod query;
-pub mod render;
-pub mod repl;
 pub mod store;
 
 pub use query::{QueryError, QueryResult, Session, Value};

@@ -1,3 +1,4 @@
+#![cfg(feature = "cli")]
 //! The `claimgraph` binary end to end: import, export, stats, verify, reindex,
 //! repair, exit codes and messages.
 

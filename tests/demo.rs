@@ -1,3 +1,4 @@
+#![cfg(feature = "cli")]
 //! The demo store and the README's tour.
 //!
 //! - The README is the source of truth for its tour: every ```` ```cypher ````

@@ -1,3 +1,4 @@
+#![cfg(feature = "cli")]
 //! The REPL through a real pseudo-terminal (a table, Tab completion, a
 //! multi-line statement, the caret display, `:asof`, Ctrl-C cancelling a
 //! long query, Ctrl-D leaving with status 0, colour and `NO_COLOR`), and the

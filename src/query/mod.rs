@@ -1,7 +1,7 @@
 //! The claimgraph query language: text in, typed rows (or a receipt) out.
 //!
 //! A statement flows through this module as follows:
-//! 1. [`lexer`] turns the source into tokens with byte spans, dropping
+//! 1. the `lexer` turns the source into tokens with byte spans, dropping
 //!    whitespace and comments (`//`, `--`, `/* */`).
 //! 2. [`parser`] runs nom combinators over the token slice, tracking the
 //!    furthest failure and what was expected there.

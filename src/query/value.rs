@@ -1,4 +1,4 @@
-//! Values that flow through query execution ([`Val`], cheap: entities and
+//! Values that flow through query execution (`Val`, cheap: entities and
 //! claims by id) and the values a result row holds ([`Value`], resolved: keys,
 //! names, claim ids), with the comparison rules of the language.
 //!
