@@ -67,7 +67,7 @@ fn a_bad_line_stops_the_import_with_file_and_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(
-        err.contains("bad.jsonl:4: event 1 (assert): unknown entity `rusia`, did you mean `russia`?"),
+        err.contains("bad.jsonl:4: event 1 (assert): unknown entity `@rusia`, did you mean `@russia`?"),
         "{err}"
     );
     assert!(err.contains("(2 transactions before it were committed)"), "{err}");

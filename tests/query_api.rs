@@ -119,7 +119,7 @@ fn semantic_errors_point_at_the_spot() {
     let cases = [
         (
             "MATCH (@rusia)-[c]->(x) RETURN x",
-            "error: unknown entity `rusia`, did you mean `@russia`?\n --> line 1, column 8",
+            "error: unknown entity `@rusia`, did you mean `@russia`?\n --> line 1, column 8",
         ),
         (
             "MATCH (a)-[c:lnks]->(b) RETURN b",

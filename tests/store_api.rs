@@ -815,7 +815,7 @@ fn rejected_transactions_leave_no_trace() {
     let mut tx = Transaction::new("a");
     valid_start(&mut tx);
     tx.assert("rusia", "sanctions", ent("us"));
-    attempts.push((tx, "event 4 (assert): unknown entity `rusia`, did you mean `russia`?"));
+    attempts.push((tx, "event 4 (assert): unknown entity `@rusia`, did you mean `@russia`?"));
     let mut tx = Transaction::new("a");
     valid_start(&mut tx);
     tx.retract("c9", "no such claim");
@@ -1004,7 +1004,7 @@ fn posting_blocks_hold_many_claims_across_block_boundaries() {
 }
 
 #[test]
-fn unknown_entity_filters_are_errors_and_unknown_predicates_match_nothing() {
+fn names_unknown_everywhere_are_errors_and_names_declared_later_match_nothing() {
     let store = Store::temporary().unwrap();
     store
         .transact("a", |tx| {
@@ -1014,9 +1014,26 @@ fn unknown_entity_filters_are_errors_and_unknown_predicates_match_nothing() {
         .unwrap();
     let view = store.snapshot();
     let err = view.claims(&subject("rusia")).unwrap_err();
-    assert_eq!(err.to_string(), "unknown entity `rusia`, did you mean `russia`?");
-    let q = ClaimQuery { predicate: Some("never_used".into()), ..ClaimQuery::default() };
-    assert_eq!(view.claims(&q).unwrap(), Vec::new());
-    // As of before its declaration the entity is unknown too.
-    assert!(store.snapshot_at(0).claims(&subject("russia")).is_err());
+    assert_eq!(err.to_string(), "unknown entity `@rusia`, did you mean `@russia`?");
+    match err {
+        StoreError::UnknownEntity { name, suggestion } => {
+            assert_eq!((name.as_str(), suggestion.as_deref()), ("rusia", Some("russia")));
+        }
+        other => panic!("expected UnknownEntity, got {other:?}"),
+    }
+    // A misspelt predicate is an error a program can match, not `Ok(empty)`.
+    let q = ClaimQuery { predicate: Some("bordres".into()), ..ClaimQuery::default() };
+    match view.claims(&q).unwrap_err() {
+        StoreError::UnknownPredicate { name, suggestion } => {
+            assert_eq!((name.as_str(), suggestion.as_deref()), ("bordres", Some("borders")));
+        }
+        other => panic!("expected UnknownPredicate, got {other:?}"),
+    }
+    // As of before their declaration the entity and the predicate match
+    // nothing: walking back through transactions is not a failure.
+    let before = store.snapshot_at(0);
+    assert_eq!(before.claims(&subject("russia")).unwrap(), Vec::new());
+    let q = ClaimQuery { predicate: Some("borders".into()), ..ClaimQuery::default() };
+    assert_eq!(before.claims(&q).unwrap(), Vec::new());
+    assert_eq!(view.claims(&q).unwrap().len(), 1);
 }

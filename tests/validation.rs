@@ -44,11 +44,11 @@ fn unknown_entity_suggests_the_nearest_key() {
     let msg = rejected(&s, |tx| {
         tx.assert("us", "sanctions", Term::Entity("rusia".into()));
     });
-    assert_eq!(msg, "event 1 (assert): unknown entity `rusia`, did you mean `russia`?");
+    assert_eq!(msg, "event 1 (assert): unknown entity `@rusia`, did you mean `@russia`?");
     let msg = rejected(&s, |tx| {
         tx.assert("zzzzzz", "sanctions", russia());
     });
-    assert_eq!(msg, "event 1 (assert): unknown entity `zzzzzz`");
+    assert_eq!(msg, "event 1 (assert): unknown entity `@zzzzzz`");
 }
 
 #[test]
@@ -57,11 +57,11 @@ fn speaker_and_qualifier_entities_must_exist() {
     let msg = rejected(&s, |tx| {
         tx.assert("us", "sanctions", russia()).by = Some("kremln".into());
     });
-    assert_eq!(msg, "event 1 (assert): unknown entity `kremln`");
+    assert_eq!(msg, "event 1 (assert): unknown entity `@kremln`");
     let msg = rejected(&s, |tx| {
         tx.assert("us", "sanctions", russia()).qualifiers.insert("via".into(), Term::Entity("nobody".into()));
     });
-    assert_eq!(msg, "event 1 (assert): unknown entity `nobody`");
+    assert_eq!(msg, "event 1 (assert): unknown entity `@nobody`");
 }
 
 #[test]

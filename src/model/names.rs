@@ -37,6 +37,18 @@ pub fn check_predicate(p: &str) -> Result<(), String> {
     }
 }
 
+/// An entity as a statement refers to it: `@key`, or `@"Name"` when the
+/// text is not a key.
+pub fn entity_text(key_or_name: &str) -> String {
+    if check_key(key_or_name).is_ok() { format!("@{key_or_name}") } else { format!("@{key_or_name:?}") }
+}
+
+/// The one wording of a suggestion, appended to an "unknown …" message:
+/// `", did you mean `@russia`?"` (entities carry their `@`), or nothing.
+pub fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion.map(|s| format!(", did you mean `{s}`?")).unwrap_or_default()
+}
+
 /// The candidate nearest to `word` by edit distance, if it is near enough to be
 /// a plausible typo (at most a third of the word's length), else the shortest
 /// candidate that `word` begins (an abbreviation). Words under three

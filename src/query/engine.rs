@@ -12,10 +12,11 @@ use super::exec::ctx::{CancelHandle, Ctx, Limits, Params};
 use super::exec::eval::semantic;
 use super::exec::{plan, run, statements, writes};
 use super::parser::{parse_script, parse_statement};
+use super::rows::{Msg, QueryOptions, Rows, send_row};
 use super::value::Value;
 use crate::index::IndexError;
-use crate::model::{Date, DayRange, Receipt, Timestamp};
-use crate::store::{Store, StoreError, Transaction};
+use crate::model::{Date, DayRange, Receipt, Timestamp, did_you_mean, entity_text};
+use crate::store::{ReadView, Store, StoreError, Transaction};
 
 /// Errors of the query layer.
 #[derive(Debug, thiserror::Error)]
@@ -27,6 +28,14 @@ pub enum QueryError {
     /// The statement is well-formed but names something wrong.
     #[error("{message}")]
     Semantic { span: Span, message: String },
+    /// An entity the statement names exists nowhere in the store. `name` is
+    /// the key or name as written (without `@`); `suggestion` the nearest
+    /// known key.
+    #[error("unknown entity `{}`{}", entity_text(name), did_you_mean(suggestion.as_deref().map(entity_text).as_deref()))]
+    UnknownEntity { span: Span, name: String, suggestion: Option<String> },
+    /// A predicate the statement names exists nowhere in the store.
+    #[error("unknown predicate `{name}`{}", did_you_mean(suggestion.as_deref()))]
+    UnknownPredicate { span: Span, name: String, suggestion: Option<String> },
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A budget (rows, time) ran out.
@@ -48,12 +57,31 @@ impl QueryError {
     pub fn render(&self, src: &str) -> String {
         match self {
             QueryError::Parse(e) => e.render(src),
-            QueryError::Semantic { span, message } => {
+            QueryError::Semantic { span, .. }
+            | QueryError::UnknownEntity { span, .. }
+            | QueryError::UnknownPredicate { span, .. } => {
                 let found = src.get(span.start..span.end).unwrap_or("").to_string();
-                ParseError::at(src, span.start, format!("`{found}`"), Vec::new(), message.clone()).render(src)
+                ParseError::at(src, span.start, format!("`{found}`"), Vec::new(), self.to_string())
+                    .render(src)
             }
             other => format!("error: {other}"),
         }
+    }
+
+    /// Where in `src` the error points, as 1-based (line, column), for
+    /// errors tied to a spot in the statement.
+    pub fn position(&self, src: &str) -> Option<(usize, usize)> {
+        let at = match self {
+            QueryError::Parse(e) => return Some((e.line, e.column)),
+            QueryError::Semantic { span, .. }
+            | QueryError::UnknownEntity { span, .. }
+            | QueryError::UnknownPredicate { span, .. } => span.start,
+            _ => return None,
+        };
+        let before = src.get(..at)?;
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        Some((line, column))
     }
 }
 
@@ -268,18 +296,9 @@ impl Session {
     fn resolve_as_of(&self, params: &Params, point: Option<(&TxPoint, Span)>) -> Result<u64, QueryError> {
         let head = self.store.head();
         let (tx, span) = match point {
-            Some((TxPoint::Tx(n), span)) => (*n, span),
-            Some((TxPoint::TxParam(p), span)) => match params.get(p) {
-                Some(Value::Int(n)) if *n >= 0 => (*n as u64, span),
-                Some(other) => {
-                    return Err(semantic(
-                        span,
-                        format!("AS OF TX ${p} needs a transaction number, got {other}"),
-                    ));
-                }
-                None => return Err(semantic(span, format!("no value for parameter `${p}`"))),
-            },
-            Some((TxPoint::Timestamp(t), span)) => (self.store.tx_at_time(Timestamp(t.micros))?, span),
+            Some((point, span)) => {
+                (tx_of_point(params, point, span, &|t| Ok(self.store.tx_at_time(t)?))?, span)
+            }
             None => match self.as_of {
                 Some(AsOf::Tx(n)) => (n, Span::default()),
                 Some(AsOf::Time(t)) => (self.store.tx_at_time(t)?, Span::default()),
@@ -297,37 +316,65 @@ impl Session {
         params: &Params,
         range: Option<(&ValidRange, Span)>,
     ) -> Result<Option<DayRange>, QueryError> {
-        let Some((range, span)) = range else {
-            return Ok(self.valid);
-        };
-        let date = |d: &super::ast::DateLit| {
-            Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)).map_err(|e| semantic(span, e))
-        };
-        Ok(Some(match range {
-            ValidRange::At(d) => DayRange::of(date(d)?),
-            ValidRange::AtParam(p) => match params.get(p) {
-                Some(Value::Date(d)) => DayRange::of(*d),
-                // A year, as a bare year is in a date position.
-                Some(Value::Int(y)) => {
-                    match i32::try_from(*y).ok().and_then(|y| Date::new(y, None, None).ok()) {
-                        Some(d) => DayRange::of(d),
-                        None => return Err(semantic(span, format!("VALID AT ${p}: {y} is not a year"))),
-                    }
-                }
-                Some(other) => {
-                    return Err(semantic(span, format!("VALID AT ${p} needs a date, got {other}")));
-                }
-                None => return Err(semantic(span, format!("no value for parameter `${p}`"))),
-            },
-            ValidRange::During(a, b) => {
-                let (a, b) = (date(a)?, date(b)?);
-                if a.first_day() >= b.end_day() {
-                    return Err(semantic(span, format!("VALID DURING {a} .. {b} runs backwards")));
-                }
-                DayRange { start: a.first_day(), end: b.end_day() }
-            }
-        }))
+        valid_of(params, range, self.valid)
     }
+}
+
+/// The transaction an explicit `AS OF` point names; `tx_at_time` finds the
+/// last transaction recorded by an instant.
+fn tx_of_point(
+    params: &Params,
+    point: &TxPoint,
+    span: Span,
+    tx_at_time: &dyn Fn(Timestamp) -> Result<u64, QueryError>,
+) -> Result<u64, QueryError> {
+    match point {
+        TxPoint::Tx(n) => Ok(*n),
+        TxPoint::TxParam(p) => match params.get(p) {
+            Some(Value::Int(n)) if *n >= 0 => Ok(*n as u64),
+            Some(other) => {
+                Err(semantic(span, format!("AS OF TX ${p} needs a transaction number, got {other}")))
+            }
+            None => Err(semantic(span, format!("no value for parameter `${p}`"))),
+        },
+        TxPoint::Timestamp(t) => tx_at_time(Timestamp(t.micros)),
+    }
+}
+
+/// The valid-time filter a `VALID` clause names, else `default`.
+fn valid_of(
+    params: &Params,
+    range: Option<(&ValidRange, Span)>,
+    default: Option<DayRange>,
+) -> Result<Option<DayRange>, QueryError> {
+    let Some((range, span)) = range else {
+        return Ok(default);
+    };
+    let date = |d: &super::ast::DateLit| {
+        Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)).map_err(|e| semantic(span, e))
+    };
+    Ok(Some(match range {
+        ValidRange::At(d) => DayRange::of(date(d)?),
+        ValidRange::AtParam(p) => match params.get(p) {
+            Some(Value::Date(d)) => DayRange::of(*d),
+            // A year, as a bare year is in a date position.
+            Some(Value::Int(y)) => match i32::try_from(*y).ok().and_then(|y| Date::new(y, None, None).ok()) {
+                Some(d) => DayRange::of(d),
+                None => return Err(semantic(span, format!("VALID AT ${p}: {y} is not a year"))),
+            },
+            Some(other) => {
+                return Err(semantic(span, format!("VALID AT ${p} needs a date, got {other}")));
+            }
+            None => return Err(semantic(span, format!("no value for parameter `${p}`"))),
+        },
+        ValidRange::During(a, b) => {
+            let (a, b) = (date(a)?, date(b)?);
+            if a.first_day() >= b.end_day() {
+                return Err(semantic(span, format!("VALID DURING {a} .. {b} runs backwards")));
+            }
+            DayRange { start: a.first_day(), end: b.end_day() }
+        }
+    }))
 }
 
 /// Runs a MATCH at tx `at` under a valid-time filter.
@@ -344,12 +391,30 @@ fn run_match(
     sink: &mut RowSink<'_>,
 ) -> Result<QueryResult, QueryError> {
     let view = store.snapshot_at(at);
+    run_match_on(&view, params, limits, cancel, valid, q, src, &mut |_| Ok(()), sink)
+}
+
+/// Runs a MATCH on `view`; `planned` hears the column names once the query
+/// is planned, before the first row.
+#[allow(clippy::too_many_arguments)]
+fn run_match_on(
+    view: &ReadView,
+    params: &Params,
+    limits: Limits,
+    cancel: Option<CancelHandle>,
+    valid: Option<DayRange>,
+    q: &super::ast::Query,
+    src: &str,
+    planned: &mut dyn FnMut(&[String]) -> Result<(), QueryError>,
+    sink: &mut RowSink<'_>,
+) -> Result<QueryResult, QueryError> {
     let mut ctx = Ctx::new(view.index(), params, limits, cancel);
     ctx.valid = valid;
     ctx.include_retracted = q.time.include_retracted;
-    let planned = plan::plan(&ctx, q, src)?;
+    let plan = plan::plan(&ctx, q, src)?;
     let columns = run::columns(q, src);
-    run::run(&ctx, q, planned, &mut |row| sink(&columns, row))?;
+    planned(&columns)?;
+    run::run(&ctx, q, plan, &mut |row| sink(&columns, row))?;
     Ok(QueryResult { columns, ..QueryResult::default() })
 }
 
@@ -404,6 +469,77 @@ impl Prepared {
         let mut session = Session::new(store.clone());
         session.params = params.clone();
         session.run(&self.stmt, &self.src)
+    }
+}
+
+impl Prepared {
+    /// Runs a read (MATCH, HISTORY, CONFLICTS) on `view` and returns its
+    /// rows as they are produced, in bounded memory (see [`Rows`]). The
+    /// query reads the view's transaction unless it says `AS OF` an earlier
+    /// one; `opts` sets its budgets and cancel token (a token cancelled
+    /// before this call stops the query before it reads anything).
+    pub fn rows(&self, view: &ReadView, params: &Params, opts: &QueryOptions) -> Result<Rows, QueryError> {
+        if opts.cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {
+            return Err(QueryError::Cancelled);
+        }
+        let at_point = |point: Option<(&TxPoint, Span)>| -> Result<u64, QueryError> {
+            let Some((point, span)) = point else { return Ok(view.at()) };
+            let tx = tx_of_point(params, point, span, &|t| Ok(view.tx_at_time(t)?))?;
+            if tx > view.at() {
+                return Err(semantic(
+                    span,
+                    format!("AS OF TX {tx} is beyond the view's transaction (tx {})", view.at()),
+                ));
+            }
+            Ok(tx)
+        };
+        match &self.stmt {
+            Statement::Match(q) => {
+                let view = view.rewind(at_point(q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?);
+                let valid = valid_of(params, q.time.valid.as_ref().map(|v| (&v.range, v.span)), None)?;
+                let (prepared, params, opts) = (self.clone(), params.clone(), opts.clone());
+                Rows::spawn(opts.buffer, move |started, rows| {
+                    let Statement::Match(q) = &prepared.stmt else { return };
+                    let was_planned = std::cell::Cell::new(false);
+                    let mut planned = |columns: &[String]| {
+                        was_planned.set(true);
+                        started.send(Ok(columns.to_vec())).map_err(|_| QueryError::Cancelled)
+                    };
+                    let mut sink = |_: &[String], row: Vec<Value>| Ok(send_row(rows, row));
+                    let done = run_match_on(
+                        &view,
+                        &params,
+                        opts.limits,
+                        opts.cancel.clone(),
+                        valid,
+                        q,
+                        &prepared.src,
+                        &mut planned,
+                        &mut sink,
+                    );
+                    // Before planning finished the caller waits on `started`;
+                    // after, on the rows. Either may have gone away: nothing
+                    // is left to tell then.
+                    match done {
+                        Ok(_) => drop(rows.send(Msg::Done(Ok(())))),
+                        Err(e) if was_planned.get() => drop(rows.send(Msg::Done(Err(e)))),
+                        Err(e) => drop(started.send(Err(e))),
+                    }
+                })
+            }
+            Statement::History(h) => Ok(Rows::ready(statements::history(view, params, h)?)),
+            Statement::Conflicts(c) => {
+                let view = view.rewind(at_point(c.as_of.as_ref().map(|a| (&a.point, a.span)))?);
+                let cancel = opts.cancel.clone();
+                let mut ctx = Ctx::new(view.index(), params, opts.limits, cancel);
+                ctx.valid = valid_of(params, c.valid.as_ref().map(|v| (&v.range, v.span)), None)?;
+                Ok(Rows::ready(statements::conflicts(&ctx, c)?))
+            }
+            _ => Err(semantic(
+                Span::default(),
+                "Prepared::rows reads MATCH, HISTORY and CONFLICTS; run writes and other statements with Prepared::run",
+            )),
+        }
     }
 }
 

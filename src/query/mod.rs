@@ -26,6 +26,7 @@ pub mod error;
 mod exec;
 mod lexer;
 pub mod parser;
+pub mod rows;
 mod time;
 pub mod value;
 
@@ -34,4 +35,5 @@ pub use engine::{AsOf, Prepared, QueryError, QueryResult, Session};
 pub use error::ParseError;
 pub use exec::ctx::{CancelHandle, Limits, Params, clear_thread_cache};
 pub use parser::{MAX_DEPTH, MAX_INPUT_LEN, parse_script, parse_statement};
+pub use rows::{ClaimRef, EntityRef, FromValue, QueryOptions, Row, RowError, RowIndex, Rows};
 pub use value::Value;

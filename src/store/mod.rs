@@ -36,6 +36,13 @@ pub enum StoreError {
     Invalid(#[from] ValidationError),
     #[error("{0}")]
     InvalidInput(String),
+    /// A read names an entity that exists nowhere in the store (`name` as
+    /// given, `suggestion` the nearest known key).
+    #[error("unknown entity `{}`{}", crate::model::entity_text(name), crate::model::did_you_mean(suggestion.as_deref().map(crate::model::entity_text).as_deref()))]
+    UnknownEntity { name: String, suggestion: Option<String> },
+    /// A read names a predicate that exists nowhere in the store.
+    #[error("unknown predicate `{name}`{}", crate::model::did_you_mean(suggestion.as_deref()))]
+    UnknownPredicate { name: String, suggestion: Option<String> },
     #[error("expected tx {expected}, but the transaction says tx {given}")]
     TxOutOfOrder { expected: u64, given: u64 },
     #[error("tx {tx}: the given hash {given} differs from the computed hash {computed}")]

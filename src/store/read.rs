@@ -66,6 +66,19 @@ impl ReadView {
         ReadView { snap: Snapshot::new(index, at), _lease: lease }
     }
 
+    /// The same store as of an earlier transaction `tx` (at most this
+    /// view's), over the same index: a concurrent rebuild moves neither.
+    pub fn rewind(&self, tx: u64) -> ReadView {
+        let tx = tx.min(self.at());
+        ReadView { snap: Snapshot::new(self.snap.kv().clone(), tx), _lease: self._lease.clone() }
+    }
+
+    /// The same index with every transaction it holds visible: to tell a
+    /// name that does not exist yet at this view from one that never does.
+    fn latest(&self) -> IndexView {
+        Snapshot::new(self.snap.kv().clone(), u64::MAX)
+    }
+
     /// The transaction this view stands at.
     pub fn at(&self) -> u64 {
         self.snap.at()
@@ -123,14 +136,19 @@ impl ReadView {
     }
 
     /// The ids an entity filter matches: the canonical entity and its members.
+    /// An entity that exists only after this view matches nothing here; one
+    /// that exists nowhere is an error with a suggestion.
     fn entity_ids(&self, key_or_name: &str) -> Result<Vec<u64>, StoreError> {
         let ids = self.snap.lookup(key_or_name)?;
         if ids.is_empty() {
-            let known: Vec<String> = self.entities()?.into_iter().map(|e| e.key).collect();
-            let hint = closest(&key_or_name.to_lowercase(), known.iter().map(|s| s.as_str()))
-                .map(|c| format!(", did you mean `{c}`?"))
-                .unwrap_or_default();
-            return Err(StoreError::InvalidInput(format!("unknown entity `{key_or_name}`{hint}")));
+            let latest = self.latest();
+            if !latest.lookup(key_or_name)?.is_empty() {
+                return Ok(Vec::new());
+            }
+            let known: Vec<String> = latest.entities()?.into_iter().map(|(_, e)| e.key).collect();
+            let suggestion =
+                closest(&key_or_name.to_lowercase(), known.iter().map(|s| s.as_str())).map(str::to_string);
+            return Err(StoreError::UnknownEntity { name: key_or_name.to_string(), suggestion });
         }
         let mut out = Vec::new();
         for id in ids {
@@ -151,7 +169,14 @@ impl ReadView {
         let pred = match &q.predicate {
             Some(p) => match self.snap.predicate(p)? {
                 Some((id, _)) => Some(id),
-                None => return Ok(Vec::new()),
+                // Declared after this view: nothing to find yet.
+                None if self.latest().predicate(p)?.is_some() => return Ok(Vec::new()),
+                None => {
+                    let known: Vec<String> =
+                        self.latest().predicates()?.into_iter().map(|(_, p)| p.key).collect();
+                    let suggestion = closest(p, known.iter().map(|s| s.as_str())).map(str::to_string);
+                    return Err(StoreError::UnknownPredicate { name: p.clone(), suggestion });
+                }
             },
             None => None,
         };

@@ -6,7 +6,9 @@
 
 use super::StoreError;
 use crate::index::{ChunkWriter, IndexBackend, IndexError, KvRead, Snapshot};
-use crate::model::{AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, fold_key};
+use crate::model::{
+    AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, did_you_mean, entity_text, fold_key,
+};
 
 /// A rule a transaction broke, with the event it broke it in.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -143,10 +145,8 @@ fn existing<B: IndexBackend>(w: &ChunkWriter<'_, B>, key: &str) -> Result<(Strin
         return Ok((k, id, canonical));
     }
     let known: Vec<String> = w.view().entities()?.into_iter().map(|(_, e)| e.key).collect();
-    let hint = closest(&k, known.iter().map(|s| s.as_str()))
-        .map(|c| format!(", did you mean `{c}`?"))
-        .unwrap_or_default();
-    Err(format!("unknown entity `{k}`{hint}").into())
+    let suggestion = closest(&k, known.iter().map(|s| s.as_str())).map(entity_text);
+    Err(format!("unknown entity `{}`{}", entity_text(&k), did_you_mean(suggestion.as_deref())).into())
 }
 
 /// The canonical key (through merges) of a declared entity.

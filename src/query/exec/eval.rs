@@ -50,10 +50,9 @@ pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError
         }
         None => {
             let known: Vec<String> = ctx.snap.entities()?.into_iter().map(|(_, e)| e.key).collect();
-            let hint = closest(&text.to_lowercase(), known.iter().map(|s| s.as_str()))
-                .map(|c| format!(", did you mean `@{c}`?"))
-                .unwrap_or_default();
-            Err(semantic(r.span, format!("unknown entity `{text}`{hint}")))
+            let suggestion =
+                closest(&text.to_lowercase(), known.iter().map(|s| s.as_str())).map(str::to_string);
+            Err(QueryError::UnknownEntity { span: r.span, name: text.to_string(), suggestion })
         }
     }
 }

@@ -22,6 +22,10 @@ use crate::index::KvRead;
 use crate::index::keys::{self, Key};
 use crate::model::closest;
 
+/// The predicate id of a predicate declared after the snapshot: no posting
+/// holds it, so an edge restricted to it matches nothing.
+const NO_PREDICATE: u64 = u64::MAX;
+
 /// A planned read: the operator tree and where each variable lives.
 pub(crate) struct Planned<'s> {
     pub op: BoxOp<'s>,
@@ -324,13 +328,24 @@ impl<'c, 's> Planner<'c, 's> {
         for ident in &e.predicates {
             match self.ctx.snap.predicate_id(&ident.name)? {
                 Some(id) => preds.push(id),
+                // Declared only after the snapshot: the edge matches nothing
+                // here (an id no posting holds), as an unused predicate would.
+                None if crate::index::Snapshot::new(self.ctx.snap.kv().clone(), u64::MAX)
+                    .predicate_id(&ident.name)?
+                    .is_some() =>
+                {
+                    preds.push(NO_PREDICATE)
+                }
                 None => {
                     let known: Vec<String> =
                         self.ctx.snap.predicates()?.into_iter().map(|(_, p)| p.key).collect();
-                    let hint = closest(&ident.name, known.iter().map(|s| s.as_str()))
-                        .map(|c| format!(", did you mean `{c}`?"))
-                        .unwrap_or_default();
-                    return Err(semantic(ident.span, format!("unknown predicate `{}`{hint}", ident.name)));
+                    let suggestion =
+                        closest(&ident.name, known.iter().map(|s| s.as_str())).map(str::to_string);
+                    return Err(QueryError::UnknownPredicate {
+                        span: ident.span,
+                        name: ident.name.clone(),
+                        suggestion,
+                    });
                 }
             }
             names.push(ident.name.clone());

@@ -85,10 +85,9 @@ impl Writer<'_> {
                     return Ok(k.clone());
                 }
                 let known: Vec<String> = view.entities()?.into_iter().map(|e| e.key).collect();
-                let hint = crate::model::closest(&folded, known.iter().map(|s| s.as_str()))
-                    .map(|c| format!(", did you mean `@{c}`?"))
-                    .unwrap_or_default();
-                Err(semantic(r.span, format!("unknown entity `{k}`{hint}")))
+                let suggestion =
+                    crate::model::closest(&folded, known.iter().map(|s| s.as_str())).map(str::to_string);
+                Err(QueryError::UnknownEntity { span: r.span, name: k.clone(), suggestion })
             }
             EntityTarget::Name(n) => {
                 let view = self.store.snapshot();

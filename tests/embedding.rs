@@ -1,0 +1,203 @@
+//! The library as a program embedding it uses it, through the documented API
+//! only: typed rows, parameters, a streaming iterator in bounded memory,
+//! cancellation and budgets, and errors a program can match.
+
+use claimgraph::model::{Date, Term};
+use claimgraph::query::{CancelHandle, EntityRef, Limits, QueryOptions, Row, RowError};
+use claimgraph::{QueryError, Session, Store, Value, params};
+
+fn news_store() -> Store {
+    let store = Store::temporary().unwrap();
+    let mut session = Session::new(store.clone());
+    session
+        .run_script(
+            "CREATE ENTITY us :Country {name: 'United States'};
+             CREATE ENTITY russia :Country {name: 'Russia'};
+             CREATE ENTITY kremlin :Organization {name: 'Kremlin'};
+             CREATE PREDICATE may_ease_sanctions_on;
+             CREATE PREDICATE borders;
+             ASSERT (@us)-[:may_ease_sanctions_on]->(@russia) {by: @kremlin, valid: 2025-03, confidence: 0.6};
+             ASSERT (@russia)-[:borders]->('Ukraine');",
+        )
+        .unwrap();
+    store
+}
+
+#[test]
+fn rows_read_as_rust_types_by_name_and_position() {
+    let store = news_store();
+    let q = store
+        .prepare(
+            "MATCH (a)-[c:may_ease_sanctions_on]->(b) WHERE a.key = $who \
+             RETURN c.id, a, c.valid, c.confidence, c.quote",
+        )
+        .unwrap();
+    let rows: Vec<Row> = q
+        .rows(&store.snapshot(), &params! { "who" => "us" }, &QueryOptions::default())
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    let row = &rows[0];
+    assert_eq!(row.get::<String>("c.id").unwrap(), "c1");
+    let a: EntityRef = row.get(1).unwrap();
+    assert_eq!((a.key.as_str(), a.name.as_str(), a.kind.as_str()), ("us", "United States", "Country"));
+    assert_eq!(row.get::<Date>("c.valid").unwrap().to_string(), "2025-03");
+    assert_eq!(row.get::<f64>("c.confidence").unwrap(), 0.6);
+    assert_eq!(row.get::<Option<String>>("c.quote").unwrap(), None);
+    // Wrong type, null into a plain type, unknown column: errors that say so.
+    assert_eq!(
+        row.get::<i64>("c.id").unwrap_err(),
+        RowError::WrongType { column: "c.id".into(), expected: "an integer", found: "a string" }
+    );
+    assert!(matches!(row.get::<String>("c.quote"), Err(RowError::WrongType { found: "null", .. })));
+    let err = row.get::<String>("c.nope").unwrap_err();
+    assert!(matches!(&err, RowError::NoColumn { name, .. } if name == "c.nope"), "{err}");
+    assert!(matches!(row.get::<String>(9), Err(RowError::OutOfRange { index: 9, len: 5 })));
+
+    // The same through a collected result, and serde for a row.
+    let result = store.query("MATCH (a)-[c:borders]->(o) RETURN c.id, o").unwrap();
+    let row = result.iter().next().unwrap();
+    assert_eq!(row.get::<String>(1).unwrap(), "Ukraine");
+    assert_eq!(serde_json::to_value(&row).unwrap(), serde_json::json!({"c.id": "c2", "o": "Ukraine"}));
+    let json = serde_json::to_value(&result).unwrap();
+    assert_eq!(json["columns"], serde_json::json!(["c.id", "o"]));
+    assert_eq!(json["rows"], serde_json::json!([["c2", "Ukraine"]]));
+}
+
+#[test]
+fn params_macro_converts_rust_values() {
+    let p = params! { "s" => "x", "n" => 3, "f" => 1.5, "b" => true, "none" => None::<i64>, "list" => vec![1, 2] };
+    assert_eq!(p["s"], Value::String("x".into()));
+    assert_eq!(p["n"], Value::Int(3));
+    assert_eq!(p["f"], Value::Float(1.5));
+    assert_eq!(p["b"], Value::Bool(true));
+    assert_eq!(p["none"], Value::Null);
+    assert_eq!(p["list"], Value::List(vec![Value::Int(1), Value::Int(2)]));
+    assert!(params! {}.is_empty());
+}
+
+/// The resident set of this process in bytes (Linux).
+fn rss() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().nth(1).unwrap().parse().unwrap();
+    pages * 4096
+}
+
+#[test]
+fn a_million_rows_stream_in_bounded_memory() {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("loader", |tx| {
+            for i in 0..1000 {
+                tx.entity(&format!("e{i}"), "Thing", &format!("Thing number {i}"));
+            }
+        })
+        .unwrap();
+    let q = store.prepare("MATCH (a:Thing), (b:Thing) RETURN a.name, b.name").unwrap();
+    let rows = q.rows(&store.snapshot(), &params! {}, &QueryOptions::default()).unwrap();
+    assert_eq!(rows.columns(), ["a.name", "b.name"]);
+    let start = rss();
+    let (mut n, mut peak, mut chars) = (0u64, start, 0usize);
+    for row in rows {
+        let row = row.unwrap();
+        chars += row.get::<String>(0).unwrap().len();
+        n += 1;
+        if n % 50_000 == 0 {
+            peak = peak.max(rss());
+        }
+    }
+    assert_eq!(n, 1_000_000);
+    assert!(chars > 10_000_000);
+    // Collected, the rows would hold two strings each: > 60 MB. Streamed,
+    // the iterator holds a few hundred rows.
+    let grew = peak.saturating_sub(start);
+    assert!(grew < 32 << 20, "streaming 1M rows grew the process by {} MiB", grew >> 20);
+}
+
+#[test]
+fn a_cancel_before_the_query_starts_stops_it() {
+    let store = news_store();
+    let q = store.prepare("MATCH (a)-[c]->(b) RETURN c.id").unwrap();
+    let cancel = CancelHandle::new();
+    cancel.cancel();
+    let opts = QueryOptions { cancel: Some(cancel), ..QueryOptions::default() };
+    assert!(matches!(q.rows(&store.snapshot(), &params! {}, &opts), Err(QueryError::Cancelled)));
+}
+
+#[test]
+fn a_cancel_while_reading_ends_the_rows_with_cancelled() {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("loader", |tx| {
+            for i in 0..300 {
+                tx.entity(&format!("e{i}"), "Thing", &format!("Thing {i}"));
+            }
+        })
+        .unwrap();
+    let q = store.prepare("MATCH (a:Thing), (b:Thing) RETURN a.key, b.key").unwrap();
+    let cancel = CancelHandle::new();
+    let opts = QueryOptions { cancel: Some(cancel.clone()), buffer: 16, ..QueryOptions::default() };
+    let mut rows = q.rows(&store.snapshot(), &params! {}, &opts).unwrap();
+    for _ in 0..10 {
+        rows.next().unwrap().unwrap();
+    }
+    cancel.cancel();
+    let rest: Vec<_> = rows.collect();
+    let last = rest.last().expect("the cancelled query reports it");
+    assert!(matches!(last, Err(QueryError::Cancelled)), "{last:?}");
+    assert!(rest.len() < 90_000 - 10, "the query ran to its end: {} rows after the cancel", rest.len());
+}
+
+#[test]
+fn per_query_limits_stop_a_runaway_query() {
+    let store = news_store();
+    let q = store.prepare("MATCH (a), (b), (c) RETURN a.key, b.key, c.key").unwrap();
+    let opts =
+        QueryOptions { limits: Limits { max_rows: 5, ..Limits::default() }, ..QueryOptions::default() };
+    let out: Vec<_> = q.rows(&store.snapshot(), &params! {}, &opts).unwrap().collect();
+    assert!(matches!(out.last(), Some(Err(QueryError::LimitExceeded(_)))), "{out:?}");
+}
+
+#[test]
+fn unknown_names_are_errors_a_program_can_match() {
+    let store = news_store();
+    let view = store.snapshot();
+    let q = store.prepare("MATCH (a)-[c:may_ease_sanction_on]->(b) RETURN c.id").unwrap();
+    match q.rows(&view, &params! {}, &QueryOptions::default()) {
+        Err(QueryError::UnknownPredicate { name, suggestion, .. }) => {
+            assert_eq!(name, "may_ease_sanction_on");
+            assert_eq!(suggestion.as_deref(), Some("may_ease_sanctions_on"));
+        }
+        Err(other) => panic!("expected UnknownPredicate, got {other:?}"),
+        Ok(_) => panic!("expected UnknownPredicate, got rows"),
+    }
+    let src = "MATCH (a)\n  WHERE a = @rusia RETURN a";
+    let err = store.query(src).unwrap_err();
+    match &err {
+        QueryError::UnknownEntity { name, suggestion, .. } => {
+            assert_eq!((name.as_str(), suggestion.as_deref()), ("rusia", Some("russia")));
+        }
+        other => panic!("expected UnknownEntity, got {other:?}"),
+    }
+    assert_eq!(err.to_string(), "unknown entity `@rusia`, did you mean `@russia`?");
+    assert_eq!(err.position(src), Some((2, 13)));
+}
+
+#[test]
+fn a_view_pinned_before_a_predicate_existed_reads_nothing_rather_than_failing() {
+    let store = news_store();
+    let first = store.head();
+    store
+        .transact("analyst", |tx| {
+            tx.predicate("denies", false, None);
+            tx.assert("kremlin", "denies", Term::String("talks".into()));
+        })
+        .unwrap();
+    let q = store.prepare("MATCH (a)-[c:denies]->(b) RETURN c.id").unwrap();
+    let then: Vec<_> =
+        q.rows(&store.snapshot_at(first), &params! {}, &QueryOptions::default()).unwrap().collect();
+    assert!(then.is_empty(), "{then:?}");
+    let now: Vec<_> = q.rows(&store.snapshot(), &params! {}, &QueryOptions::default()).unwrap().collect();
+    assert_eq!(now.len(), 1);
+}
