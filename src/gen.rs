@@ -21,6 +21,11 @@
 //!   of predicates and the entities in transactions of 1,000); 5% of claims are
 //!   retracted 1..20 transactions later.
 //!
+//! - claim ids: assigned by the store (`c<seq>`, the default) or, with
+//!   [`ClaimIds::Chosen`], chosen the way an ingest pipeline chooses them: a
+//!   wire-service prefix and 16 hex digits, unique, in no particular order
+//!   (`afp_9c1f…`); everything else about the workload is the same bytes.
+//!
 //! Randomness is a xoshiro256** generator seeded by SplitMix64 and a Zipf
 //! sampler over a precomputed cumulative table (binary search), both written
 //! here so the workload cannot change under a dependency upgrade.
@@ -131,6 +136,42 @@ impl Zipf {
 pub struct Config {
     pub claims: u64,
     pub seed: u64,
+    pub ids: ClaimIds,
+}
+
+/// Who names the claims of a generated workload.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ClaimIds {
+    /// The store assigns `c<seq>`.
+    #[default]
+    Assigned,
+    /// The writer chooses them, as a pipeline would: see [`chosen_id`].
+    Chosen,
+}
+
+impl std::str::FromStr for ClaimIds {
+    type Err = String;
+    fn from_str(s: &str) -> Result<ClaimIds, String> {
+        match s {
+            "assigned" => Ok(ClaimIds::Assigned),
+            "chosen" => Ok(ClaimIds::Chosen),
+            other => Err(format!("--ids is `assigned` or `chosen`, not `{other}`")),
+        }
+    }
+}
+
+const ID_PREFIXES: [&str; 5] = ["afp", "ap", "reuters", "tass", "xinhua"];
+
+/// The id a pipeline would choose for the `seq`-th claim: a prefix and the
+/// SplitMix64 finaliser of `seq` under a key from the seed. The finaliser is
+/// a bijection of u64, so distinct claims get distinct ids, in an order that
+/// has nothing to do with `seq`.
+pub fn chosen_id(seed: u64, seq: u64) -> String {
+    let mut z = seq ^ seed.rotate_left(29) ^ 0x243F_6A88_85A3_08D3;
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    format!("{}_{z:016x}", ID_PREFIXES[(seq % ID_PREFIXES.len() as u64) as usize])
 }
 
 /// One parameter pick for one query; only the fields the query uses are set.
@@ -507,8 +548,11 @@ pub fn generate(
                 let b = WORDS_B[rng.below(32) as usize];
                 fields.insert("quote".into(), json!(format!("the {a} {b} matters, we are told")));
             }
-            events.push(assert);
             let seq = claims.len() as u64 + 1;
+            if cfg.ids == ClaimIds::Chosen {
+                fields.insert("claim".into(), json!(chosen_id(cfg.seed, seq)));
+            }
+            events.push(assert);
             if stance != "denies" {
                 not_denials.push(claims.len() as u32);
             }
@@ -520,14 +564,14 @@ pub fn generate(
             i += 1;
         }
         if let Some(due) = retractions.remove(&tx) {
-            events.extend(due.into_iter().map(retract_event));
+            events.extend(due.into_iter().map(|seq| retract_event(&cfg, seq)));
         }
         w.write("claims", events)?;
         progress(i as u64);
     }
     let rest: Vec<u64> = std::mem::take(&mut retractions).into_values().flatten().collect();
     for chunk in rest.chunks(CLAIMS_PER_TX) {
-        w.write("retractions", chunk.iter().copied().map(retract_event).collect())?;
+        w.write("retractions", chunk.iter().map(|&seq| retract_event(&cfg, seq)).collect())?;
     }
     let head_tx = w.tx;
     let summary = Summary {
@@ -542,8 +586,12 @@ pub fn generate(
     Ok((picks, summary))
 }
 
-fn retract_event(seq: u64) -> serde_json::Value {
-    json!({"op": "retract", "claim": format!("c{seq}"), "reason": "corrected by a later report"})
+fn retract_event(cfg: &Config, seq: u64) -> serde_json::Value {
+    let id = match cfg.ids {
+        ClaimIds::Assigned => format!("c{seq}"),
+        ClaimIds::Chosen => chosen_id(cfg.seed, seq),
+    };
+    json!({"op": "retract", "claim": id, "reason": "corrected by a later report"})
 }
 
 fn make_picks(
@@ -639,7 +687,7 @@ fn make_picks(
     Picks { version: GEN_VERSION, claims: n, seed: cfg.seed, head_tx, first_claim_tx, queries }
 }
 
-/// `claimgraph gen --claims N --seed S [--out FILE] [--picks FILE]`: writes the
+/// `claimgraph gen --claims N --seed S [--ids assigned|chosen] [--out FILE] [--picks FILE]`: writes the
 /// log to FILE (default stdout) and the picks to `--picks` (default
 /// `FILE.picks.json` when `--out` is given).
 pub fn cli(args: &[String]) -> Result<(), String> {
@@ -647,6 +695,7 @@ pub fn cli(args: &[String]) -> Result<(), String> {
     let mut seed = 42u64;
     let mut out: Option<String> = None;
     let mut picks_path: Option<String> = None;
+    let mut ids = ClaimIds::Assigned;
     let mut i = 0;
     while i < args.len() {
         let value = || args.get(i + 1).ok_or_else(|| format!("{} needs a value", args[i]));
@@ -658,16 +707,17 @@ pub fn cli(args: &[String]) -> Result<(), String> {
             }
             "--out" => out = Some(value()?.clone()),
             "--picks" => picks_path = Some(value()?.clone()),
+            "--ids" => ids = value()?.parse()?,
             other => {
                 return Err(format!(
-                    "unknown argument `{other}`\nusage: claimgraph gen --claims N --seed S [--out FILE] [--picks FILE]"
+                    "unknown argument `{other}`\nusage: claimgraph gen --claims N --seed S [--ids assigned|chosen] [--out FILE] [--picks FILE]"
                 ));
             }
         }
         i += 2;
     }
     let picks_path = picks_path.or_else(|| out.as_ref().map(|o| format!("{o}.picks.json")));
-    let cfg = Config { claims, seed };
+    let cfg = Config { claims, seed, ids };
     let mut bar = crate::bench::progress::Bar::new("generating", claims);
     let (picks, summary) = match &out {
         Some(path) => {
@@ -725,8 +775,56 @@ mod tests {
 
     fn run(claims: u64, seed: u64) -> (Vec<u8>, Picks) {
         let mut out = Vec::new();
-        let (picks, _) = generate(Config { claims, seed }, &mut out, &mut |_| {}).unwrap();
+        let (picks, _) =
+            generate(Config { claims, seed, ids: ClaimIds::Assigned }, &mut out, &mut |_| {}).unwrap();
         (out, picks)
+    }
+
+    #[test]
+    fn chosen_ids_are_unique_unordered_and_change_nothing_else() {
+        let (assigned, pa) = run(2_000, 7);
+        let mut chosen = Vec::new();
+        let (pc, _) =
+            generate(Config { claims: 2_000, seed: 7, ids: ClaimIds::Chosen }, &mut chosen, &mut |_| {})
+                .unwrap();
+        assert_eq!(pa, pc, "the picks name entities, not claims");
+        let text = String::from_utf8(chosen).unwrap();
+        let mut ids = Vec::new();
+        for line in text.lines() {
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            for e in v["events"].as_array().unwrap() {
+                if e["op"] == "assert" {
+                    ids.push(e["claim"].as_str().expect("every assert names its claim").to_string());
+                }
+                if e["op"] == "retract" {
+                    assert!(!e["claim"].as_str().unwrap().starts_with('c'));
+                }
+            }
+        }
+        assert_eq!(ids.len(), 2_000);
+        let mut sorted = ids.clone();
+        sorted.sort();
+        assert_ne!(sorted, ids, "ids in no particular order");
+        sorted.dedup();
+        assert_eq!(sorted.len(), 2_000, "ids are unique");
+        // Without the ids the lines are the assigned workload's.
+        let strip = |t: &str| -> Vec<serde_json::Value> {
+            t.lines()
+                .map(|l| {
+                    let mut v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    for e in v["events"].as_array_mut().unwrap() {
+                        if e["op"] == "assert" {
+                            e.as_object_mut().unwrap().remove("claim");
+                        }
+                        if e["op"] == "retract" {
+                            e["claim"] = serde_json::json!("x");
+                        }
+                    }
+                    v
+                })
+                .collect()
+        };
+        assert_eq!(strip(&text), strip(std::str::from_utf8(&assigned).unwrap()));
     }
 
     #[test]

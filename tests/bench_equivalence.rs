@@ -8,6 +8,7 @@ use std::collections::HashMap;
 
 use claimgraph::bench::sqlite::{self, Sqlite};
 use claimgraph::bench::{Q, Workload, floor};
+use claimgraph::r#gen::{ClaimIds, Config};
 
 fn render(e: claimgraph::QueryError, text: &str) -> String {
     e.render(text)
@@ -15,8 +16,19 @@ fn render(e: claimgraph::QueryError, text: &str) -> String {
 
 #[test]
 fn claimgraph_sqlite_and_the_floor_return_the_same_rows() {
+    same_rows(ClaimIds::Assigned);
+}
+
+/// The same with claim ids chosen by the writer (`afp_…`), which `c.id`
+/// reads from the claim record instead of the posting.
+#[test]
+fn with_chosen_claim_ids_claimgraph_sqlite_and_the_floor_return_the_same_rows() {
+    same_rows(ClaimIds::Chosen);
+}
+
+fn same_rows(ids: ClaimIds) {
     let dir = tempfile::tempdir().unwrap();
-    let w = Workload::prepare(dir.path(), 3_000, 11, false).unwrap();
+    let w = Workload::prepare_with(dir.path(), Config { claims: 3_000, seed: 11, ids }, false).unwrap();
     let (store, load) = w.load_claimgraph(false).unwrap();
     assert_eq!(load.claims, 3_000);
     let (db, loaded): (Sqlite, _) = w.load_sqlite(false).unwrap();

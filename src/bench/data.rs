@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use super::progress::Bar;
-use crate::r#gen::{self as generator, Config, Picks};
+use crate::r#gen::{self as generator, ClaimIds, Config, Picks};
 use crate::jsonl;
 use crate::store::Store;
 
@@ -80,7 +80,17 @@ fn io(what: &Path) -> impl FnOnce(std::io::Error) -> String + '_ {
 impl Workload {
     /// Generates the workload under `root` unless it is already there.
     pub fn prepare(root: &Path, claims: u64, seed: u64, show: bool) -> Result<Workload, String> {
-        let dir = root.join(format!("v{}-n{claims}-s{seed}", generator::GEN_VERSION));
+        Workload::prepare_with(root, Config { claims, seed, ids: ClaimIds::Assigned }, show)
+    }
+
+    /// [`Workload::prepare`] with the claim ids `cfg.ids` says.
+    pub fn prepare_with(root: &Path, cfg: Config, show: bool) -> Result<Workload, String> {
+        let Config { claims, seed, ids } = cfg;
+        let suffix = match ids {
+            ClaimIds::Assigned => "",
+            ClaimIds::Chosen => "-chosen",
+        };
+        let dir = root.join(format!("v{}-n{claims}-s{seed}{suffix}", generator::GEN_VERSION));
         std::fs::create_dir_all(&dir).map_err(io(&dir))?;
         let w = Workload { dir, claims, seed, picks: Picks::default() };
         let (log, picks_path) = (w.jsonl(), w.picks_path());
@@ -89,8 +99,7 @@ impl Workload {
             let f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
             let mut out = std::io::BufWriter::with_capacity(1 << 20, f);
             let mut b = bar("generating", claims, show);
-            let (picks, _) = generator::generate(Config { claims, seed }, &mut out, &mut |n| b.set(n))
-                .map_err(io(&tmp))?;
+            let (picks, _) = generator::generate(cfg, &mut out, &mut |n| b.set(n)).map_err(io(&tmp))?;
             b.finish();
             std::io::Write::flush(&mut out).map_err(io(&tmp))?;
             drop(out);

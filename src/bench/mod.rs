@@ -119,6 +119,7 @@ pub fn reset_peak_rss() {
 struct Options {
     claims: u64,
     seed: u64,
+    ids: crate::r#gen::ClaimIds,
     sqlite: bool,
     runs: usize,
     json: Option<PathBuf>,
@@ -128,12 +129,13 @@ struct Options {
 }
 
 const USAGE: &str = "usage: claimgraph bench [--claims N] [--seed S] [--peers sqlite|none] [--runs R] \
-                     [--json FILE] [--dir DIR] [--reuse] [--no-params]";
+                     [--json FILE] [--dir DIR] [--reuse] [--no-params] [--ids assigned|chosen]";
 
 fn options(args: &[String]) -> Result<Options, String> {
     let mut o = Options {
         claims: data::claims_from_env(100_000),
         seed: 42,
+        ids: crate::r#gen::ClaimIds::Assigned,
         sqlite: cfg!(feature = "sqlite"),
         runs: 5,
         json: None,
@@ -165,6 +167,7 @@ fn options(args: &[String]) -> Result<Options, String> {
                 }
             }
             "--json" => o.json = Some(PathBuf::from(value(i)?)),
+            "--ids" => o.ids = value(i)?.parse().map_err(|e| format!("{e}\n{USAGE}"))?,
             "--dir" => o.root = PathBuf::from(value(i)?),
             "--reuse" => {
                 o.reuse = true;
@@ -311,7 +314,8 @@ pub fn cli(args: &[String]) -> Result<(), String> {
     let o = options(args)?;
     let (cores, cpu, mem) = machine();
     eprintln!("claimgraph bench: {} claims, seed {}, data under {}", o.claims, o.seed, o.root.display());
-    let w = Workload::prepare(&o.root, o.claims, o.seed, true)?;
+    let cfg = crate::r#gen::Config { claims: o.claims, seed: o.seed, ids: o.ids };
+    let w = Workload::prepare_with(&o.root, cfg, true)?;
 
     reset_peak_rss();
     let (store, cg_load) = if o.reuse {
@@ -361,8 +365,12 @@ pub fn cli(args: &[String]) -> Result<(), String> {
     // The table.
     let picks = w.picks_of(Q::Q1).len();
     println!(
-        "claimgraph bench — {} claims, seed {}, {} picks × {} runs per query; {} × {}, {} RAM",
+        "claimgraph bench — {} claims ({} ids), seed {}, {} picks × {} runs per query; {} × {}, {} RAM",
         o.claims,
+        match o.ids {
+            crate::r#gen::ClaimIds::Assigned => "assigned",
+            crate::r#gen::ClaimIds::Chosen => "chosen",
+        },
         o.seed,
         picks,
         o.runs,
@@ -483,6 +491,7 @@ pub fn cli(args: &[String]) -> Result<(), String> {
             "generator": crate::r#gen::GEN_VERSION,
             "machine": {"cores": cores, "cpu": cpu, "memory_bytes": mem},
             "claims": o.claims,
+            "claim_ids": if o.ids == crate::r#gen::ClaimIds::Chosen { "chosen" } else { "assigned" },
             "seed": o.seed,
             "picks_per_query": picks,
             "runs": o.runs,
