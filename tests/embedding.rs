@@ -2,9 +2,9 @@
 //! only: typed rows, parameters, a streaming iterator in bounded memory,
 //! cancellation and budgets, and errors a program can match.
 
-use claimgraph::model::{Date, Term};
-use claimgraph::query::{CancelHandle, EntityRef, Limits, QueryOptions, Row, RowError};
-use claimgraph::{QueryError, Session, Store, Value, params};
+use claimgraph::model::{Date, Stance, Term};
+use claimgraph::query::{CancelHandle, ConflictKind, EntityRef, Limits, QueryOptions, Row, RowError};
+use claimgraph::{QueryError, Session, Store, StoreError, Value, params};
 
 fn news_store() -> Store {
     let store = Store::temporary().unwrap();
@@ -200,4 +200,38 @@ fn a_view_pinned_before_a_predicate_existed_reads_nothing_rather_than_failing() 
     assert!(then.is_empty(), "{then:?}");
     let now: Vec<_> = q.rows(&store.snapshot(), &params! {}, &QueryOptions::default()).unwrap().collect();
     assert_eq!(now.len(), 1);
+}
+
+#[test]
+fn history_and_conflicts_come_back_as_claims_entities_and_dates() {
+    let store = news_store();
+    let mut session = Session::new(store.clone());
+    session
+        .run_script(
+            "ASSERT (@us)-[:may_ease_sanctions_on]->(@russia) {id: c9, stance: denies, valid: 2025-03-10};
+             RETRACT c2 BECAUSE 'misread the map';",
+        )
+        .unwrap();
+    let view = store.snapshot();
+
+    let found = view.conflicts(Some("russia"), None).unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    let c = &found[0];
+    assert_eq!(c.kind, ConflictKind::Stance);
+    assert_eq!((c.subject.as_str(), c.predicate.as_str()), ("us", "may_ease_sanctions_on"));
+    assert_eq!((c.claim.id.as_str(), c.other.id.as_str()), ("c1", "c9"));
+    assert_eq!(c.other.stance, Stance::Denies);
+    assert_eq!(c.overlap.to_string(), "2025-03-10..2025-03-10");
+    // Before the denial there was nothing to contradict.
+    assert!(store.snapshot_at(1).conflicts(None, None).unwrap().is_empty());
+
+    let life = view.claim_history("c2").unwrap();
+    let ops: Vec<&str> = life.iter().map(|e| e.op).collect();
+    assert_eq!(ops, ["assert", "retract"]);
+    assert!(life[1].tx > life[0].tx);
+    assert_eq!(life[1].claim.as_ref().unwrap().o, Term::String("Ukraine".into()));
+    assert!(life[1].detail.contains("misread the map"), "{}", life[1].detail);
+    // Known later: no history yet; never known: an error a program can match.
+    assert!(store.snapshot_at(1).claim_history("c9").unwrap().is_empty());
+    assert!(matches!(view.claim_history("c404"), Err(StoreError::UnknownClaim { id }) if id == "c404"));
 }

@@ -28,6 +28,7 @@ mod lexer;
 pub mod parser;
 pub mod rows;
 mod time;
+pub mod typed;
 pub mod value;
 
 pub use ast::{Span, Statement};
@@ -36,4 +37,5 @@ pub use error::ParseError;
 pub use exec::ctx::{CancelHandle, Limits, Params, clear_thread_cache};
 pub use parser::{MAX_DEPTH, MAX_INPUT_LEN, parse_script, parse_statement};
 pub use rows::{ClaimRef, EntityRef, FromValue, QueryOptions, Row, RowError, RowIndex, Rows};
+pub use typed::{Conflict, ConflictKind};
 pub use value::Value;

@@ -40,6 +40,9 @@ pub enum StoreError {
     /// given, `suggestion` the nearest known key).
     #[error("unknown entity `{}`{}", crate::model::entity_text(name), crate::model::did_you_mean(suggestion.as_deref().map(crate::model::entity_text).as_deref()))]
     UnknownEntity { name: String, suggestion: Option<String> },
+    /// A read names a claim id that no claim has.
+    #[error("unknown claim `{id}`")]
+    UnknownClaim { id: String },
     /// A read names a predicate that exists nowhere in the store.
     #[error("unknown predicate `{name}`{}", crate::model::did_you_mean(suggestion.as_deref()))]
     UnknownPredicate { name: String, suggestion: Option<String> },

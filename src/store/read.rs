@@ -135,6 +135,25 @@ impl ReadView {
         }
     }
 
+    /// The events of one claim's life as of the view, oldest first: its
+    /// assertion and, if it was retracted, the retraction (with the reason).
+    /// A claim that exists only after this view has no history here; an id
+    /// that no claim has is [`StoreError::UnknownClaim`].
+    pub fn claim_history(&self, id: &str) -> Result<Vec<HistoryEntry>, StoreError> {
+        let folded = crate::model::fold_key(id);
+        let claim = match self.snap.claim_seq(&folded)? {
+            Some(seq) => self.snap.claim(seq)?,
+            None if self.latest().claim_seq(&folded)?.is_some() => return Ok(Vec::new()),
+            None => None,
+        };
+        let Some(claim) = claim else {
+            return Err(StoreError::UnknownClaim { id: id.to_string() });
+        };
+        let mut entries = self.history(&claim.s)?;
+        entries.retain(|e| e.claim.as_ref().is_some_and(|c| c.id == claim.id));
+        Ok(entries)
+    }
+
     /// The ids an entity filter matches: the canonical entity and its members.
     /// An entity that exists only after this view matches nothing here; one
     /// that exists nowhere is an error with a suggestion.

@@ -226,6 +226,56 @@ pub(crate) fn history(view: &ReadView, params: &Params, h: &History) -> Result<Q
 /// time: the same (s, p, o) asserted or suggested against denied, and, for
 /// functional predicates, one subject with two different objects.
 pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, QueryError> {
+    let pairs = conflict_pairs(ctx, c)?;
+    let mut rows = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        let mut row = vec![s(pair.kind), s(format!("@{}", pair.subject)), s(pair.claim.p.clone())];
+        for c in [&pair.claim, &pair.other] {
+            row.extend([
+                s(c.id.clone()),
+                s(c.stance.as_str()),
+                s(c.o.to_string()),
+                opt(c.by.as_ref()),
+                opt(c.source.as_ref()),
+            ]);
+        }
+        row.push(s(pair.overlap.to_string()));
+        rows.push(row);
+    }
+    let columns = [
+        "conflict",
+        "subject",
+        "predicate",
+        "claim",
+        "stance",
+        "object",
+        "by",
+        "source",
+        "other_claim",
+        "other_stance",
+        "other_object",
+        "other_by",
+        "other_source",
+        "overlap",
+    ];
+    Ok(result(&columns, rows))
+}
+
+/// Two live claims that contradict each other, as CONFLICTS finds them.
+pub(crate) struct ConflictPair {
+    /// `stance` or `functional`.
+    pub kind: &'static str,
+    /// The canonical key of the subject (through merges).
+    pub subject: String,
+    /// The earlier claim (for a stance conflict, the one not denying).
+    pub claim: std::rc::Rc<Claim>,
+    pub other: std::rc::Rc<Claim>,
+    /// Where their valid times overlap.
+    pub overlap: DayRange,
+}
+
+/// The contradictions CONFLICTS reports, ordered by the two claims' seqs.
+pub(crate) fn conflict_pairs(ctx: &Ctx<'_>, c: &Conflicts) -> Result<Vec<ConflictPair>, QueryError> {
     let (postings, touching) = candidate_postings(ctx, c)?;
     let mut by_sp: FxMap<(u64, u64), Vec<Posting>> = FxMap::default();
     for p in postings {
@@ -278,43 +328,16 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
         pairs.retain(|(_, a, b, _)| touching.contains(&a.seq) || touching.contains(&b.seq));
     }
     pairs.sort_by_key(|(_, a, b, _)| (a.seq, b.seq));
-    let mut rows = Vec::with_capacity(pairs.len());
+    let mut out = Vec::with_capacity(pairs.len());
     for (kind, a, b, overlap) in pairs {
-        let (ca, cb) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
+        let (claim, other) = (ctx.claim(a.seq)?, ctx.claim(b.seq)?);
         let subject = match &*ctx.term(ctx.canonical(a.s)?)? {
             crate::model::Term::Entity(k) => k.clone(),
-            _ => ca.s.clone(),
+            _ => claim.s.clone(),
         };
-        let mut row = vec![s(kind), s(format!("@{subject}")), s(ca.p.clone())];
-        for c in [&ca, &cb] {
-            row.extend([
-                s(c.id.clone()),
-                s(c.stance.as_str()),
-                s(c.o.to_string()),
-                opt(c.by.as_ref()),
-                opt(c.source.as_ref()),
-            ]);
-        }
-        row.push(s(overlap.to_string()));
-        rows.push(row);
+        out.push(ConflictPair { kind, subject, claim, other, overlap });
     }
-    let columns = [
-        "conflict",
-        "subject",
-        "predicate",
-        "claim",
-        "stance",
-        "object",
-        "by",
-        "source",
-        "other_claim",
-        "other_stance",
-        "other_object",
-        "other_by",
-        "other_source",
-        "overlap",
-    ];
-    Ok(result(&columns, rows))
+    Ok(out)
 }
 
 /// Orders values for grouping.
