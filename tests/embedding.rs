@@ -235,3 +235,38 @@ fn history_and_conflicts_come_back_as_claims_entities_and_dates() {
     assert!(store.snapshot_at(1).claim_history("c9").unwrap().is_empty());
     assert!(matches!(view.claim_history("c404"), Err(StoreError::UnknownClaim { id }) if id == "c404"));
 }
+
+#[test]
+fn a_session_records_the_author_it_is_given() {
+    let store = news_store();
+    let mut session = Session::new(store.clone());
+    session.set_author("desk-7");
+    let r = session.execute("ASSERT (@russia)-[:borders]->('Finland');").unwrap();
+    let tx = r.receipt.expect("a write returns its receipt").tx;
+    assert_eq!(store.snapshot().transaction(tx).unwrap().unwrap().author, "desk-7");
+}
+
+#[test]
+fn a_rejected_transaction_says_why_once() {
+    let store = news_store();
+    let err = store
+        .transact("a", |tx| {
+            tx.assert("nobody", "borders", Term::String("x".into()));
+        })
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)));
+    // The message is the validation error's; its source does not repeat it.
+    let source = std::error::Error::source(&err);
+    assert!(source.is_none_or(|s| s.to_string() != err.to_string()), "{err} / {source:?}");
+}
+
+#[test]
+fn close_releases_the_store_only_when_nothing_else_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let clone = store.clone();
+    assert!(matches!(store.close(), Err(StoreError::InUse { handles: 1, views: 0 })));
+    clone.close().unwrap();
+    // Closed: another open of the same directory succeeds.
+    Store::open(dir.path()).unwrap().close().unwrap();
+}

@@ -130,9 +130,16 @@ impl Session {
             cancel: CancelHandle::new(),
             as_of: None,
             valid: None,
-            author: std::env::var("USER").unwrap_or_else(|_| "claimgraph".into()),
+            author: default_author(),
             pending: None,
         }
+    }
+
+    /// Sets who the session's writes are recorded as (the default is
+    /// `$CLAIMGRAPH_AUTHOR`, else `$USER`, else `claimgraph`).
+    pub fn set_author(&mut self, author: impl Into<String>) -> &mut Session {
+        self.author = author.into();
+        self
     }
 
     /// A session for one read: the defaults of [`Session::new`] but no
@@ -375,6 +382,15 @@ fn valid_of(
             DayRange { start: a.first_day(), end: b.end_day() }
         }
     }))
+}
+
+/// Who writes are recorded as when nobody said: `$CLAIMGRAPH_AUTHOR`, else
+/// `$USER`, else `claimgraph`.
+fn default_author() -> String {
+    ["CLAIMGRAPH_AUTHOR", "USER"]
+        .iter()
+        .find_map(|v| std::env::var(v).ok().filter(|a| !a.trim().is_empty()))
+        .unwrap_or_else(|| "claimgraph".into())
 }
 
 /// Runs a MATCH at tx `at` under a valid-time filter.

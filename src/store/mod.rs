@@ -32,7 +32,7 @@ use crate::model::{Hash, Receipt, Timestamp, TxBody, TxRecord};
 #[non_exhaustive]
 pub enum StoreError {
     /// The transaction broke a rule; nothing was written.
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] ValidationError),
     #[error("{0}")]
     InvalidInput(String),
@@ -60,6 +60,10 @@ pub enum StoreError {
     Io { doing: String, source: std::io::Error },
     #[error("a previous write failed; close and reopen the store before writing again")]
     Poisoned,
+    /// [`Store::close`] while other handles or read views still hold the
+    /// store: it stays open for them.
+    #[error("the store is still in use by {handles} other handle(s) and {views} read view(s)")]
+    InUse { handles: usize, views: usize },
 }
 
 /// What opening the store found and did.
@@ -451,6 +455,29 @@ impl Store {
     /// Bytes on disk: log and indexes.
     pub fn size_on_disk(&self) -> u64 {
         dir_size(&self.inner.dir)
+    }
+
+    /// Closes this handle: flushes the indexes and lets go of the store. The
+    /// directory is unlocked when this was the last handle (no clone, session
+    /// or read view still holds it); otherwise the store stays open for them
+    /// and this returns [`StoreError::InUse`] saying how many hold it.
+    ///
+    /// ```
+    /// let dir = tempfile::tempdir()?;
+    /// let store = claimgraph::Store::open(dir.path())?;
+    /// store.close()?;
+    /// let again = claimgraph::Store::open(dir.path())?; // the lock is free
+    /// let view = again.snapshot();
+    /// assert!(matches!(again.close(), Err(claimgraph::StoreError::InUse { views: 1, .. })));
+    /// drop(view);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn close(self) -> Result<(), StoreError> {
+        self.flush_indexes()?;
+        let handles = Arc::strong_count(&self.inner) - 1;
+        let views = Arc::strong_count(&self.inner.lease) - 1;
+        drop(self);
+        if handles > 0 || views > 0 { Err(StoreError::InUse { handles, views }) } else { Ok(()) }
     }
 
     /// Forces buffered index state to disk (not needed for durability).
