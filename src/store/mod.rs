@@ -210,9 +210,9 @@ impl Store {
     pub fn repair(path: impl AsRef<Path>) -> Result<RepairReport, StoreError> {
         let dir = path.as_ref();
         let _lock = lock_store(dir)?;
-        let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
+        let logdir = FsLogDir::for_store(dir).map_err(io("opening the log directory"))?;
         let (_, report) = Log::repair(Box::new(logdir))?;
-        if report.cut_at_tx.is_some() {
+        if report.changed() {
             index_dir::remove_all(dir)?;
         }
         Ok(report)
@@ -223,7 +223,7 @@ impl Store {
         let lock = lock_store(dir)?;
         let logdir: Box<dyn LogDir> = match options.log_dir {
             Some(d) => d,
-            None => Box::new(FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?),
+            None => Box::new(FsLogDir::for_store(dir).map_err(io("opening the log directory"))?),
         };
         let (mut log, log_report) = Log::open(logdir)?;
         if let Some(bytes) = options.segment_bytes {
