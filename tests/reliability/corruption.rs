@@ -646,3 +646,57 @@ fn a_store_reopens_while_another_thread_spawns_processes() {
     spawner.join().unwrap();
     assert_eq!(failed, 0, "{failed} of 200 reopens found the store still locked by a closed store");
 }
+
+/// Finding 5: with a store open, `rm LOCK` let a second process take a new
+/// LOCK file's lock, take sled's lock for index damage and rebuild the index
+/// the first one was using. The store directory itself is locked now.
+#[test]
+fn deleting_lock_while_a_store_is_open_does_not_let_a_second_open_in() {
+    let tmp = crate::mem_tempdir();
+    let first = Store::open(tmp.path()).unwrap();
+    first.commit(workload::tx(1)).unwrap();
+    let index = first.index_dir();
+    std::fs::remove_file(tmp.path().join("LOCK")).unwrap();
+    match Store::open(tmp.path()) {
+        Err(StoreError::Locked { path }) => assert_eq!(path, tmp.path()),
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(_) => panic!("a second open got in after LOCK was deleted"),
+    }
+    // Another process: the CLI, refused before it reads anything.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .arg("--store")
+        .arg(tmp.path())
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("already open"), "{stderr}");
+    assert!(index.exists() && first.index_dir() == index, "the first store's index was rebuilt away");
+    first.commit(workload::tx(2)).unwrap();
+    assert_eq!(first.open_report().rebuilt, None);
+    drop(first);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None, "the index survived");
+    assert_eq!(workload::check_log(&store, &[]).unwrap(), 2);
+}
+
+/// Finding 5: sled's own lock held by someone the store lock does not see
+/// (here: the index opened directly, as by a process of a version without
+/// the directory lock) is contention, not damage: the open is refused and
+/// the index is left alone.
+#[test]
+fn a_held_sled_lock_is_not_taken_for_index_damage() {
+    let tmp = crate::mem_tempdir();
+    drop(Store::open(tmp.path()).map(|s| s.commit(workload::tx(1)).map(|_| s)).unwrap().unwrap());
+    let index_dir = claimgraph::store::live_index_dir(tmp.path());
+    let holder = claimgraph::index::SledBackend::open(&index_dir).unwrap();
+    match Store::open(tmp.path()) {
+        Err(StoreError::Locked { .. }) => {}
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(s) => panic!("opened (rebuilt: {:?}) while sled's lock was held", s.open_report().rebuilt),
+    }
+    drop(holder);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None, "the index was not rebuilt");
+    assert_eq!(store.index_dir(), index_dir);
+}
