@@ -479,11 +479,17 @@ fn repair(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     }
     let report = Store::repair(path).map_err(failed)?;
     match report.cut_at_tx {
-        None => println!("the log is intact; nothing removed"),
+        None if report.notes.is_empty() => println!("the log is intact; nothing removed"),
+        None => {}
         Some(tx) => println!(
-            "cut the log at tx {tx}: removed {} bytes holding {} later valid records",
-            report.dropped_bytes, report.dropped_valid_records
+            "cut the log at tx {tx} ({}): removed {} bytes holding {} later valid records",
+            report.cut_why.as_deref().unwrap_or("damaged"),
+            report.dropped_bytes,
+            report.dropped_valid_records
         ),
+    }
+    for note in &report.notes {
+        println!("{note}");
     }
     let store = open(path)?;
     println!("head is now tx {}", store.head());

@@ -4,11 +4,12 @@
 
 use std::path::{Path, PathBuf};
 
-use claimgraph::log::frame;
+use claimgraph::log::{LogError, frame};
 use claimgraph::model::{Hash, Term};
 use claimgraph::{ClaimQuery, Store, StoreError};
 
 const SEGMENT: &str = "log/seg-0000000000000001.log";
+const HEAD: &str = "LOG_HEAD";
 
 /// A store with `n` transactions, each asserting one claim; returns the
 /// segment length after each tx (index 0 = empty).
@@ -171,6 +172,10 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
 fn an_index_ahead_of_the_log_is_rebuilt() {
     let src = tmp();
     let lens = build(src.path(), 4);
+    // Without the head file (a store from before it, or one deleted with
+    // the log cut: undetectable, see docs/durability.md) the cut log is
+    // taken as it is, and the index that is ahead of it is rebuilt.
+    std::fs::remove_file(src.path().join(HEAD)).unwrap();
     let f = std::fs::OpenOptions::new().write(true).open(src.path().join(SEGMENT)).unwrap();
     f.set_len(lens[3]).unwrap();
     drop(f);
@@ -224,4 +229,182 @@ fn reopen_after_drop_sees_everything_committed() {
     assert_eq!(second.open_report().replayed, 0, "a clean index needs no replay");
     assert_eq!(answers(&second), first);
     assert_eq!(first.0, 6);
+}
+
+fn cut_segment(dir: &Path, len: u64) {
+    let f = std::fs::OpenOptions::new().write(true).open(dir.join(SEGMENT)).unwrap();
+    f.set_len(len).unwrap();
+}
+
+fn expect_missing(dir: &Path, end: u64, acknowledged: u64) -> String {
+    match Store::open(dir) {
+        Err(StoreError::Log(LogError::Missing { end: e, acknowledged: a })) => {
+            assert_eq!((e, a), (end, acknowledged));
+        }
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(s) => panic!("a log missing acknowledged txs opened at tx {}", s.head()),
+    }
+    Store::open(dir).err().unwrap().to_string()
+}
+
+/// Finding 6: a log cut at a record boundary, emptied or deleted looks whole
+/// by itself; the head file says how far it was acknowledged.
+#[test]
+fn a_log_cut_short_before_its_acknowledged_head_is_refused_naming_the_lost_range() {
+    let dir = tmp();
+    let lens = build(dir.path(), 6);
+    cut_segment(dir.path(), lens[3]);
+    let msg = expect_missing(dir.path(), 3, 6);
+    assert!(
+        msg.contains("the log ends at tx 3 but tx 6 was acknowledged")
+            && msg.contains("txs 4\u{2013}6 are missing"),
+        "{msg}"
+    );
+    assert_eq!(seg_len(dir.path()), lens[3], "a refused open changes nothing");
+    // One tx short.
+    let dir = tmp();
+    let lens = build(dir.path(), 3);
+    cut_segment(dir.path(), lens[2]);
+    assert!(expect_missing(dir.path(), 2, 3).contains("tx 3 is missing"));
+    // Emptied, deleted segment, deleted log folder.
+    let dir = tmp();
+    build(dir.path(), 3);
+    cut_segment(dir.path(), 0);
+    expect_missing(dir.path(), 0, 3);
+    std::fs::remove_file(dir.path().join(SEGMENT)).unwrap();
+    expect_missing(dir.path(), 0, 3);
+    std::fs::remove_dir_all(dir.path().join("log")).unwrap();
+    expect_missing(dir.path(), 0, 3);
+}
+
+/// A cut inside the last acknowledged record is damage, not a torn write:
+/// only bytes after the acknowledged head can be a torn write.
+#[test]
+fn a_cut_inside_an_acknowledged_record_is_refused_and_one_after_it_is_cut() {
+    let dir = tmp();
+    let lens = build(dir.path(), 4);
+    cut_segment(dir.path(), lens[4] - 10);
+    match Store::open(dir.path()) {
+        Err(StoreError::Log(LogError::Corrupt { tx: 4, why, .. })) => {
+            assert!(why.contains("tx 4 was acknowledged"), "{why}")
+        }
+        other => panic!("expected a refusal at tx 4, got {:?}", other.map(|s| s.head())),
+    }
+    // Bytes after the acknowledged head are an unacknowledged write.
+    let dir = tmp();
+    let lens = build(dir.path(), 4);
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    let (extra, _) = frame::encode(5, &Hash::ZERO, b"never acknowledged");
+    bytes.extend_from_slice(&extra[..extra.len() - 3]);
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(), 4);
+    assert_eq!(store.open_report().log.dropped_bytes, extra.len() as u64 - 3);
+    assert_eq!(seg_len(dir.path()), lens[4]);
+}
+
+/// Finding 7: a batch written and acknowledged as one write, with a zeroed
+/// sector inside: the same bytes as a torn unacknowledged write, but the head
+/// file says they were acknowledged.
+#[test]
+fn zeros_inside_an_acknowledged_batch_are_refused_not_cut() {
+    let dir = tmp();
+    build(dir.path(), 2);
+    {
+        let store = Store::open(dir.path()).unwrap();
+        let txs = (3..=30)
+            .map(|i| {
+                let mut t = claimgraph::Transaction::new("t");
+                t.message = Some("x".repeat(300));
+                t.assert("a", "knows", Term::Int(i)).claim = Some(format!("k{i}"));
+                t
+            })
+            .collect();
+        let (receipts, err) = store.commit_batch(txs);
+        assert!(err.is_none() && receipts.len() == 28);
+    }
+    let bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    let mut damaged = bytes.clone();
+    let sector = (bytes.len() / 2).next_multiple_of(512);
+    damaged[sector..sector + 512].fill(0);
+    std::fs::write(dir.path().join(SEGMENT), &damaged).unwrap();
+    let err = Store::open(dir.path()).err().expect("zeros in acknowledged records must not open");
+    assert!(matches!(&err, StoreError::Log(LogError::Corrupt { tx, .. }) if (3..30).contains(tx)), "{err}");
+    assert!(err.to_string().contains("tx 30 was acknowledged"), "{err}");
+    assert_eq!(std::fs::read(dir.path().join(SEGMENT)).unwrap(), damaged);
+    // Without the head file the same bytes are a torn write (the old
+    // behaviour, kept for stores from before the head file).
+    std::fs::remove_file(dir.path().join(HEAD)).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.head() < 30 && store.open_report().log.dropped_bytes > 0);
+}
+
+/// `repair` accepts the loss of acknowledged txs, says so, and records the
+/// new end, so the store opens and takes new commits.
+#[test]
+fn repair_states_lost_acknowledged_txs_and_records_the_new_head() {
+    let dir = tmp();
+    let lens = build(dir.path(), 6);
+    cut_segment(dir.path(), lens[4]);
+    let report = Store::repair(dir.path()).unwrap();
+    assert_eq!(report.cut_at_tx, None);
+    assert_eq!((report.head, report.acknowledged), (4, Some(6)));
+    assert_eq!(report.lost_acknowledged(), Some((5, 6)));
+    assert!(
+        report.notes.iter().any(|n| n.contains("txs 5\u{2013}6 were acknowledged and are now lost")),
+        "{report:?}"
+    );
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(), 4);
+    assert_eq!(claim_ids(&store), vec!["k2", "k3", "k4"]);
+    let r = store.transact("t", |tx| {
+        tx.assert("b", "knows", Term::Int(1));
+    });
+    assert_eq!(r.unwrap().tx, 5);
+    drop(store);
+    // The new head is recorded: cutting the new tx 5 is noticed.
+    cut_segment(dir.path(), lens[4]);
+    expect_missing(dir.path(), 4, 5);
+}
+
+/// A store from before the head file opens as it is and gets one.
+#[test]
+fn a_store_without_a_head_file_opens_and_gets_one() {
+    let dir = tmp();
+    let lens = build(dir.path(), 3);
+    std::fs::remove_file(dir.path().join(HEAD)).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(), 3);
+    drop(store);
+    assert!(dir.path().join(HEAD).exists());
+    cut_segment(dir.path(), lens[2]);
+    expect_missing(dir.path(), 2, 3);
+}
+
+/// A damaged head file is refused (the end cannot be checked) and repair
+/// rewrites it; a log whose acknowledged tx has another hash is refused.
+#[test]
+fn a_damaged_head_file_or_a_rewritten_head_record_is_refused() {
+    let dir = tmp();
+    let lens = build(dir.path(), 3);
+    std::fs::write(dir.path().join(HEAD), vec![0x5A; 1024]).unwrap();
+    let err = Store::open(dir.path()).err().expect("refused");
+    assert!(matches!(err, StoreError::Log(LogError::HeadDamaged)), "{err}");
+    let report = Store::repair(dir.path()).unwrap();
+    assert!(report.notes.iter().any(|n| n.contains("was damaged")), "{report:?}");
+    assert_eq!(Store::open(dir.path()).unwrap().head(), 3);
+    // Tx 3 replaced by another record with a valid checksum and chain link.
+    let prev = Store::open(dir.path()).unwrap().snapshot().transaction(2).unwrap().unwrap().hash;
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    bytes.truncate(lens[2] as usize);
+    let good = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    let body = claimgraph::log::frame::check(&good[lens[2] as usize..]).unwrap();
+    let mut forged_body = good[lens[2] as usize + frame::HEADER_LEN..].to_vec();
+    assert_eq!(forged_body.len(), body.body_len);
+    let last = forged_body.len() - 1;
+    forged_body[last] ^= 1;
+    bytes.extend_from_slice(&frame::encode(3, &prev, &forged_body).0);
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    let err = Store::open(dir.path()).err().expect("a rewritten tx 3 must be refused");
+    assert!(matches!(err, StoreError::Log(LogError::HeadMismatch { tx: 3, .. })), "{err}");
 }

@@ -24,19 +24,50 @@ pub trait LogDir: Send {
     fn truncate(&mut self, name: &str, len: u64) -> io::Result<()>;
     /// Removes a file, durably.
     fn remove(&mut self, name: &str) -> io::Result<()>;
+    /// The head file's bytes (see [`super::head`]), `None` when there is none.
+    /// The default keeps no head file: a storage without one cannot tell a
+    /// log cut short at a record boundary from a whole one.
+    fn read_head(&self) -> io::Result<Option<Vec<u8>>> {
+        Ok(None)
+    }
+    /// Replaces the whole head file atomically and durably (a crash leaves
+    /// the old file or the new one).
+    fn replace_head(&mut self, _bytes: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
+    /// Overwrites `bytes` at `offset` of the existing head file in place and
+    /// makes them durable (one sector: written whole or not at all).
+    fn update_head(&mut self, _offset: u64, _bytes: &[u8]) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// [`LogDir`] over a real directory. Keeps the append handles open.
 pub struct FsLogDir {
     dir: PathBuf,
     handles: HashMap<String, File>,
+    /// The head file, outside the segments' directory so that losing that
+    /// directory is noticed; `None`: no head file is kept.
+    head: Option<PathBuf>,
+    head_handle: Option<File>,
 }
 
+/// The head file's name in the store directory.
+pub const HEAD_FILE: &str = "LOG_HEAD";
+
 impl FsLogDir {
-    /// Opens (creating if needed) a directory.
+    /// Opens (creating if needed) a directory of segments, without a head file.
     pub fn open(dir: &Path) -> io::Result<FsLogDir> {
         std::fs::create_dir_all(dir)?;
-        Ok(FsLogDir { dir: dir.to_path_buf(), handles: HashMap::new() })
+        Ok(FsLogDir { dir: dir.to_path_buf(), handles: HashMap::new(), head: None, head_handle: None })
+    }
+
+    /// The log of the store in `store`: segments in `<store>/log`, the head
+    /// file at `<store>/LOG_HEAD`.
+    pub fn for_store(store: &Path) -> io::Result<FsLogDir> {
+        let mut d = FsLogDir::open(&store.join("log"))?;
+        d.head = Some(store.join(HEAD_FILE));
+        Ok(d)
     }
 
     fn handle(&mut self, name: &str) -> io::Result<&mut File> {
@@ -102,5 +133,44 @@ impl LogDir for FsLogDir {
         self.handles.remove(name);
         std::fs::remove_file(self.dir.join(name))?;
         self.sync_dir()
+    }
+
+    fn read_head(&self) -> io::Result<Option<Vec<u8>>> {
+        let Some(path) = &self.head else { return Ok(None) };
+        match std::fs::read(path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn replace_head(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let Some(path) = self.head.clone() else { return Ok(()) };
+        self.head_handle = None;
+        let mut tmp = path.clone().into_os_string();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        {
+            let mut f = File::create(&tmp)?;
+            f.write_all(bytes)?;
+            f.sync_all()?;
+        }
+        std::fs::rename(&tmp, &path)?;
+        match path.parent() {
+            Some(parent) => File::open(parent)?.sync_all(),
+            None => Ok(()),
+        }
+    }
+
+    fn update_head(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        use std::os::unix::fs::FileExt;
+        let Some(path) = &self.head else { return Ok(()) };
+        if self.head_handle.is_none() {
+            self.head_handle = Some(OpenOptions::new().write(true).open(path)?);
+        }
+        let f = self.head_handle.as_ref().expect("opened above");
+        f.write_all_at(bytes, offset)?;
+        // The file's length never changes after it is created: data only.
+        f.sync_data()
     }
 }

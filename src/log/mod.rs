@@ -1,23 +1,26 @@
 //! The transaction log: the store's source of truth, in append-only segment
 //! files that claimgraph owns (`log/seg-<first tx>.log`).
 //!
-//! Owns framing ([`frame`]), file access ([`fs`]), the hash chain, fsync before
-//! acknowledgement, and recovery: on open every record is checked in order; a
-//! torn *last write* (cut short, or missing whole sectors when the power went
-//! before its fsync; never acknowledged) is cut off and reported, while any
-//! other damage followed by valid records is corruption and refuses to open
-//! (see [`Log::repair`]).
+//! Owns framing ([`frame`]), file access ([`fs`]), the hash chain, the
+//! acknowledged head ([`head`]), fsync before acknowledgement, and recovery:
+//! on open every record is checked in order; a torn *last write* (cut short,
+//! or missing whole sectors when the power went before its fsync; never
+//! acknowledged, so after the head file's tx) is cut off and reported, while
+//! any other damage, and a log that ends before its acknowledged head, is
+//! corruption and refuses to open (see [`Log::repair`]).
 //! A failed append is taken back (truncated) before the log refuses further
 //! writes, so a reopen never finds records whose durability is unknown.
 
 pub mod frame;
 pub mod fs;
+pub mod head;
 
 use std::io;
 
 use crate::codec;
 use crate::model::{Hash, TxBody, TxRecord};
-pub use fs::{FsLogDir, LogDir};
+pub use fs::{FsLogDir, HEAD_FILE, LogDir};
+pub use head::Head;
 
 /// Errors of the log layer.
 #[derive(Debug, thiserror::Error)]
@@ -26,15 +29,44 @@ pub enum LogError {
     #[error("log I/O error while {doing}: {source}")]
     Io { doing: String, source: io::Error },
     #[error(
-        "the log is damaged at tx {tx} ({segment}, byte {offset}): {why}; valid records follow it, \
-         so this is not a torn write. `claimgraph repair` cuts the log there (dropping tx {tx} and \
-         everything after it)"
+        "the log is damaged at tx {tx} ({segment}, byte {offset}): {why}. `claimgraph repair` cuts \
+         the log there (dropping tx {tx} and everything after it)"
     )]
     Corrupt { tx: u64, segment: String, offset: u64, why: String },
+    /// The log ends before the acknowledged head: acknowledged transactions
+    /// are gone (a segment deleted, emptied or cut short at a record boundary).
+    #[error(
+        "the log ends at tx {end} but tx {acknowledged} was acknowledged ({HEAD_FILE}): {} missing. \
+         Restore the log from a copy; `claimgraph repair` accepts the loss and opens at tx {end}",
+        missing_txs(*end, *acknowledged)
+    )]
+    Missing { end: u64, acknowledged: u64 },
+    /// The log holds the acknowledged tx, with another hash: it was rewritten.
+    #[error(
+        "tx {tx} was acknowledged with hash {acknowledged} ({HEAD_FILE}) but the log's tx {tx} has \
+         hash {found}: the log was rewritten after it was acknowledged. Restore it from a copy; \
+         `claimgraph repair` accepts the log as it is"
+    )]
+    HeadMismatch { tx: u64, acknowledged: Hash, found: Hash },
+    /// Neither slot of the head file is valid.
+    #[error(
+        "the log's head file {HEAD_FILE} is damaged, so the log's end cannot be checked; \
+         `claimgraph repair` rewrites it from the log"
+    )]
+    HeadDamaged,
     #[error("an earlier write to the log failed; close and reopen the store before writing again")]
     Poisoned,
     #[error("transaction body of {len} bytes exceeds the {max}-byte record limit")]
     TooLarge { len: usize, max: usize },
+}
+
+/// `txs A–B are` / `tx A is`.
+fn missing_txs(end: u64, acknowledged: u64) -> String {
+    if acknowledged == end + 1 {
+        format!("tx {acknowledged} is")
+    } else {
+        format!("txs {}\u{2013}{acknowledged} are", end + 1)
+    }
 }
 
 fn io_err(doing: impl Into<String>) -> impl FnOnce(io::Error) -> LogError {
@@ -59,6 +91,28 @@ pub struct RepairReport {
     pub dropped_bytes: u64,
     /// Valid records that stood after the damage and were dropped with it.
     pub dropped_valid_records: u64,
+    /// Why the log was cut where it was.
+    pub cut_why: Option<String>,
+    /// The last tx after the repair.
+    pub head: u64,
+    /// The acknowledged head the head file held before the repair (`None`:
+    /// no head file, or a damaged one).
+    pub acknowledged: Option<u64>,
+    /// What else the repair found and accepted, one sentence each (lost
+    /// acknowledged transactions, a rewritten log, a damaged head file).
+    pub notes: Vec<String>,
+}
+
+impl RepairReport {
+    /// Whether the repair changed the log or its head.
+    pub fn changed(&self) -> bool {
+        self.cut_at_tx.is_some() || !self.notes.is_empty()
+    }
+
+    /// Acknowledged transactions the log no longer holds, as `(first, last)`.
+    pub fn lost_acknowledged(&self) -> Option<(u64, u64)> {
+        self.acknowledged.filter(|&a| a > self.head).map(|a| (self.head + 1, a))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -90,6 +144,17 @@ pub struct Log {
     hashes: Vec<Hash>,
     poisoned: bool,
     segment_limit: u64,
+    /// The head file's slot that holds the newest head; the next update
+    /// writes the other one.
+    head_slot: usize,
+}
+
+/// Where an append started, to take it back.
+#[derive(Clone, Copy)]
+struct Mark {
+    segments: usize,
+    last_len: u64,
+    entries: usize,
 }
 
 fn segment_name(first_tx: u64) -> String {
@@ -121,10 +186,27 @@ enum ScanEnd {
 
 impl Log {
     /// Opens the log in `dir`, recovering a torn tail.
+    ///
+    /// Only bad bytes after the acknowledged head (the head file) can be a
+    /// torn write; a log that ends before that head, or is damaged within it,
+    /// lost acknowledged transactions and is refused. Without a head file
+    /// (a store made before it existed) the log is taken as it is and the
+    /// head file written.
     pub fn open(dir: Box<dyn LogDir>) -> Result<(Log, OpenReport), LogError> {
+        let recorded = read_head(&*dir)?.map(|r| r.ok_or(LogError::HeadDamaged)).transpose()?;
         let (mut log, end) = Log::scan(dir)?;
+        let acknowledged = recorded.map_or(0, |(h, _)| h.tx);
         let report = match end {
             ScanEnd::Clean => OpenReport::default(),
+            ScanEnd::TornTail { segment, offset, why } if log.head() < acknowledged => {
+                let tx = log.head() + 1;
+                let segment = log.segments[segment].name.clone();
+                let why = format!(
+                    "{why}; tx {acknowledged} was acknowledged ({HEAD_FILE}), so this is damage to \
+                     synced records, not a torn write"
+                );
+                return Err(LogError::Corrupt { tx, segment, offset, why });
+            }
             ScanEnd::TornTail { segment, offset, why } => {
                 let dropped_bytes = log.cut(segment, offset)?;
                 OpenReport { dropped_bytes, dropped_why: Some(why) }
@@ -134,21 +216,119 @@ impl Log {
                 return Err(LogError::Corrupt { tx, segment, offset, why });
             }
         };
+        if let Some((head, slot)) = recorded {
+            log.head_slot = slot;
+            log.check_head(head)?;
+        }
+        if recorded.is_none_or(|(h, _)| h.tx != log.head()) {
+            // A store from before the head file, or records after the head
+            // that a crash kept from being acknowledged: they are durable
+            // and whole, so they are the log's end from now on.
+            log.rewrite_head()?;
+        }
         Ok((log, report))
     }
 
-    /// Opens a damaged log by cutting it at the first bad record, dropping
-    /// everything after it. Only ever run when a person asks for it.
+    /// Whether the log holds the acknowledged head `h`.
+    fn check_head(&self, h: Head) -> Result<(), LogError> {
+        if self.head() < h.tx {
+            return Err(LogError::Missing { end: self.head(), acknowledged: h.tx });
+        }
+        match self.hash_of(h.tx) {
+            Some(found) if h.tx > 0 && found != h.hash => {
+                Err(LogError::HeadMismatch { tx: h.tx, acknowledged: h.hash, found })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Replaces the head file with one naming the log's head.
+    fn rewrite_head(&mut self) -> Result<(), LogError> {
+        let bytes = head::encode_file(Head { tx: self.head(), hash: self.head_hash() });
+        self.dir.replace_head(&bytes).map_err(io_err(format!("writing {HEAD_FILE}")))?;
+        self.head_slot = 0;
+        Ok(())
+    }
+
+    /// Records the log's head as acknowledged (one in-place sector write and
+    /// one fdatasync), in the slot that does not hold the newest head.
+    fn record_head(&mut self) -> Result<(), LogError> {
+        let slot = 1 - self.head_slot;
+        let bytes = head::encode_slot(Head { tx: self.head(), hash: self.head_hash() });
+        self.dir
+            .update_head((slot * head::SLOT_STRIDE) as u64, &bytes)
+            .map_err(io_err(format!("updating {HEAD_FILE}")))?;
+        self.head_slot = slot;
+        Ok(())
+    }
+
+    /// Opens a damaged log by cutting it at the first bad record (a record
+    /// whose checksum or chain link is wrong, or whose body cannot be
+    /// decoded), dropping everything after it, and records the new end as
+    /// the acknowledged head, stating any acknowledged transactions lost.
+    /// Only ever run when a person asks for it.
     pub fn repair(dir: Box<dyn LogDir>) -> Result<(Log, RepairReport), LogError> {
+        let recorded = read_head(&*dir)?;
         let (mut log, end) = Log::scan(dir)?;
-        let (segment, offset, tx) = match end {
-            ScanEnd::Clean => return Ok((log, RepairReport::default())),
-            ScanEnd::TornTail { segment, offset, .. } => (segment, offset, log.head() + 1),
-            ScanEnd::Corrupt { segment, offset, tx, .. } => (segment, offset, tx),
+        let mut report = RepairReport::default();
+        // (segment, offset, tx, why, bytes of the bad record itself that are
+        // a valid frame and so not counted among the valid records dropped)
+        let mut cut = match end {
+            ScanEnd::Clean => None,
+            ScanEnd::TornTail { segment, offset, why } => Some((segment, offset, log.head() + 1, why, 0)),
+            ScanEnd::Corrupt { segment, offset, tx, why } => Some((segment, offset, tx, why, 0)),
         };
-        let dropped_valid_records = log.count_valid_after(segment, offset)?;
-        let dropped_bytes = log.cut(segment, offset)?;
-        Ok((log, RepairReport { cut_at_tx: Some(tx), dropped_bytes, dropped_valid_records }))
+        // A record that passed its checksum may still not decode (written by
+        // other software, or made by hand): it and everything after it go.
+        // The scan stopped before any other damage, so this one comes first.
+        if let Some((tx, why)) = log.first_undecodable()? {
+            let e = log.entries[tx as usize - 1];
+            cut = Some((e.segment, e.offset, tx, why, u64::from(e.len)));
+        }
+        if let Some((segment, offset, tx, why, skip)) = cut {
+            log.entries.truncate(tx as usize - 1);
+            log.hashes.truncate(tx as usize - 1);
+            report.dropped_valid_records = log.count_valid_after(segment, offset + skip)?;
+            report.dropped_bytes = log.cut(segment, offset)?;
+            report.cut_at_tx = Some(tx);
+            report.cut_why = Some(why);
+        }
+        report.head = log.head();
+        match recorded {
+            None => {}
+            Some(None) => report
+                .notes
+                .push(format!("the head file {HEAD_FILE} was damaged; it now records tx {}", log.head())),
+            Some(Some((h, _))) => {
+                report.acknowledged = Some(h.tx);
+                if h.tx == log.head() + 1 {
+                    report.notes.push(format!("tx {} was acknowledged and is now lost", h.tx));
+                } else if h.tx > log.head() {
+                    report.notes.push(format!(
+                        "txs {}\u{2013}{} were acknowledged and are now lost",
+                        log.head() + 1,
+                        h.tx
+                    ));
+                } else if let Some(found) = log.hash_of(h.tx).filter(|f| h.tx > 0 && *f != h.hash) {
+                    report.notes.push(format!(
+                        "tx {} was acknowledged with hash {} but the log's tx {} has hash {found}: \
+                         the log as it is now was accepted",
+                        h.tx, h.hash, h.tx
+                    ));
+                }
+            }
+        }
+        log.rewrite_head()?;
+        Ok((log, report))
+    }
+
+    /// The first record whose body does not decode, with why.
+    fn first_undecodable(&self) -> Result<Option<(u64, String)>, LogError> {
+        match self.for_each_from(1, |_| Ok::<(), LogError>(())) {
+            Ok(()) => Ok(None),
+            Err(LogError::Corrupt { tx, why, .. }) => Ok(Some((tx, why))),
+            Err(e) => Err(e),
+        }
     }
 
     fn scan(dir: Box<dyn LogDir>) -> Result<(Log, ScanEnd), LogError> {
@@ -166,6 +346,7 @@ impl Log {
             hashes: Vec::new(),
             poisoned: false,
             segment_limit: SEGMENT_BYTES,
+            head_slot: 0,
         };
         for (first_tx, name) in names {
             log.segments.push(Segment { name, first_tx, len: 0 });
@@ -267,6 +448,7 @@ impl Log {
         }
         let offset = pos as u64;
         Ok(if corrupt {
+            let why = format!("{why}; valid records follow it, so this is not a torn write");
             ScanEnd::Corrupt { segment: seg, offset, tx: damaged, why }
         } else {
             ScanEnd::TornTail { segment: seg, offset, why }
@@ -343,17 +525,61 @@ impl Log {
         if let Some(b) = bodies.iter().find(|b| b.len() > codec::MAX_DECODE_BYTES) {
             return Err(LogError::TooLarge { len: b.len(), max: codec::MAX_DECODE_BYTES });
         }
+        let mark = Mark {
+            segments: self.segments.len(),
+            last_len: self.segments.last().map_or(0, |s| s.len),
+            entries: self.entries.len(),
+        };
         let mut hashes = Vec::with_capacity(bodies.len());
+        let mut written = Ok(());
         for group in bodies.chunks(MAX_RECORDS_PER_WRITE) {
             match self.write_group(group) {
                 Ok(h) => hashes.extend(h),
                 Err(e) => {
-                    self.poisoned = true;
-                    return Err(e);
+                    written = Err(e);
+                    break;
                 }
             }
         }
+        if let Err(e) = written {
+            self.poisoned = true;
+            self.take_back(mark);
+            return Err(e);
+        }
+        // The head moves only after the records are durable, and the commit
+        // is acknowledged only after the head moved: a log found shorter
+        // than its head lost acknowledged records.
+        if let Err(e) = self.record_head() {
+            self.poisoned = true;
+            self.take_back(mark);
+            // The failed sector write may yet reach the disk; put the old
+            // head there too, so the head file never names a record that
+            // was taken back (best effort, like the take-back itself).
+            let old = head::encode_slot(Head { tx: self.head(), hash: self.head_hash() });
+            let _ = self.dir.update_head(((1 - self.head_slot) * head::SLOT_STRIDE) as u64, &old);
+            return Err(e);
+        }
         Ok(hashes)
+    }
+
+    /// Removes what an append that failed wrote (best effort: the log is
+    /// poisoned either way). The records are not acknowledged, and after a
+    /// failed write or fsync their bytes may sit in the page cache without
+    /// ever becoming durable, so a reopen must not find them.
+    fn take_back(&mut self, mark: Mark) {
+        while self.segments.len() > mark.segments {
+            if let Some(s) = self.segments.pop() {
+                let _ = self.dir.remove(&s.name);
+            }
+        }
+        if let Some(last) = self.segments.last_mut() {
+            if last.len != mark.last_len {
+                let _ = self.dir.truncate(&last.name, mark.last_len);
+            }
+            last.len = mark.last_len;
+        }
+        self.entries.truncate(mark.entries);
+        self.hashes.truncate(mark.entries);
     }
 
     /// Writes records as one append and one fsync.
@@ -443,6 +669,14 @@ impl Log {
     }
 }
 
+/// The head file: `None` when there is none, `Some(None)` when it is
+/// damaged, else the newest valid head and its slot.
+#[allow(clippy::type_complexity)]
+fn read_head(dir: &dyn LogDir) -> Result<Option<Option<(Head, usize)>>, LogError> {
+    let bytes = dir.read_head().map_err(io_err(format!("reading {HEAD_FILE}")))?;
+    Ok(bytes.map(|b| head::decode_file(&b)))
+}
+
 /// Every valid record starting at or after `from`, in order, with its
 /// offset; each is scanned past whole (a body is not searched for records).
 fn valid_records(bytes: &[u8], from: usize) -> impl Iterator<Item = (usize, frame::Header)> + '_ {
@@ -480,7 +714,8 @@ fn decode_record(tx: u64, bytes: &[u8], segment: &str, offset: u64) -> Result<Tx
     if h.tx != tx {
         return Err(corrupt(tx, segment, offset, format!("found tx {}", h.tx)));
     }
-    let body: TxBody = codec::decode(&bytes[frame::HEADER_LEN..], "transaction body")
-        .map_err(|e| corrupt(tx, segment, offset, e.to_string()))?;
+    let body: TxBody = codec::decode(&bytes[frame::HEADER_LEN..], "transaction body").map_err(|e| {
+        corrupt(tx, segment, offset, format!("its checksum is valid but its body is not a transaction ({e})"))
+    })?;
     Ok(TxRecord { tx, prev_hash: h.prev, hash: h.hash, body })
 }

@@ -64,6 +64,10 @@ pub enum StoreError {
     /// store: it stays open for them.
     #[error("the store is still in use by {handles} other handle(s) and {views} read view(s)")]
     InUse { handles: usize, views: usize },
+    /// The store is open elsewhere (this process or another); nothing was
+    /// touched.
+    #[error("the store {} is already open (in this or another process); close it first", path.display())]
+    Locked { path: PathBuf },
 }
 
 /// What opening the store found and did.
@@ -101,7 +105,7 @@ struct Inner {
 /// `Store` still keeps a second open from taking its index for a damaged one
 /// and removing it; a temporary store's directory goes with the last holder.
 pub(crate) struct DirLease {
-    _lock: std::fs::File,
+    _lock: StoreLock,
     dir: PathBuf,
     temporary: bool,
 }
@@ -224,9 +228,9 @@ impl Store {
     pub fn repair(path: impl AsRef<Path>) -> Result<RepairReport, StoreError> {
         let dir = path.as_ref();
         let _lock = lock_store(dir)?;
-        let logdir = FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?;
+        let logdir = FsLogDir::for_store(dir).map_err(io("opening the log directory"))?;
         let (_, report) = Log::repair(Box::new(logdir))?;
-        if report.cut_at_tx.is_some() {
+        if report.changed() {
             index_dir::remove_all(dir)?;
         }
         Ok(report)
@@ -237,7 +241,7 @@ impl Store {
         let lock = lock_store(dir)?;
         let logdir: Box<dyn LogDir> = match options.log_dir {
             Some(d) => d,
-            None => Box::new(FsLogDir::open(&dir.join("log")).map_err(io("opening the log directory"))?),
+            None => Box::new(FsLogDir::for_store(dir).map_err(io("opening the log directory"))?),
         };
         let (mut log, log_report) = Log::open(logdir)?;
         if let Some(bytes) = options.segment_bytes {
@@ -514,12 +518,31 @@ fn retry_while_busy<T, E>(
 
 fn is_lock_error(e: &crate::index::IndexError) -> bool {
     let text = e.to_string().to_lowercase();
-    text.contains("lock") || text.contains("temporarily unavailable") || text.contains("would block")
+    // sled's words (config.rs: "could not acquire lock on ..."), not any
+    // "lock": a damaged index's error may say "block".
+    text.contains("could not acquire lock")
+        || text.contains("temporarily unavailable")
+        || text.contains("would block")
+}
+
+/// The store's exclusive lock: OS advisory locks (flock, through std's
+/// `File::try_lock`) held on open descriptors for as long as the store (or
+/// a view of it) lives, released by the OS when the process ends however it
+/// ends. The lock is on the store directory itself, which cannot be deleted
+/// and recreated under a running store the way a lock file can (a second
+/// process would lock the new file's inode); `LOCK` is locked too, for
+/// processes of versions that only lock that file.
+pub(crate) struct StoreLock {
+    _dir: std::fs::File,
+    _file: std::fs::File,
 }
 
 /// Takes the store's exclusive lock, so a second open (from this process or
-/// another) is refused instead of taking the live index for a damaged one.
-fn lock_store(dir: &Path) -> Result<std::fs::File, StoreError> {
+/// another) is refused with [`StoreError::Locked`] before it reads anything,
+/// instead of taking the live index for a damaged one.
+fn lock_store(dir: &Path) -> Result<StoreLock, StoreError> {
+    let dir_file = std::fs::File::open(dir).map_err(io(format!("opening {}", dir.display())))?;
+    try_lock(&dir_file, dir, dir)?;
     let path = dir.join("LOCK");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -527,14 +550,30 @@ fn lock_store(dir: &Path) -> Result<std::fs::File, StoreError> {
         .write(true)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
-    let locked = retry_while_busy(|| file.try_lock(), |e| matches!(e, std::fs::TryLockError::WouldBlock));
-    match locked {
-        Ok(()) => Ok(file),
-        Err(std::fs::TryLockError::WouldBlock) => Err(StoreError::InvalidInput(format!(
-            "the store {} is already open (in this or another process); close it first",
-            dir.display()
-        ))),
-        Err(std::fs::TryLockError::Error(e)) => Err(io(format!("locking {}", path.display()))(e)),
+    try_lock(&file, &path, dir)?;
+    Ok(StoreLock { _dir: dir_file, _file: file })
+}
+
+/// Locks `file` or says the store is locked. A holder that is about to let go
+/// is waited out briefly (at most 0.2 s): a process that another thread of
+/// this program is spawning holds a copy of the descriptor between fork and
+/// exec.
+fn try_lock(file: &std::fs::File, path: &Path, store: &Path) -> Result<(), StoreError> {
+    let mut tries = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(std::fs::TryLockError::WouldBlock) if tries < 40 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: store.to_path_buf() });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io(format!("locking {}", path.display()))(e));
+            }
+        }
     }
 }
 
@@ -637,6 +676,13 @@ type CaughtUp = (SledBackend, u64, Timestamp);
 fn catch_up(path: &Path, log: &Log) -> Result<Result<CaughtUp, String>, StoreError> {
     let index = match open_index(path) {
         Ok(ix) => ix,
+        // The store lock is held, so whoever holds sled's lock is a holder
+        // of this store that the store lock does not see (a view in this
+        // process not yet let go, or a process of a version without it):
+        // contention, never damage, so the index is not rebuilt away.
+        Err(e) if is_lock_error(&e) => {
+            return Err(StoreError::Locked { path: path.parent().unwrap_or(path).to_path_buf() });
+        }
         Err(e) => return Ok(Err(format!("the index could not be opened ({e})"))),
     };
     let damaged = |e: StoreError| match e {

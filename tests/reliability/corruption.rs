@@ -87,8 +87,18 @@ fn frames(bytes: &[u8]) -> Vec<(usize, usize)> {
 /// What opening a damaged log must do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Expect {
-    Opens { head: u64, dropped: u64 },
-    Refuses { tx: u64 },
+    Opens {
+        head: u64,
+        dropped: u64,
+    },
+    Refuses {
+        tx: u64,
+    },
+    /// Refused: the log ends at `end`, before the acknowledged head.
+    Missing {
+        end: u64,
+        acknowledged: u64,
+    },
 }
 
 /// One damaged log.
@@ -99,10 +109,13 @@ pub struct Case {
     pub expect: Expect,
     /// Also run the repair and check its report (the cut tx and bytes).
     pub repair: bool,
+    /// The acknowledged head the head file records (`None`: no head file,
+    /// as in a store from before it, where only the segments count).
+    pub head: Option<u64>,
 }
 
 fn one_file(what: String, bytes: Vec<u8>, expect: Expect) -> Case {
-    Case { what, files: vec![(SEG.to_string(), bytes)], expect, repair: false }
+    Case { what, files: vec![(SEG.to_string(), bytes)], expect, repair: false, head: None }
 }
 
 /// Every store-level case, in a fixed order.
@@ -184,6 +197,7 @@ pub fn cases(r: &Reference) -> Vec<Case> {
         files: segments.clone(),
         expect: Expect::Opens { head: TXS, dropped: 0 },
         repair: false,
+        head: None,
     });
     let mut missing = segments.clone();
     missing.remove(2);
@@ -192,6 +206,7 @@ pub fn cases(r: &Reference) -> Vec<Case> {
         files: missing,
         expect: Expect::Refuses { tx: 21 },
         repair: true,
+        head: None,
     });
     let mut short = segments.clone();
     let cut = short[1].1.len() - 5;
@@ -201,15 +216,61 @@ pub fn cases(r: &Reference) -> Vec<Case> {
         files: short,
         expect: Expect::Refuses { tx: 20 },
         repair: true,
+        head: None,
     });
-    let mut last_gone = segments;
+    // Finding 6: a log that ends before its acknowledged head lost
+    // acknowledged transactions, whatever its segments look like.
+    let mut last_gone = segments.clone();
     last_gone.pop();
+    let missing = |what: &str, files: Vec<(String, Vec<u8>)>, end: u64| Case {
+        what: what.into(),
+        files,
+        expect: Expect::Missing { end, acknowledged: TXS },
+        repair: false,
+        head: Some(TXS),
+    };
+    out.push(missing("the last segment missing", last_gone.clone(), 40));
+    let mut emptied = segments.clone();
+    emptied[4].1.clear();
+    out.push(missing("the last segment emptied", emptied, 40));
+    let mut cut_at_boundary = segments.clone();
+    cut_at_boundary[4].1.truncate(r.start(TXS) - r.start(41));
+    out.push(missing("the last segment cut at a record boundary", cut_at_boundary, TXS - 1));
+    out.push(missing("every segment gone", Vec::new(), 0));
+    // Without a head file the segments are all there is to go by: a store
+    // from before the head file opens at the end it finds.
     out.push(Case {
-        what: "the last segment missing".into(),
+        what: "the last segment missing, no head file".into(),
         files: last_gone,
         expect: Expect::Opens { head: 40, dropped: 0 },
         repair: false,
+        head: None,
     });
+    // Finding 7: a cut or zeros inside the acknowledged records are damage;
+    // only bytes after the acknowledged head are a torn write.
+    let mut case = one_file(
+        "cut inside tx 50, acknowledged".into(),
+        r.bytes[..r.end(TXS) - 7].to_vec(),
+        Expect::Refuses { tx: TXS },
+    );
+    case.head = Some(TXS);
+    out.push(case);
+    let mut case = one_file(
+        "cut inside tx 50, acknowledged up to tx 49".into(),
+        r.bytes[..r.end(TXS) - 7].to_vec(),
+        Expect::Opens { head: TXS - 1, dropped: (r.end(TXS) - 7 - r.start(TXS)) as u64 },
+    );
+    case.head = Some(TXS - 1);
+    out.push(case);
+    let mut b = r.bytes.clone();
+    let sector = r.start(TXS).next_multiple_of(512).min(r.end(TXS) - 512);
+    let zeroed = (sector / 512) * 512;
+    b[zeroed..zeroed + 512].fill(0);
+    let hit = (1..=TXS).find(|&t| r.end(t) > zeroed).expect("a record");
+    let mut case =
+        one_file(format!("zeroed sector at {zeroed}, acknowledged"), b, Expect::Refuses { tx: hit });
+    case.head = Some(TXS);
+    out.push(case);
     out
 }
 
@@ -230,6 +291,10 @@ fn disk_with(files: &[(String, Vec<u8>)]) -> SimDisk {
 /// Opens one case's store and checks the outcome; `Err` names what was wrong.
 pub fn run_case(r: &Reference, case: &Case, dir: &Path, verify: bool) -> Result<(), String> {
     let disk = disk_with(&case.files);
+    if let Some(tx) = case.head {
+        let hash = Hash::from_hex(&r.hashes[tx as usize - 1].1).expect("a reference hash");
+        disk.set_head(Some(claimgraph::log::head::encode_file(claimgraph::log::Head { tx, hash })));
+    }
     let opened =
         Store::open_with(dir.join("store"), Options { log_dir: Some(disk.dir()), ..Options::default() });
     match (&case.expect, opened) {
@@ -257,6 +322,25 @@ pub fn run_case(r: &Reference, case: &Case, dir: &Path, verify: bool) -> Result<
             Ok(())
         }
         (Expect::Opens { .. }, Err(e)) => Err(format!("refused to open: {e}")),
+        (
+            Expect::Missing { end, acknowledged },
+            Err(StoreError::Log(LogError::Missing { end: e, acknowledged: a })),
+        ) => {
+            if (e, a) != (*end, *acknowledged) {
+                return Err(format!("refused as missing {e}..{a}, expected {end}..{acknowledged}"));
+            }
+            for (name, bytes) in &case.files {
+                if disk.written(name).as_ref() != Some(bytes) {
+                    return Err(format!("a refused open changed {name}"));
+                }
+            }
+            Ok(())
+        }
+        (Expect::Missing { end, acknowledged }, other) => Err(format!(
+            "expected a refusal naming txs {}..={acknowledged} missing, got {:?}",
+            end + 1,
+            other.map(|s| s.head()).map_err(|e| e.to_string())
+        )),
         (Expect::Refuses { tx }, Ok(s)) => {
             Err(format!("opened (head {}) instead of refusing at tx {tx}", s.head()))
         }
@@ -561,4 +645,58 @@ fn a_store_reopens_while_another_thread_spawns_processes() {
     stop.store(true, Ordering::Relaxed);
     spawner.join().unwrap();
     assert_eq!(failed, 0, "{failed} of 200 reopens found the store still locked by a closed store");
+}
+
+/// Finding 5: with a store open, `rm LOCK` let a second process take a new
+/// LOCK file's lock, take sled's lock for index damage and rebuild the index
+/// the first one was using. The store directory itself is locked now.
+#[test]
+fn deleting_lock_while_a_store_is_open_does_not_let_a_second_open_in() {
+    let tmp = crate::mem_tempdir();
+    let first = Store::open(tmp.path()).unwrap();
+    first.commit(workload::tx(1)).unwrap();
+    let index = first.index_dir();
+    std::fs::remove_file(tmp.path().join("LOCK")).unwrap();
+    match Store::open(tmp.path()) {
+        Err(StoreError::Locked { path }) => assert_eq!(path, tmp.path()),
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(_) => panic!("a second open got in after LOCK was deleted"),
+    }
+    // Another process: the CLI, refused before it reads anything.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .arg("--store")
+        .arg(tmp.path())
+        .arg("stats")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("already open"), "{stderr}");
+    assert!(index.exists() && first.index_dir() == index, "the first store's index was rebuilt away");
+    first.commit(workload::tx(2)).unwrap();
+    assert_eq!(first.open_report().rebuilt, None);
+    drop(first);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None, "the index survived");
+    assert_eq!(workload::check_log(&store, &[]).unwrap(), 2);
+}
+
+/// Finding 5: sled's own lock held by someone the store lock does not see
+/// (here: the index opened directly, as by a process of a version without
+/// the directory lock) is contention, not damage: the open is refused and
+/// the index is left alone.
+#[test]
+fn a_held_sled_lock_is_not_taken_for_index_damage() {
+    let tmp = crate::mem_tempdir();
+    drop(Store::open(tmp.path()).map(|s| s.commit(workload::tx(1)).map(|_| s)).unwrap().unwrap());
+    let index_dir = claimgraph::store::live_index_dir(tmp.path());
+    let holder = claimgraph::index::SledBackend::open(&index_dir).unwrap();
+    match Store::open(tmp.path()) {
+        Err(StoreError::Locked { .. }) => {}
+        Err(e) => panic!("refused with the wrong error: {e}"),
+        Ok(s) => panic!("opened (rebuilt: {:?}) while sled's lock was held", s.open_report().rebuilt),
+    }
+    drop(holder);
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.open_report().rebuilt, None, "the index was not rebuilt");
+    assert_eq!(store.index_dir(), index_dir);
 }

@@ -12,8 +12,11 @@
 //!
 //! All randomness comes from the seed, so a run replays exactly.
 //!
-//! Counting: `append` is a write; `sync` is a sync; `create`, `truncate` and
-//! `remove` are durable operations and count as one write and one sync.
+//! Counting: `append` is a write; `sync` is a sync; `create`, `truncate`,
+//! `remove` and the head file's `replace_head` and `update_head` are durable
+//! operations and count as one write and one sync. The head file lives
+//! outside the listed files; a power loss during a head operation keeps or
+//! drops that operation whole (a sector write, or a rename).
 
 use std::collections::BTreeMap;
 use std::io;
@@ -71,6 +74,8 @@ struct State {
     crash_at: Option<(u64, Loss)>,
     /// Bumped by every power loss: handles of an older generation are dead.
     generation: u64,
+    /// The log's head file (always durable: every head operation syncs).
+    head: Option<Vec<u8>>,
     faults_hit: u64,
 }
 
@@ -121,6 +126,7 @@ impl SimDisk {
             fault: None,
             crash_at: None,
             generation: 0,
+            head: None,
             faults_hit: 0,
         };
         SimDisk { state: Arc::new(Mutex::new(state)) }
@@ -185,6 +191,11 @@ impl SimDisk {
     /// The written image of a file.
     pub fn written(&self, name: &str) -> Option<Vec<u8>> {
         self.lock().files.get(name).map(|f| f.written.clone())
+    }
+
+    /// Replaces (or with `None` removes) the head file.
+    pub fn set_head(&self, bytes: Option<Vec<u8>>) {
+        self.lock().head = bytes;
     }
 
     /// Replaces a file's content on both images (to plant damage).
@@ -398,6 +409,45 @@ impl LogDir for SimDir {
             return Err(dead());
         }
         s.files.remove(name).map(|_| ()).ok_or_else(|| not_found(name))
+    }
+
+    fn read_head(&self) -> io::Result<Option<Vec<u8>>> {
+        let s = self.lock();
+        if s.generation != self.generation {
+            return Err(dead());
+        }
+        Ok(s.head.clone())
+    }
+
+    fn replace_head(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.head_op(|head| *head = Some(bytes.to_vec()))
+    }
+
+    fn update_head(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
+        let s = self.lock();
+        if s.head.is_none() && s.generation == self.generation {
+            return Err(not_found("the head file"));
+        }
+        drop(s);
+        self.head_op(|head| put(head.get_or_insert_with(Vec::new), offset, bytes))
+    }
+}
+
+impl SimDir {
+    /// A durable head operation: done whole, or (on a fault) not at all; when
+    /// the power goes during it, done or not at random.
+    fn head_op(&mut self, apply: impl FnOnce(&mut Option<Vec<u8>>)) -> io::Result<()> {
+        let mut s = self.lock();
+        s.step(self.generation, true, true)?;
+        if let Some(loss) = s.crash_due() {
+            if s.rng.below(2) == 0 {
+                apply(&mut s.head);
+            }
+            s.power_loss(loss);
+            return Err(dead());
+        }
+        apply(&mut s.head);
+        Ok(())
     }
 }
 
