@@ -270,3 +270,16 @@ fn close_releases_the_store_only_when_nothing_else_holds_it() {
     // Closed: another open of the same directory succeeds.
     Store::open(dir.path()).unwrap().close().unwrap();
 }
+
+#[test]
+fn a_second_open_of_an_open_store_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    match Store::open(dir.path()) {
+        Err(StoreError::Locked { path }) => assert_eq!(path, dir.path()),
+        Err(other) => panic!("expected Locked, got {other:?}"),
+        Ok(_) => panic!("expected Locked, got a second store"),
+    }
+    store.close().unwrap();
+    Store::open(dir.path()).unwrap();
+}
