@@ -53,7 +53,7 @@ fn bulk(c: &mut Criterion) {
             for _ in 0..iters {
                 let _ = std::fs::remove_dir_all(&scratch);
                 let start = Instant::now();
-                let store = Store::open(&scratch).expect("open");
+                let store = Store::create(&scratch).expect("open");
                 jsonl::import(&store, bytes.as_slice(), "workload.jsonl").expect("import");
                 total += start.elapsed();
                 drop(store);

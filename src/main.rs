@@ -2,7 +2,7 @@
 //! errors for people. Exit codes: 0 ok, 1 an operation failed, 2 bad usage.
 
 use std::io::{BufReader, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[global_allocator]
@@ -41,6 +41,7 @@ claimgraph — an event-sourced knowledge graph of claims
 usage: claimgraph [--store PATH] [<command> [args]]
 
 commands:
+  init [PATH]             create an empty store at PATH (else the store path below)
   repl [--demo]           the interactive REPL (the default on a terminal); --demo opens a
                           temporary store loaded from examples/sanctions.cg
   query STATEMENT         run one statement (alias -c)
@@ -49,7 +50,7 @@ commands:
                           query and run take --format table|csv|json|jsonl|markdown|line|dot
                           and --demo (work on the demo store)
   demo                    print a short, non-interactive tour of the demo store
-  import FILE|-           import JSON Lines (one transaction per line)
+  import FILE|-           import JSON Lines (one transaction per line); creates the store
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify                  check every record, the hash chain, and the indexes
@@ -58,8 +59,71 @@ commands:
   gen --claims N --seed S [--out FILE]   write a deterministic news-claims workload (JSONL)
   bench [--claims N] [--peers sqlite] [--json FILE]   Q1–Q8 on claimgraph and SQLite side by side
 
-The store is PATH, else $CLAIMGRAPH_STORE, else ./claimgraph.db.
+The store is PATH, else $CLAIMGRAPH_STORE, else ./claimgraph.db. Only `init`
+and `import` create a store; the other commands refuse a path with none.
+`claimgraph COMMAND --help` describes one command.
 ";
+
+/// `claimgraph COMMAND --help`: one command's usage. Printed before anything
+/// else runs, so asking for help never opens or creates a store.
+fn command_usage(command: &str) -> Option<&'static str> {
+    Some(match command {
+        "init" => {
+            "usage: claimgraph init [PATH]\n\n\
+            Creates an empty store at PATH (else --store, $CLAIMGRAPH_STORE or ./claimgraph.db).\n\
+            Fails if a store is already there.\n"
+        }
+        "repl" => {
+            "usage: claimgraph [--store PATH] repl [--demo] [--format F]\n\n\
+            The interactive REPL on a terminal; on piped input, reads statements and meta\n\
+            commands from standard input. --demo works on a temporary copy of the demo store.\n"
+        }
+        "query" | "-c" => {
+            "usage: claimgraph [--store PATH] query [--demo] [--format F] STATEMENT|-\n\n\
+            Runs one statement (- reads it from standard input).\n\
+            --format table|csv|json|jsonl|markdown|line|dot\n"
+        }
+        "run" | "-f" => {
+            "usage: claimgraph [--store PATH] run [--demo] [--format F] [--fail-fast|--fail-at-end] FILE.cg|-\n\n\
+            Runs a script of ;-separated statements (- reads standard input). --fail-fast (the\n\
+            default) stops at the first failing statement; --fail-at-end runs every statement\n\
+            that parses and reports each failure as FILE:LINE:COL.\n"
+        }
+        "demo" => "usage: claimgraph demo\n\nPrints a short, non-interactive tour of the demo store.\n",
+        "import" => {
+            "usage: claimgraph [--store PATH] import [--create-predicates] [--max-line-bytes N] FILE|-\n\n\
+            Imports JSON Lines, one transaction per line, creating the store if there is none.\n\
+            An assert must use a declared predicate (a `predicate` op, in the file or the store)\n\
+            unless --create-predicates lets it create one on first use.\n\
+            --max-line-bytes N refuses longer lines (default 64 MiB).\n"
+        }
+        "export" => {
+            "usage: claimgraph [--store PATH] export [--as-of-tx N]\n\n\
+            Writes the log as JSON Lines to standard output, up to tx N if given.\n"
+        }
+        "stats" => {
+            "usage: claimgraph [--store PATH] stats\n\nCounts transactions, entities, claims and bytes on disk.\n"
+        }
+        "verify" => {
+            "usage: claimgraph [--store PATH] verify\n\n\
+            Checks every record, the hash chain, and that the indexes equal a rebuild.\n"
+        }
+        "reindex" => "usage: claimgraph [--store PATH] reindex\n\nRebuilds the indexes from the log.\n",
+        "repair" => {
+            "usage: claimgraph [--store PATH] repair --yes\n\n\
+            Cuts a damaged log at its first bad record, dropping everything after it.\n"
+        }
+        "gen" => {
+            "usage: claimgraph gen --claims N --seed S [--out FILE]\n\n\
+            Writes a deterministic news-claims workload as JSON Lines.\n"
+        }
+        "bench" => {
+            "usage: claimgraph bench [--claims N] [--peers sqlite] [--json FILE]\n\n\
+            Runs Q1–Q8 on claimgraph (and SQLite) side by side.\n"
+        }
+        _ => return None,
+    })
+}
 
 /// A failure and the exit code it maps to.
 struct Failure {
@@ -105,18 +169,28 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         return Err(usage("no command given (`claimgraph repl` reads statements from standard input)"));
     };
     let rest = &args[1..];
+    if rest.iter().any(|a| a == "--help" || a == "-h")
+        && let Some(text) = command_usage(&command)
+    {
+        print!("{text}");
+        return Ok(());
+    }
     if matches!(command.as_str(), "import" | "reindex" | "verify" | "bench") {
         keep_freed_memory();
     }
     match command.as_str() {
         "help" | "--help" | "-h" => {
-            print!("{USAGE}");
+            match rest.first().and_then(|c| command_usage(c)) {
+                Some(text) => print!("{text}"),
+                None => print!("{USAGE}"),
+            }
             Ok(())
         }
         "--version" | "version" => {
             println!("claimgraph {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
+        "init" => init(&path, rest),
         "query" | "-c" => query(&path, rest),
         "run" | "-f" => run_script(&path, rest),
         "repl" => repl_command(&path, rest),
@@ -140,8 +214,21 @@ fn no_args(rest: &[String]) -> Result<(), Failure> {
     }
 }
 
+/// Opens the existing store at `path`; a path with none is refused.
 fn open(path: &PathBuf) -> Result<Store, Failure> {
-    let store = Store::open(path).map_err(|e| failed(format!("cannot open {}: {e}", path.display())))?;
+    opened(path, Store::open(path))
+}
+
+/// Reports what opening `path` found; a missing store names the commands
+/// that create one.
+fn opened(path: &Path, store: Result<Store, claimgraph::StoreError>) -> Result<Store, Failure> {
+    let store = store.map_err(|e| match e {
+        claimgraph::StoreError::NotFound { .. } => failed(format!(
+            "no store at {p}; `claimgraph init {p}` or `import` creates one",
+            p = path.display()
+        )),
+        e => failed(format!("cannot open {}: {e}", path.display())),
+    })?;
     let report = store.open_report();
     if report.log.dropped_bytes > 0 {
         eprintln!(
@@ -156,11 +243,27 @@ fn open(path: &PathBuf) -> Result<Store, Failure> {
     Ok(store)
 }
 
+/// `claimgraph init [PATH]`: creates an empty store; one already there is
+/// left alone and reported.
+fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+    let path = match rest {
+        [] => path.clone(),
+        [p] if !p.starts_with('-') => PathBuf::from(p),
+        _ => return Err(usage("init takes at most one PATH")),
+    };
+    if Store::exists(&path) {
+        return Err(failed(format!("a store already exists at {}", path.display())));
+    }
+    let store = opened(&path, Store::create(&path))?;
+    println!("created an empty store at {} (head is tx {})", path.display(), store.head());
+    Ok(())
+}
+
 fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let [file] = rest else {
         return Err(usage("import takes one FILE (or - for stdin)"));
     };
-    let store = open(path)?;
+    let store = opened(path, Store::create(path))?;
     let result = if file == "-" {
         jsonl::import(&store, std::io::stdin().lock(), "<stdin>")
     } else {
@@ -476,6 +579,9 @@ fn repair(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
             "repair cuts the log at its first damaged record and drops everything after it; \
              run `claimgraph repair --yes` to do it",
         ));
+    }
+    if !Store::exists(path) {
+        return open(path).map(drop);
     }
     let report = Store::repair(path).map_err(failed)?;
     match report.cut_at_tx {

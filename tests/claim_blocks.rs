@@ -137,7 +137,7 @@ fn reopened_after_editing_index(
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("s");
     {
-        let store = Store::open(&path).unwrap();
+        let store = Store::create(&path).unwrap();
         declare(&store);
         store.transact("t", |tx| assert_n(tx, claims)).unwrap();
     }
@@ -146,7 +146,7 @@ fn reopened_after_editing_index(
         b.apply(edit(&b)).unwrap();
         b.flush().unwrap();
     }
-    let store = Store::open(&path).unwrap();
+    let store = Store::create(&path).unwrap();
     (dir, store)
 }
 

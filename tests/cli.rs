@@ -108,6 +108,70 @@ fn malformed_json_and_unknown_ops_are_reported_by_line() {
 }
 
 #[test]
+fn read_only_commands_refuse_a_missing_store_and_create_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("nonexist");
+    let want = format!(
+        "error: no store at {p}; `claimgraph init {p}` or `import` creates one\n",
+        p = store.display()
+    );
+    for args in [
+        &["stats"][..],
+        &["verify"],
+        &["export"],
+        &["query", "SHOW TX"],
+        &["reindex"],
+        &["repl"],
+        &["repair", "--yes"],
+    ] {
+        let out = cg(&store, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(text(&out.stderr), want, "{args:?}");
+        assert!(out.stdout.is_empty(), "{args:?}: {}", text(&out.stdout));
+        assert!(!store.exists(), "{args:?} created {}", store.display());
+    }
+}
+
+#[test]
+fn init_creates_an_empty_store_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let out = cg(&dir.path().join("unused"), &["init", store.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("created an empty store at"), "{}", text(&out.stdout));
+    assert!(text(&cg(&store, &["stats"]).stdout).contains("transactions  0\n"));
+    let again = cg(&store, &["init"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("a store already exists at"), "{}", text(&again.stderr));
+}
+
+#[test]
+fn subcommand_help_prints_its_usage_and_touches_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("never");
+    for (command, want) in [
+        ("query", "usage: claimgraph [--store PATH] query"),
+        ("run", "usage: claimgraph [--store PATH] run"),
+        ("import", "usage: claimgraph [--store PATH] import"),
+        ("export", "usage: claimgraph [--store PATH] export"),
+        ("stats", "usage: claimgraph [--store PATH] stats"),
+        ("verify", "usage: claimgraph [--store PATH] verify"),
+        ("repl", "usage: claimgraph [--store PATH] repl"),
+        ("init", "usage: claimgraph init"),
+        ("repair", "usage: claimgraph [--store PATH] repair"),
+    ] {
+        for flag in ["--help", "-h"] {
+            let out = cg(&store, &[command, flag]);
+            assert_eq!(out.status.code(), Some(0), "{command} {flag}: {}", text(&out.stderr));
+            assert!(text(&out.stdout).starts_with(want), "{command} {flag}: {}", text(&out.stdout));
+        }
+        let out = cg(&store, &["help", command]);
+        assert!(text(&out.stdout).starts_with(want), "help {command}: {}", text(&out.stdout));
+    }
+    assert!(!store.exists(), "asking for help created a store");
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.db");

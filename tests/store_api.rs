@@ -765,7 +765,7 @@ fn reopen_after_drop_gives_the_same_answers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let (before, bytes, hash) = {
-        let store = Store::open(&path).unwrap();
+        let store = Store::create(&path).unwrap();
         populate(&store);
         let copy = store.clone();
         drop(store);
@@ -790,6 +790,26 @@ fn reopen_after_drop_gives_the_same_answers() {
     let store = Store::open(&path).unwrap();
     assert_eq!(answers(&store), after);
     assert!(store.verify().unwrap().ok());
+}
+
+#[test]
+fn opening_a_missing_store_is_not_found_and_creates_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo");
+    match Store::open(&path) {
+        Err(StoreError::NotFound { path: p }) => assert_eq!(p, path),
+        Err(e) => panic!("expected NotFound, got {e}"),
+        Ok(_) => panic!("a missing store opened"),
+    }
+    assert!(!path.exists(), "open must not create the directory");
+    // An existing empty directory is not a store either.
+    std::fs::create_dir(&path).unwrap();
+    assert!(matches!(Store::open(&path), Err(StoreError::NotFound { .. })));
+    assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0, "nothing written into it");
+    // Creation is explicit; after it, open finds the store.
+    drop(Store::create(&path).unwrap());
+    assert!(Store::exists(&path));
+    assert_eq!(Store::open(&path).unwrap().head(), 0);
 }
 
 #[test]

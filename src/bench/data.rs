@@ -154,7 +154,7 @@ impl Workload {
         }
         let (input, mut b) = self.reader("claimgraph", show)?;
         let started = Instant::now();
-        let store = Store::open(&dir).map_err(|e| e.to_string())?;
+        let store = Store::create(&dir).map_err(|e| e.to_string())?;
         let counting = Counting { inner: input, n: 0, report: |n| b.set(n) };
         let summary = jsonl::import(&store, BufReader::with_capacity(1 << 16, counting), "workload.jsonl")
             .map_err(|e| e.to_string())?;

@@ -130,7 +130,7 @@ pub fn open() -> Result<Demo, DemoError> {
     let dir = TempDir::new()
         .map_err(|source| StoreError::Io { doing: "creating a temporary directory".into(), source })?;
     let clock = Arc::new(PinnedClock::new());
-    let options = Options { clock: Some(clock.clone()), ..Options::default() };
+    let options = Options { clock: Some(clock.clone()), create: true, ..Options::default() };
     let store = Store::open_with(dir.0.join("store"), options)?;
     let statements = load_script(&store, &clock, SCRIPT)?;
     Ok(Demo { store, statements, _dir: dir })

@@ -68,6 +68,10 @@ pub enum StoreError {
     /// touched.
     #[error("the store {} is already open (in this or another process); close it first", path.display())]
     Locked { path: PathBuf },
+    /// [`Store::open`] found no store at `path` (nothing was created there);
+    /// [`Store::create`] makes one.
+    #[error("no store at {}", path.display())]
+    NotFound { path: PathBuf },
 }
 
 /// What opening the store found and did.
@@ -147,6 +151,13 @@ pub struct Options {
     pub clock: Option<Arc<dyn Clock>>,
     /// Bytes after which a new log segment starts (default 64 MiB).
     pub segment_bytes: Option<u64>,
+    /// Create the store if the directory holds none (default: a missing
+    /// store is [`StoreError::NotFound`], so a mistyped path creates nothing).
+    pub create: bool,
+    /// Let an assert create a predicate nobody declared (default: refused
+    /// with a did-you-mean, unless the same transaction declares it). For
+    /// bulk pipelines whose data is trusted.
+    pub create_predicates: bool,
 }
 
 /// The index in use and its directory.
@@ -199,20 +210,51 @@ fn io(doing: impl Into<String>) -> impl FnOnce(std::io::Error) -> StoreError {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store in directory `path`, recovering
-    /// the log's tail and bringing the indexes up to the log.
+    /// Opens the existing store in directory `path`, recovering the log's
+    /// tail and bringing the indexes up to the log. A path with no store is
+    /// [`StoreError::NotFound`] and nothing is created there.
+    ///
+    /// ```
+    /// # use claimgraph::{Store, StoreError};
+    /// let dir = std::env::temp_dir().join("claimgraph-doc-no-such-store");
+    /// assert!(matches!(Store::open(&dir), Err(StoreError::NotFound { .. })));
+    /// assert!(!dir.exists());
+    /// ```
     pub fn open(path: impl AsRef<Path>) -> Result<Store, StoreError> {
         Store::open_with(path, Options::default())
     }
 
-    /// [`Store::open`] with the log's storage, the clock and the segment size
-    /// given (tests use a simulated disk and a fixed clock).
+    /// Opens the store in directory `path`, creating it if there is none
+    /// (the directory too).
+    pub fn create(path: impl AsRef<Path>) -> Result<Store, StoreError> {
+        Store::open_with(path, Options { create: true, ..Options::default() })
+    }
+
+    /// Whether `path` holds a store: its log directory, or the head file
+    /// that records the log's acknowledged end (a store whose `log/` was
+    /// deleted is a damaged store, which open refuses naming the lost
+    /// transactions, not a missing one).
+    pub fn exists(path: impl AsRef<Path>) -> bool {
+        let path = path.as_ref();
+        path.join("log").is_dir() || path.join(crate::log::fs::HEAD_FILE).is_file()
+    }
+
+    /// [`Store::open`] with the log's storage, the clock, the segment size
+    /// and creation given (tests use a simulated disk and a fixed clock). With
+    /// a `log_dir` given, the caller owns the storage and no existence check
+    /// is made.
     pub fn open_with(path: impl AsRef<Path>, options: Options) -> Result<Store, StoreError> {
         Store::open_dir(path.as_ref(), false, options)
     }
 
     /// A store in a fresh temporary directory, removed when the last clone drops.
     pub fn temporary() -> Result<Store, StoreError> {
+        Store::temporary_with(Options::default())
+    }
+
+    /// [`Store::temporary`] with options (e.g. `create_predicates`); the
+    /// store is always created.
+    pub fn temporary_with(options: Options) -> Result<Store, StoreError> {
         static COUNTER: AtomicU64 = AtomicU64::new(0);
         let n = COUNTER.fetch_add(1, AtomicOrdering::Relaxed);
         let dir = std::env::temp_dir().join(format!(
@@ -220,7 +262,7 @@ impl Store {
             std::process::id(),
             Timestamp::now().0
         ));
-        Store::open_dir(&dir, true, Options::default())
+        Store::open_dir(&dir, true, Options { create: true, ..options })
     }
 
     /// Cuts a damaged log at its first bad record (dropping everything from
@@ -237,6 +279,9 @@ impl Store {
     }
 
     fn open_dir(dir: &Path, temporary: bool, options: Options) -> Result<Store, StoreError> {
+        if !options.create && options.log_dir.is_none() && !Store::exists(dir) {
+            return Err(StoreError::NotFound { path: dir.to_path_buf() });
+        }
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
         let lock = lock_store(dir)?;
         let logdir: Box<dyn LogDir> = match options.log_dir {

@@ -159,7 +159,7 @@ fn importing_hostile_lines_reports_file_and_line_and_changes_nothing() {
     let good: Vec<&str> = SANCTIONS.lines().take(3).collect();
     let inputs = jsonl_inputs(400);
     let tmp = crate::mem_tempdir();
-    let store = Store::open(tmp.path()).unwrap();
+    let store = Store::create(tmp.path()).unwrap();
     jsonl::import(&store, Cursor::new(good.join("\n")), "good.jsonl").unwrap();
     let head = store.head();
     let mut rejected = 0;
@@ -292,7 +292,7 @@ pub fn log_inputs(n_mutants: usize) -> Vec<Vec<u8>> {
 /// The records of a short real log, each as its own byte string (tx 1 first).
 pub fn real_records() -> Vec<Vec<u8>> {
     let tmp = crate::mem_tempdir();
-    let store = Store::open(tmp.path()).unwrap();
+    let store = Store::create(tmp.path()).unwrap();
     jsonl::import(&store, Cursor::new(SANCTIONS), "sanctions.jsonl").unwrap();
     drop(store);
     let bytes = std::fs::read(tmp.path().join("log/seg-0000000000000001.log")).unwrap();

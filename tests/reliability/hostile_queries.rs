@@ -34,7 +34,7 @@ const MIB: u64 = 1 << 20;
 /// The supernode store: `hub -[links]-> i` for `out` literals, `f<j> -[links]-> hub`
 /// for `inc` entities, and a clique `k0..k29` linked every way.
 fn supernode(dir: &std::path::Path, out: u64, inc: u64) -> Store {
-    let store = Store::open(dir).unwrap();
+    let store = Store::create(dir).unwrap();
     let mut txs = Vec::new();
     let mut t = Transaction::new("gen");
     t.entity("hub", "Thing", "Hub");
