@@ -245,3 +245,35 @@ fn a_second_open_of_an_open_store_is_locked() {
     store.close().unwrap();
     Store::open(dir.path()).unwrap();
 }
+
+#[test]
+fn a_commit_goes_through_while_an_export_reads_the_log() {
+    let store = news_store();
+    let head = store.head();
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let mut seen = Vec::new();
+    store
+        .for_each_tx(1, |rec| {
+            if rec.tx == 1 {
+                // The reader is inside the export: a commit must not wait for it.
+                let writer = store.clone();
+                let done = done_tx.clone();
+                std::thread::spawn(move || {
+                    let r = writer.transact("other", |tx| {
+                        tx.entity("ukraine", "Country", "Ukraine");
+                    });
+                    let _ = done.send(r.map(|r| r.tx));
+                });
+                let committed = done_rx
+                    .recv_timeout(std::time::Duration::from_secs(60))
+                    .expect("a commit waited for the export to finish");
+                assert_eq!(committed.unwrap(), head + 1);
+            }
+            seen.push(rec.tx);
+            Ok(())
+        })
+        .unwrap();
+    // The export reads the transactions as of its start.
+    assert_eq!(seen, (1..=head).collect::<Vec<_>>());
+    assert_eq!(store.head(), head + 1);
+}

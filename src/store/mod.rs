@@ -461,14 +461,30 @@ impl Store {
         Ok(self.snapshot().tx_at_time(t)?)
     }
 
-    /// Every committed transaction from `from` on, in order, read from the log.
+    /// Every committed transaction from `from` to the head as of the call, in
+    /// order, read from the log. The writer lock is held only while a chunk
+    /// of records is read, never while `f` runs, so commits go on during a
+    /// long export (records up to the head never change).
     pub fn for_each_tx(
         &self,
         from: u64,
-        f: impl FnMut(TxRecord) -> Result<(), StoreError>,
+        mut f: impl FnMut(TxRecord) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
-        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
-        w.log.for_each_from(from, f)
+        const CHUNK: u64 = 256;
+        let head = self.head();
+        let mut next = from.max(1);
+        while next <= head {
+            let last = (next + CHUNK - 1).min(head);
+            let chunk: Vec<TxRecord> = {
+                let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+                (next..=last).map(|tx| w.log.read(tx)).collect::<Result<_, _>>()?
+            };
+            for rec in chunk {
+                f(rec)?;
+            }
+            next = last + 1;
+        }
+        Ok(())
     }
 
     /// Rebuilds every index from the log into a fresh directory and switches
