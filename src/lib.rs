@@ -49,5 +49,5 @@ pub mod store;
 pub use query::{QueryError, QueryResult, Session, Value};
 pub use store::{
     ClaimQuery, Clock, HistoryEntry, OpenReport, Options, ReadView, Stats, Store, StoreError, SystemClock,
-    Transaction, VerifyReport,
+    Transaction, ValidationError, ValidationKind, VerifyReport,
 };

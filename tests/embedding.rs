@@ -4,7 +4,7 @@
 
 use claimgraph::model::{Date, Stance, Term};
 use claimgraph::query::{CancelHandle, ConflictKind, EntityRef, Limits, QueryOptions, Row, RowError};
-use claimgraph::{QueryError, Session, Store, StoreError, Value, params};
+use claimgraph::{QueryError, Session, Store, StoreError, ValidationKind, Value, params};
 
 fn news_store() -> Store {
     let store = Store::temporary().unwrap();
@@ -216,7 +216,41 @@ fn a_rejected_transaction_says_why_once() {
             tx.assert("nobody", "borders", Term::String("x".into()));
         })
         .unwrap_err();
-    assert!(matches!(err, StoreError::Invalid(_)));
+    match &err {
+        StoreError::Invalid(v) => match &v.kind {
+            ValidationKind::UnknownEntity { key, suggestion } => {
+                assert_eq!((key.as_str(), suggestion.as_deref(), v.index), ("nobody", None, 1));
+            }
+            other => panic!("expected UnknownEntity, got {other:?}"),
+        },
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    // Retracting twice, and a taken id: kinds a pipeline retries or skips on.
+    let kind = |r: Result<claimgraph::model::Receipt, StoreError>| match r {
+        Err(StoreError::Invalid(v)) => v.kind,
+        other => panic!("expected a validation error, got {other:?}"),
+    };
+    store
+        .transact("a", |tx| {
+            tx.retract("c1", "wrong");
+        })
+        .unwrap();
+    assert_eq!(
+        kind(store.transact("a", |tx| {
+            tx.retract("c1", "again");
+        })),
+        ValidationKind::AlreadyRetracted { id: "c1".into(), tx: store.head() }
+    );
+    assert_eq!(
+        kind(store.transact("a", |tx| {
+            tx.retract("c77", "?");
+        })),
+        ValidationKind::UnknownClaim { id: "c77".into() }
+    );
+    let taken = store.transact("a", |tx| {
+        tx.assert("russia", "borders", Term::String("Estonia".into())).claim = Some("c2".into());
+    });
+    assert_eq!(kind(taken), ValidationKind::ClaimIdTaken { id: "c2".into() });
     // The message is the validation error's; its source does not repeat it.
     let source = std::error::Error::source(&err);
     assert!(source.is_none_or(|s| s.to_string() != err.to_string()), "{err} / {source:?}");

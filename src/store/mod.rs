@@ -19,7 +19,7 @@ pub use index_dir::live_index_dir;
 pub(crate) use read::IndexView;
 pub use read::{ClaimQuery, HistoryEntry, ReadView, Stats};
 pub use transaction::Transaction;
-pub use validate::ValidationError;
+pub use validate::{ValidationError, ValidationKind};
 pub use verify::VerifyReport;
 
 use crate::codec;

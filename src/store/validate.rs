@@ -18,6 +18,28 @@ pub struct ValidationError {
     pub index: usize,
     pub op: &'static str,
     pub message: String,
+    /// Which rule, for a program to branch on.
+    pub kind: ValidationKind,
+}
+
+/// The rules a program most often needs to tell apart; the rest are
+/// [`ValidationKind::Other`] with the message saying which.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ValidationKind {
+    /// An event names an entity nobody declared (`suggestion`: the nearest
+    /// declared key).
+    UnknownEntity { key: String, suggestion: Option<String> },
+    /// An event names a predicate nobody declared.
+    UnknownPredicate { name: String, suggestion: Option<String> },
+    /// A retraction names a claim id no claim has.
+    UnknownClaim { id: String },
+    /// A retraction of a claim retracted before (in `tx`).
+    AlreadyRetracted { id: String, tx: u64 },
+    /// An assertion chose a claim id another claim has.
+    ClaimIdTaken { id: String },
+    /// Any other rule: a malformed key or value, a bad merge, ….
+    Other,
 }
 
 type Check<T> = Result<T, String>;
@@ -34,9 +56,14 @@ pub fn apply_tx<B: IndexBackend>(
     let mut resolved = Vec::with_capacity(events.len());
     let mut claim_ids = Vec::new();
     for (i, event) in events.iter().enumerate() {
-        let fail = |message: String| ValidationError { index: i + 1, op: event.op(), message };
+        let fail = |kind: ValidationKind, message: String| ValidationError {
+            index: i + 1,
+            op: event.op(),
+            message,
+            kind,
+        };
         let r = resolve(w, event).map_err(|e| match e {
-            Failure::Rule(m) => StoreError::Invalid(fail(m)),
+            Failure::Rule(kind, m) => StoreError::Invalid(fail(kind, m)),
             Failure::Index(e) => StoreError::Index(e),
         })?;
         if let Event::Assert(a) = &r {
@@ -49,8 +76,14 @@ pub fn apply_tx<B: IndexBackend>(
 }
 
 enum Failure {
-    Rule(String),
+    Rule(ValidationKind, String),
     Index(IndexError),
+}
+
+impl Failure {
+    fn typed(kind: ValidationKind, message: String) -> Failure {
+        Failure::Rule(kind, message)
+    }
 }
 
 impl From<IndexError> for Failure {
@@ -61,7 +94,7 @@ impl From<IndexError> for Failure {
 
 impl From<String> for Failure {
     fn from(m: String) -> Failure {
-        Failure::Rule(m)
+        Failure::Rule(ValidationKind::Other, m)
     }
 }
 
@@ -91,11 +124,17 @@ fn resolve<B: IndexBackend>(w: &ChunkWriter<'_, B>, event: &Event) -> Result<Eve
         Event::Retract { claim, reason } => {
             let claim = &fold_key(claim);
             let Some(seq) = view.claim_seq(claim)? else {
-                return Err(format!("unknown claim `{claim}`").into());
+                return Err(Failure::typed(
+                    ValidationKind::UnknownClaim { id: claim.clone() },
+                    format!("unknown claim `{claim}`"),
+                ));
             };
             let c = view.claim(seq)?.ok_or_else(|| format!("claim `{claim}` vanished"))?;
             if let Some(tx) = c.retracted_tx {
-                return Err(format!("claim `{claim}` is already retracted (tx {tx})").into());
+                return Err(Failure::typed(
+                    ValidationKind::AlreadyRetracted { id: claim.clone(), tx },
+                    format!("claim `{claim}` is already retracted (tx {tx})"),
+                ));
             }
             Event::Retract { claim: claim.clone(), reason: reason.clone() }
         }
@@ -145,8 +184,13 @@ fn existing<B: IndexBackend>(w: &ChunkWriter<'_, B>, key: &str) -> Result<(Strin
         return Ok((k, id, canonical));
     }
     let known: Vec<String> = w.view().entities()?.into_iter().map(|(_, e)| e.key).collect();
-    let suggestion = closest(&k, known.iter().map(|s| s.as_str())).map(entity_text);
-    Err(format!("unknown entity `{}`{}", entity_text(&k), did_you_mean(suggestion.as_deref())).into())
+    let suggestion = closest(&k, known.iter().map(|s| s.as_str())).map(str::to_string);
+    let message = format!(
+        "unknown entity `{}`{}",
+        entity_text(&k),
+        did_you_mean(suggestion.as_deref().map(entity_text).as_deref())
+    );
+    Err(Failure::typed(ValidationKind::UnknownEntity { key: k, suggestion }, message))
 }
 
 /// The canonical key (through merges) of a declared entity.
@@ -238,7 +282,10 @@ fn resolve_assert<B: IndexBackend>(w: &ChunkWriter<'_, B>, a: &AssertEvent) -> R
             let id =
                 declared_key(id).map_err(|_| format!("claim id `{id}` may only hold a-z, 0-9 and `_`"))?;
             if view.claim_seq(&id)?.is_some() {
-                return Err(format!("claim id `{id}` is already taken").into());
+                return Err(Failure::typed(
+                    ValidationKind::ClaimIdTaken { id: id.clone() },
+                    format!("claim id `{id}` is already taken"),
+                ));
             }
             id
         }
