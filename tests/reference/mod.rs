@@ -184,18 +184,29 @@ impl State {
         self.claims.iter().find(|c| c.id == id).cloned()
     }
 
-    /// The claims a query returns, in assertion order; an entity filter
-    /// naming nothing is an error.
-    pub fn claims(&self, q: &ClaimQuery) -> Result<Vec<Claim>, String> {
+    /// The claims a query returns, in assertion order. An entity or
+    /// predicate that `latest` (the store's last state) does not know either
+    /// is an error; one that exists only later than this state matches
+    /// nothing.
+    pub fn claims(&self, q: &ClaimQuery, latest: &State) -> Result<Vec<Claim>, String> {
         let roots = |text: Option<&str>| -> Result<Option<BTreeSet<String>>, String> {
             match text {
                 None => Ok(None),
                 Some(t) => {
                     let found = self.lookup(t);
-                    if found.is_empty() { Err(format!("unknown entity `{t}`")) } else { Ok(Some(found)) }
+                    if found.is_empty() && latest.lookup(t).is_empty() {
+                        Err(format!("unknown entity `{t}`"))
+                    } else {
+                        Ok(Some(found))
+                    }
                 }
             }
         };
+        if let Some(p) = &q.predicate
+            && !latest.predicates.contains_key(p)
+        {
+            return Err(format!("unknown predicate `{p}`"));
+        }
         let subjects = roots(q.subject.as_deref())?;
         let bys = roots(q.by.as_deref())?;
         let sources = roots(q.source.as_deref())?;
