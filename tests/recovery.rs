@@ -408,3 +408,57 @@ fn a_damaged_head_file_or_a_rewritten_head_record_is_refused() {
     let err = Store::open(dir.path()).err().expect("a rewritten tx 3 must be refused");
     assert!(matches!(err, StoreError::Log(LogError::HeadMismatch { tx: 3, .. })), "{err}");
 }
+
+struct FixedClock(claimgraph::model::Timestamp);
+
+impl claimgraph::Clock for FixedClock {
+    fn now(&self) -> claimgraph::model::Timestamp {
+        self.0
+    }
+}
+
+fn at_clock(dir: &Path, now: i64, tolerance: Option<std::time::Duration>) -> Store {
+    let clock: std::sync::Arc<dyn claimgraph::Clock> =
+        std::sync::Arc::new(FixedClock(claimgraph::model::Timestamp(now)));
+    let options =
+        claimgraph::Options { clock: Some(clock), future_tolerance: tolerance, ..Default::default() };
+    Store::open_with(dir, options).unwrap()
+}
+
+fn stamped(store: &Store, micros: i64) -> Result<claimgraph::model::Receipt, StoreError> {
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.recorded_at = Some(claimgraph::model::Timestamp(micros));
+    tx.entity(&format!("e{}", store.head() + 1), "Thing", "E");
+    store.commit(tx)
+}
+
+/// Finding 9: a far-future `recorded_at` would stamp every later write
+/// after it and refuse honest ones; it is refused, and nothing is written.
+#[test]
+fn a_recorded_at_far_in_the_future_is_refused() {
+    const HOUR: i64 = 3_600_000_000;
+    let now = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
+    let dir = tmp();
+    let store = at_clock(dir.path(), now, None);
+    stamped(&store, now).unwrap();
+    let year_9999 = 253_402_300_799_000_000; // 9999-12-31T23:59:59Z
+    for bad in [year_9999, now + 24 * HOUR + 1] {
+        match stamped(&store, bad) {
+            Err(e @ StoreError::FutureRecordedAt { tx: 2, .. }) => {
+                assert!(e.to_string().contains("ahead of the clock (2026-01-01T00:00:00"), "{e}")
+            }
+            other => panic!("a recorded_at 9999 was not refused: {other:?}"),
+        }
+    }
+    assert_eq!(store.head(), 1, "nothing was written");
+    // Within the tolerance: accepted; the clock's own writes follow it.
+    assert_eq!(stamped(&store, now + 23 * HOUR).unwrap().tx, 2);
+    let next = store.transact("t", |tx| {
+        tx.entity("later", "Thing", "L");
+    });
+    assert_eq!(next.unwrap().recorded_at.0, now + 23 * HOUR);
+    drop(store);
+    // The tolerance is the store's option.
+    let store = at_clock(dir.path(), now, Some(std::time::Duration::from_secs(3 * 24 * 3600)));
+    assert_eq!(stamped(&store, now + 48 * HOUR).unwrap().tx, 4);
+}

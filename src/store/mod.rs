@@ -19,7 +19,7 @@ pub use index_dir::live_index_dir;
 pub(crate) use read::IndexView;
 pub use read::{ClaimQuery, HistoryEntry, ReadView, Stats};
 pub use transaction::Transaction;
-pub use validate::ValidationError;
+pub use validate::{DEFAULT_FUTURE_TOLERANCE, ValidationError};
 pub use verify::VerifyReport;
 
 use crate::codec;
@@ -42,6 +42,14 @@ pub enum StoreError {
     HashMismatch { tx: u64, given: String, computed: Hash },
     #[error("tx {tx}: recorded_at {given} is before the previous transaction's {previous}")]
     TimeGoesBackwards { tx: u64, given: Timestamp, previous: Timestamp },
+    /// A given `recorded_at` too far ahead of the clock; nothing was written.
+    #[error(
+        "tx {tx}: recorded_at {given} is more than {} s ahead of the clock ({now}); every later \
+         transaction would have to be stamped after it. Give a time no later than the clock plus \
+         the store's tolerance (Options::future_tolerance)",
+        tolerance.as_secs()
+    )]
+    FutureRecordedAt { tx: u64, given: Timestamp, now: Timestamp, tolerance: std::time::Duration },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
@@ -108,6 +116,7 @@ struct Writer {
     log: Log,
     last_recorded: Timestamp,
     clock: Arc<dyn Clock>,
+    future_tolerance: std::time::Duration,
 }
 
 /// Where recorded-at times come from.
@@ -133,6 +142,9 @@ pub struct Options {
     pub clock: Option<Arc<dyn Clock>>,
     /// Bytes after which a new log segment starts (default 64 MiB).
     pub segment_bytes: Option<u64>,
+    /// How far ahead of the clock a transaction's given `recorded_at` may be
+    /// (default [`DEFAULT_FUTURE_TOLERANCE`], one day).
+    pub future_tolerance: Option<std::time::Duration>,
 }
 
 /// The index in use and its directory.
@@ -235,7 +247,8 @@ impl Store {
         }
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let recovered = recover_index(dir, &log)?;
-        let writer = Writer { log, last_recorded: recovered.last_recorded, clock };
+        let future_tolerance = options.future_tolerance.unwrap_or(DEFAULT_FUTURE_TOLERANCE);
+        let writer = Writer { log, last_recorded: recovered.last_recorded, clock, future_tolerance };
         let head = writer.log.head();
         let open_report =
             OpenReport { log: log_report, rebuilt: recovered.rebuilt, replayed: recovered.replayed };
@@ -336,7 +349,7 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            match prepare(&mut cw, t, txno, &prev, last, w.clock.now()) {
+            match prepare(&mut cw, t, txno, &prev, last, (w.clock.now(), w.future_tolerance)) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -561,7 +574,7 @@ fn prepare(
     txno: u64,
     prev: &Hash,
     last: Timestamp,
-    now: Timestamp,
+    (now, future_tolerance): (Timestamp, std::time::Duration),
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
     if let Some(given) = t.expect_tx
         && given != txno
@@ -572,7 +585,10 @@ fn prepare(
         Some(given) if given < last => {
             return Err(StoreError::TimeGoesBackwards { tx: txno, given, previous: last });
         }
-        Some(given) => given,
+        Some(given) => {
+            validate::check_recorded_at(txno, given, now, future_tolerance)?;
+            given
+        }
         None => now.max(last),
     };
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
