@@ -462,3 +462,37 @@ fn a_recorded_at_far_in_the_future_is_refused() {
     let store = at_clock(dir.path(), now, Some(std::time::Duration::from_secs(3 * 24 * 3600)));
     assert_eq!(stamped(&store, now + 48 * HOUR).unwrap().tx, 4);
 }
+
+/// Finding 10: a record with a valid checksum and a body that is not a
+/// transaction, appended at the end: the error says it is the last record
+/// (not "valid records follow it"), and repair cuts it, saying why.
+#[test]
+fn an_undecodable_last_record_is_refused_truthfully_and_repair_cuts_it() {
+    let dir = tmp();
+    let lens = build(dir.path(), 3);
+    let prev = Store::open(dir.path()).unwrap().snapshot().transaction(3).unwrap().unwrap().hash;
+    let (record, _) = frame::encode(4, &prev, b"\x01\x02 not a transaction body");
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    bytes.extend_from_slice(&record);
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    let head_file = std::fs::read(dir.path().join(HEAD)).unwrap();
+    let err = Store::open(dir.path()).err().expect("an undecodable record must not open");
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Log(LogError::Corrupt { tx: 4, .. })), "{msg}");
+    assert!(
+        msg.contains("body is not a transaction") && msg.contains("it is the log's last record"),
+        "{msg}"
+    );
+    assert!(!msg.contains("valid records follow"), "{msg}");
+    assert_eq!(std::fs::read(dir.path().join(HEAD)).unwrap(), head_file, "it did not become acknowledged");
+    assert_eq!(std::fs::read(dir.path().join(SEGMENT)).unwrap(), bytes, "a refused open changes nothing");
+    let report = Store::repair(dir.path()).unwrap();
+    assert_eq!(report.cut_at_tx, Some(4));
+    assert_eq!((report.dropped_bytes, report.dropped_valid_records), (record.len() as u64, 0));
+    assert!(report.cut_why.as_deref().unwrap_or("").contains("body is not a transaction"), "{report:?}");
+    assert!(report.notes.is_empty(), "no acknowledged tx was lost: {report:?}");
+    assert_eq!(seg_len(dir.path()), lens[3]);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(), 3);
+    assert!(store.verify().unwrap().ok());
+}

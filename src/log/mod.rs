@@ -221,6 +221,10 @@ impl Log {
             log.check_head(head)?;
         }
         if recorded.is_none_or(|(h, _)| h.tx != log.head()) {
+            // Records nobody acknowledged are taken on only if they decode: a
+            // checksummed record that is not a transaction (written by other
+            // software, or by hand) must not become part of the log's end.
+            log.check_bodies_from(acknowledged + 1)?;
             // A store from before the head file, or records after the head
             // that a crash kept from being acknowledged: they are durable
             // and whole, so they are the log's end from now on.
@@ -320,6 +324,22 @@ impl Log {
         }
         log.rewrite_head()?;
         Ok((log, report))
+    }
+
+    /// Decodes every record from `from` on; the first that does not decode
+    /// is refused, saying whether records follow it.
+    fn check_bodies_from(&self, from: u64) -> Result<(), LogError> {
+        self.for_each_from(from, |_| Ok::<(), LogError>(())).map_err(|e| match e {
+            LogError::Corrupt { tx, segment, offset, why } => {
+                let after = match self.head() - tx {
+                    0 => "it is the log's last record".to_string(),
+                    1 => "1 record follows it".to_string(),
+                    n => format!("{n} records follow it"),
+                };
+                LogError::Corrupt { tx, segment, offset, why: format!("{why}; {after}") }
+            }
+            other => other,
+        })
     }
 
     /// The first record whose body does not decode, with why.
