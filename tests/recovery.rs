@@ -496,3 +496,82 @@ fn an_undecodable_last_record_is_refused_truthfully_and_repair_cuts_it() {
     assert_eq!(store.head(), 3);
     assert!(store.verify().unwrap().ok());
 }
+
+fn cli(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .arg("--store")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Finding 8: whoever can write the files can change a record and recompute
+/// the chain after it (and the head file): `verify` passes. A checkpoint
+/// kept elsewhere does not.
+#[test]
+fn a_forged_chain_passes_verify_but_not_a_checkpoint_kept_elsewhere() {
+    use claimgraph::log::{Head, head};
+    let dir = tmp();
+    let lens = build(dir.path(), 6);
+    let (ok, line) = cli(dir.path(), &["checkpoint"]);
+    assert!(ok && line.starts_with("claimgraph-checkpoint v1 tx=6 hash="), "{line}");
+    let cp: claimgraph::log::Checkpoint = line.parse().unwrap();
+    let early = {
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.checkpoint().unwrap(), cp);
+        store.verify_against(&cp).unwrap();
+        let hash = store.snapshot().transaction(2).unwrap().unwrap().hash;
+        claimgraph::log::Checkpoint { tx: 2, hash }
+    };
+    let cp_file = dir.path().join("kept-elsewhere.txt");
+    std::fs::write(&cp_file, format!("{line}\n")).unwrap();
+    let (ok, out) = cli(dir.path(), &["verify", "--against", cp_file.to_str().unwrap()]);
+    assert!(ok && out.contains("checkpoint: the log holds tx 6"), "{out}");
+    // Change tx 3 and recompute every hash after it, and the head file.
+    let mut records = Vec::new();
+    Store::open(dir.path())
+        .unwrap()
+        .for_each_tx(1, |r| {
+            records.push(r);
+            Ok(())
+        })
+        .unwrap();
+    records[2].body.message = Some("forged".into());
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    bytes.truncate(lens[2] as usize);
+    let mut prev = records[1].hash;
+    let mut forged = Vec::new();
+    for r in &records[2..] {
+        let (b, h) = frame::encode(r.tx, &prev, &claimgraph::codec::encode(&r.body).unwrap());
+        bytes.extend_from_slice(&b);
+        prev = h;
+        forged.push((bytes.len(), h));
+    }
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    std::fs::write(dir.path().join(HEAD), head::encode_file(Head { tx: 6, hash: prev })).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.verify().unwrap().ok(), "the forged chain is intact by itself");
+    assert_eq!(store.snapshot().transaction(3).unwrap().unwrap().message.as_deref(), Some("forged"));
+    match store.verify_against(&cp) {
+        Err(StoreError::Log(LogError::CheckpointMismatch { tx: 6, expected, found })) => {
+            assert_eq!((expected, found), (cp.hash, prev))
+        }
+        other => panic!("the forgery went unnoticed: {other:?}"),
+    }
+    store.verify_against(&early).unwrap();
+    drop(store);
+    let (ok, out) = cli(dir.path(), &["verify", "--against", &line]);
+    assert!(!ok && out.contains("changed after the checkpoint was taken"), "{out}");
+    // Cut below the checkpoint, head file rewritten to match.
+    let (end4, h4) = forged[1];
+    std::fs::write(dir.path().join(SEGMENT), &bytes[..end4]).unwrap();
+    std::fs::write(dir.path().join(HEAD), head::encode_file(Head { tx: 4, hash: h4 })).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(matches!(
+        store.verify_against(&cp),
+        Err(StoreError::Log(LogError::CheckpointMissing { tx: 6, end: 4 }))
+    ));
+}

@@ -11,6 +11,7 @@
 //! A failed append is taken back (truncated) before the log refuses further
 //! writes, so a reopen never finds records whose durability is unknown.
 
+pub mod checkpoint;
 pub mod frame;
 pub mod fs;
 pub mod head;
@@ -19,6 +20,7 @@ use std::io;
 
 use crate::codec;
 use crate::model::{Hash, TxBody, TxRecord};
+pub use checkpoint::Checkpoint;
 pub use fs::{FsLogDir, HEAD_FILE, LogDir};
 pub use head::Head;
 
@@ -48,6 +50,17 @@ pub enum LogError {
          `claimgraph repair` accepts the log as it is"
     )]
     HeadMismatch { tx: u64, acknowledged: Hash, found: Hash },
+    /// The log no longer reaches a checkpoint's tx.
+    #[error(
+        "the log ends at tx {end}, before the checkpoint's tx {tx}: it was cut after the checkpoint was taken"
+    )]
+    CheckpointMissing { tx: u64, end: u64 },
+    /// The log's tx has another hash than the checkpoint says.
+    #[error(
+        "tx {tx} has hash {found} but the checkpoint says {expected}: the log up to tx {tx} was \
+         changed after the checkpoint was taken"
+    )]
+    CheckpointMismatch { tx: u64, expected: Hash, found: Hash },
     /// Neither slot of the head file is valid.
     #[error(
         "the log's head file {HEAD_FILE} is damaged, so the log's end cannot be checked; \
@@ -244,6 +257,25 @@ impl Log {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The log's head, to keep elsewhere and check against later.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { tx: self.head(), hash: self.head_hash() }
+    }
+
+    /// Whether the log still holds exactly the checkpoint's tx with its hash
+    /// (the hashes were recomputed from the records and their chain links
+    /// checked when the log was opened).
+    pub fn check_checkpoint(&self, cp: &Checkpoint) -> Result<(), LogError> {
+        if cp.tx > self.head() {
+            return Err(LogError::CheckpointMissing { tx: cp.tx, end: self.head() });
+        }
+        let found = self.hash_of(cp.tx).unwrap_or(Hash::ZERO);
+        if found != cp.hash {
+            return Err(LogError::CheckpointMismatch { tx: cp.tx, expected: cp.hash, found });
+        }
+        Ok(())
     }
 
     /// Replaces the head file with one naming the log's head.

@@ -455,6 +455,22 @@ impl Store {
         verify::verify(&w.log, &self.inner.live().backend)
     }
 
+    /// The log's head as a line of text to keep somewhere the store's files
+    /// are not (see [`crate::log::checkpoint`]), for [`Store::verify_against`].
+    pub fn checkpoint(&self) -> Result<crate::log::Checkpoint, StoreError> {
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(w.log.checkpoint())
+    }
+
+    /// Checks that the log still holds exactly the checkpoint's tx with its
+    /// hash, so that nothing up to it was changed or cut since it was taken:
+    /// `Err(StoreError::Log(LogError::CheckpointMismatch | CheckpointMissing))`
+    /// when it was.
+    pub fn verify_against(&self, checkpoint: &crate::log::Checkpoint) -> Result<(), StoreError> {
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(w.log.check_checkpoint(checkpoint)?)
+    }
+
     /// Bytes on disk: log and indexes.
     pub fn size_on_disk(&self) -> u64 {
         dir_size(&self.inner.dir)
