@@ -591,8 +591,8 @@ fn a_batch_whose_sectors_persisted_out_of_order_is_a_torn_tail() {
     assert!(matches!(open(b), Err(LogError::Corrupt { .. })));
 }
 
-/// Regression test for a store bug (reported to the lead, not fixed here):
-/// nothing stops a second `Store::open` of a store that is already open (in
+/// Regression test for a store bug (fixed: the store lock): nothing stopped
+/// a second `Store::open` of a store that is already open (in
 /// this process or another, such as the CLI beside a REPL). sled's lock
 /// makes the second index open fail, `Store::open_dir` (src/store/mod.rs)
 /// takes that for a damaged index, deletes the index directory the first
@@ -615,7 +615,7 @@ fn a_second_open_of_a_store_in_use_is_refused() {
 }
 
 /// Regression test: the store lock (`lock_store` in src/store/mod.rs:
-/// `File::try_lock`, an flock, on `<store>/LOCK`) is also held by every
+/// `File::try_lock`, an flock, on the store directory and `LOCK`) is also held by every
 /// process that another thread is spawning at that moment, which has a copy
 /// of the descriptor between fork and exec. So closing a store and opening it
 /// again failed with "is already open" while another thread of the program
