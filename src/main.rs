@@ -53,7 +53,10 @@ commands:
   import FILE|-           import JSON Lines (one transaction per line); creates the store
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
-  verify                  check every record, the hash chain, and the indexes
+  verify [--against CP]   check every record, the hash chain, and the indexes; with a
+                          checkpoint (its text, or a file holding it) also that the log
+                          still holds exactly that tx with that hash
+  checkpoint              print the log's head as a checkpoint line to keep elsewhere
   reindex                 rebuild the indexes from the log
   repair --yes            cut a damaged log at its first bad record
   gen --claims N --seed S [--out FILE]   write a deterministic news-claims workload (JSONL)
@@ -198,7 +201,8 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         "import" => import(&path, rest),
         "export" => export(&path, rest),
         "stats" => no_args(rest).and_then(|_| stats(&path)),
-        "verify" => no_args(rest).and_then(|_| verify(&path)),
+        "verify" => verify(&path, rest),
+        "checkpoint" => no_args(rest).and_then(|_| checkpoint(&path)),
         "reindex" => no_args(rest).and_then(|_| reindex(&path)),
         "repair" => repair(&path, rest),
         "gen" => claimgraph::r#gen::cli(rest).map_err(failed),
@@ -545,8 +549,32 @@ fn human_bytes(n: u64) -> String {
     if i == 0 { format!("{n} B") } else { format!("{v:.1} {}", units[i]) }
 }
 
-fn verify(path: &PathBuf) -> Result<(), Failure> {
+fn checkpoint(path: &PathBuf) -> Result<(), Failure> {
+    println!("{}", open(path)?.checkpoint().map_err(failed)?);
+    Ok(())
+}
+
+/// A checkpoint given as its text or as a file holding it.
+fn read_checkpoint(arg: &str) -> Result<claimgraph::log::Checkpoint, Failure> {
+    if let Ok(cp) = arg.parse() {
+        return Ok(cp);
+    }
+    let text =
+        std::fs::read_to_string(arg).map_err(|e| failed(format!("reading the checkpoint {arg}: {e}")))?;
+    text.parse().map_err(|e| failed(format!("{arg}: {e}")))
+}
+
+fn verify(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+    let against = match rest {
+        [] => None,
+        [flag, cp] if flag == "--against" => Some(read_checkpoint(cp)?),
+        _ => return Err(usage("verify takes no arguments or `--against CHECKPOINT`")),
+    };
     let store = open(path)?;
+    if let Some(cp) = &against {
+        store.verify_against(cp).map_err(|e| failed(format!("verification failed: {e}")))?;
+        println!("checkpoint: the log holds tx {} with hash {}", cp.tx, cp.hash);
+    }
     let report = store.verify().map_err(failed)?;
     if report.ok() {
         println!(

@@ -408,3 +408,174 @@ fn a_damaged_head_file_or_a_rewritten_head_record_is_refused() {
     let err = Store::open(dir.path()).err().expect("a rewritten tx 3 must be refused");
     assert!(matches!(err, StoreError::Log(LogError::HeadMismatch { tx: 3, .. })), "{err}");
 }
+
+struct FixedClock(claimgraph::model::Timestamp);
+
+impl claimgraph::Clock for FixedClock {
+    fn now(&self) -> claimgraph::model::Timestamp {
+        self.0
+    }
+}
+
+fn at_clock(dir: &Path, now: i64, tolerance: Option<std::time::Duration>) -> Store {
+    let clock: std::sync::Arc<dyn claimgraph::Clock> =
+        std::sync::Arc::new(FixedClock(claimgraph::model::Timestamp(now)));
+    let options = claimgraph::Options {
+        clock: Some(clock),
+        future_tolerance: tolerance,
+        create: true,
+        ..Default::default()
+    };
+    Store::open_with(dir, options).unwrap()
+}
+
+fn stamped(store: &Store, micros: i64) -> Result<claimgraph::model::Receipt, StoreError> {
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.recorded_at = Some(claimgraph::model::Timestamp(micros));
+    tx.entity(&format!("e{}", store.head() + 1), "Thing", "E");
+    store.commit(tx)
+}
+
+/// Finding 9: a far-future `recorded_at` would stamp every later write
+/// after it and refuse honest ones; it is refused, and nothing is written.
+#[test]
+fn a_recorded_at_far_in_the_future_is_refused() {
+    const HOUR: i64 = 3_600_000_000;
+    let now = 1_767_225_600_000_000; // 2026-01-01T00:00:00Z
+    let dir = tmp();
+    let store = at_clock(dir.path(), now, None);
+    stamped(&store, now).unwrap();
+    let year_9999 = 253_402_300_799_000_000; // 9999-12-31T23:59:59Z
+    for bad in [year_9999, now + 24 * HOUR + 1] {
+        match stamped(&store, bad) {
+            Err(e @ StoreError::FutureRecordedAt { tx: 2, .. }) => {
+                assert!(e.to_string().contains("ahead of the clock (2026-01-01T00:00:00"), "{e}")
+            }
+            other => panic!("a recorded_at 9999 was not refused: {other:?}"),
+        }
+    }
+    assert_eq!(store.head(), 1, "nothing was written");
+    // Within the tolerance: accepted; the clock's own writes follow it.
+    assert_eq!(stamped(&store, now + 23 * HOUR).unwrap().tx, 2);
+    let next = store.transact("t", |tx| {
+        tx.entity("later", "Thing", "L");
+    });
+    assert_eq!(next.unwrap().recorded_at.0, now + 23 * HOUR);
+    drop(store);
+    // The tolerance is the store's option.
+    let store = at_clock(dir.path(), now, Some(std::time::Duration::from_secs(3 * 24 * 3600)));
+    assert_eq!(stamped(&store, now + 48 * HOUR).unwrap().tx, 4);
+}
+
+/// Finding 10: a record with a valid checksum and a body that is not a
+/// transaction, appended at the end: the error says it is the last record
+/// (not "valid records follow it"), and repair cuts it, saying why.
+#[test]
+fn an_undecodable_last_record_is_refused_truthfully_and_repair_cuts_it() {
+    let dir = tmp();
+    let lens = build(dir.path(), 3);
+    let prev = Store::open(dir.path()).unwrap().snapshot().transaction(3).unwrap().unwrap().hash;
+    let (record, _) = frame::encode(4, &prev, b"\x01\x02 not a transaction body");
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    bytes.extend_from_slice(&record);
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    let head_file = std::fs::read(dir.path().join(HEAD)).unwrap();
+    let err = Store::open(dir.path()).err().expect("an undecodable record must not open");
+    let msg = err.to_string();
+    assert!(matches!(err, StoreError::Log(LogError::Corrupt { tx: 4, .. })), "{msg}");
+    assert!(
+        msg.contains("body is not a transaction") && msg.contains("it is the log's last record"),
+        "{msg}"
+    );
+    assert!(!msg.contains("valid records follow"), "{msg}");
+    assert_eq!(std::fs::read(dir.path().join(HEAD)).unwrap(), head_file, "it did not become acknowledged");
+    assert_eq!(std::fs::read(dir.path().join(SEGMENT)).unwrap(), bytes, "a refused open changes nothing");
+    let report = Store::repair(dir.path()).unwrap();
+    assert_eq!(report.cut_at_tx, Some(4));
+    assert_eq!((report.dropped_bytes, report.dropped_valid_records), (record.len() as u64, 0));
+    assert!(report.cut_why.as_deref().unwrap_or("").contains("body is not a transaction"), "{report:?}");
+    assert!(report.notes.is_empty(), "no acknowledged tx was lost: {report:?}");
+    assert_eq!(seg_len(dir.path()), lens[3]);
+    let store = Store::open(dir.path()).unwrap();
+    assert_eq!(store.head(), 3);
+    assert!(store.verify().unwrap().ok());
+}
+
+fn cli(dir: &Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .arg("--store")
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    (out.status.success(), text)
+}
+
+/// Finding 8: whoever can write the files can change a record and recompute
+/// the chain after it (and the head file): `verify` passes. A checkpoint
+/// kept elsewhere does not.
+#[test]
+fn a_forged_chain_passes_verify_but_not_a_checkpoint_kept_elsewhere() {
+    use claimgraph::log::{Head, head};
+    let dir = tmp();
+    let lens = build(dir.path(), 6);
+    let (ok, line) = cli(dir.path(), &["checkpoint"]);
+    assert!(ok && line.starts_with("claimgraph-checkpoint v1 tx=6 hash="), "{line}");
+    let cp: claimgraph::log::Checkpoint = line.parse().unwrap();
+    let early = {
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.checkpoint().unwrap(), cp);
+        store.verify_against(&cp).unwrap();
+        let hash = store.snapshot().transaction(2).unwrap().unwrap().hash;
+        claimgraph::log::Checkpoint { tx: 2, hash }
+    };
+    let cp_file = dir.path().join("kept-elsewhere.txt");
+    std::fs::write(&cp_file, format!("{line}\n")).unwrap();
+    let (ok, out) = cli(dir.path(), &["verify", "--against", cp_file.to_str().unwrap()]);
+    assert!(ok && out.contains("checkpoint: the log holds tx 6"), "{out}");
+    // Change tx 3 and recompute every hash after it, and the head file.
+    let mut records = Vec::new();
+    Store::open(dir.path())
+        .unwrap()
+        .for_each_tx(1, |r| {
+            records.push(r);
+            Ok(())
+        })
+        .unwrap();
+    records[2].body.message = Some("forged".into());
+    let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
+    bytes.truncate(lens[2] as usize);
+    let mut prev = records[1].hash;
+    let mut forged = Vec::new();
+    for r in &records[2..] {
+        let (b, h) = frame::encode(r.tx, &prev, &claimgraph::codec::encode(&r.body).unwrap());
+        bytes.extend_from_slice(&b);
+        prev = h;
+        forged.push((bytes.len(), h));
+    }
+    std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
+    std::fs::write(dir.path().join(HEAD), head::encode_file(Head { tx: 6, hash: prev })).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(store.verify().unwrap().ok(), "the forged chain is intact by itself");
+    assert_eq!(store.snapshot().transaction(3).unwrap().unwrap().message.as_deref(), Some("forged"));
+    match store.verify_against(&cp) {
+        Err(StoreError::Log(LogError::CheckpointMismatch { tx: 6, expected, found })) => {
+            assert_eq!((expected, found), (cp.hash, prev))
+        }
+        other => panic!("the forgery went unnoticed: {other:?}"),
+    }
+    store.verify_against(&early).unwrap();
+    drop(store);
+    let (ok, out) = cli(dir.path(), &["verify", "--against", &line]);
+    assert!(!ok && out.contains("changed after the checkpoint was taken"), "{out}");
+    // Cut below the checkpoint, head file rewritten to match.
+    let (end4, h4) = forged[1];
+    std::fs::write(dir.path().join(SEGMENT), &bytes[..end4]).unwrap();
+    std::fs::write(dir.path().join(HEAD), head::encode_file(Head { tx: 4, hash: h4 })).unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    assert!(matches!(
+        store.verify_against(&cp),
+        Err(StoreError::Log(LogError::CheckpointMissing { tx: 6, end: 4 }))
+    ));
+}

@@ -16,8 +16,16 @@
 //! The hash is blake3 over a domain tag, version, length, tx, previous hash and
 //! body, so it is at once the checksum (verified before the body is decoded) and
 //! the link of the hash chain. blake3 because it is fast (GB/s, so verifying the
-//! whole log on open is cheap), cryptographic (a chain an adversary cannot
-//! forge), and a small well-kept crate.
+//! whole log on open is cheap), cryptographic, and a small well-kept crate.
+//!
+//! What the chain proves, and what it does not: a record's hash commits to it
+//! and to every record before it, so accidental damage is always caught, and
+//! nobody can make two different logs with the same hash at tx `N` (that would
+//! be a blake3 collision). But the chain is unkeyed and lives in the files it
+//! protects: whoever can write them can change a record and recompute every
+//! hash after it (and the head file), and the result checks out. Only a hash
+//! kept elsewhere shows that: a checkpoint ([`super::checkpoint`],
+//! `claimgraph verify --against`).
 //!
 //! The *write position* is the record's index among the records written by one
 //! append (one fsync): 0 for the first, 1 for the next, and so on. It lets

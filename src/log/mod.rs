@@ -11,6 +11,7 @@
 //! A failed append is taken back (truncated) before the log refuses further
 //! writes, so a reopen never finds records whose durability is unknown.
 
+pub mod checkpoint;
 pub mod frame;
 pub mod fs;
 pub mod head;
@@ -19,6 +20,7 @@ use std::io;
 
 use crate::codec;
 use crate::model::{Hash, TxBody, TxRecord};
+pub use checkpoint::Checkpoint;
 pub use fs::{FsLogDir, HEAD_FILE, LogDir};
 pub use head::Head;
 
@@ -48,6 +50,17 @@ pub enum LogError {
          `claimgraph repair` accepts the log as it is"
     )]
     HeadMismatch { tx: u64, acknowledged: Hash, found: Hash },
+    /// The log no longer reaches a checkpoint's tx.
+    #[error(
+        "the log ends at tx {end}, before the checkpoint's tx {tx}: it was cut after the checkpoint was taken"
+    )]
+    CheckpointMissing { tx: u64, end: u64 },
+    /// The log's tx has another hash than the checkpoint says.
+    #[error(
+        "tx {tx} has hash {found} but the checkpoint says {expected}: the log up to tx {tx} was \
+         changed after the checkpoint was taken"
+    )]
+    CheckpointMismatch { tx: u64, expected: Hash, found: Hash },
     /// Neither slot of the head file is valid.
     #[error(
         "the log's head file {HEAD_FILE} is damaged, so the log's end cannot be checked; \
@@ -221,6 +234,10 @@ impl Log {
             log.check_head(head)?;
         }
         if recorded.is_none_or(|(h, _)| h.tx != log.head()) {
+            // Records nobody acknowledged are taken on only if they decode: a
+            // checksummed record that is not a transaction (written by other
+            // software, or by hand) must not become part of the log's end.
+            log.check_bodies_from(acknowledged + 1)?;
             // A store from before the head file, or records after the head
             // that a crash kept from being acknowledged: they are durable
             // and whole, so they are the log's end from now on.
@@ -240,6 +257,25 @@ impl Log {
             }
             _ => Ok(()),
         }
+    }
+
+    /// The log's head, to keep elsewhere and check against later.
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint { tx: self.head(), hash: self.head_hash() }
+    }
+
+    /// Whether the log still holds exactly the checkpoint's tx with its hash
+    /// (the hashes were recomputed from the records and their chain links
+    /// checked when the log was opened).
+    pub fn check_checkpoint(&self, cp: &Checkpoint) -> Result<(), LogError> {
+        if cp.tx > self.head() {
+            return Err(LogError::CheckpointMissing { tx: cp.tx, end: self.head() });
+        }
+        let found = self.hash_of(cp.tx).unwrap_or(Hash::ZERO);
+        if found != cp.hash {
+            return Err(LogError::CheckpointMismatch { tx: cp.tx, expected: cp.hash, found });
+        }
+        Ok(())
     }
 
     /// Replaces the head file with one naming the log's head.
@@ -320,6 +356,22 @@ impl Log {
         }
         log.rewrite_head()?;
         Ok((log, report))
+    }
+
+    /// Decodes every record from `from` on; the first that does not decode
+    /// is refused, saying whether records follow it.
+    fn check_bodies_from(&self, from: u64) -> Result<(), LogError> {
+        self.for_each_from(from, |_| Ok::<(), LogError>(())).map_err(|e| match e {
+            LogError::Corrupt { tx, segment, offset, why } => {
+                let after = match self.head() - tx {
+                    0 => "it is the log's last record".to_string(),
+                    1 => "1 record follows it".to_string(),
+                    n => format!("{n} records follow it"),
+                };
+                LogError::Corrupt { tx, segment, offset, why: format!("{why}; {after}") }
+            }
+            other => other,
+        })
     }
 
     /// The first record whose body does not decode, with why.

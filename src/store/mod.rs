@@ -19,7 +19,7 @@ pub use index_dir::live_index_dir;
 pub(crate) use read::IndexView;
 pub use read::{ClaimQuery, HistoryEntry, ReadView, Stats};
 pub use transaction::Transaction;
-pub use validate::{ValidationError, ValidationKind};
+pub use validate::{DEFAULT_FUTURE_TOLERANCE, ValidationError, ValidationKind};
 pub use verify::VerifyReport;
 
 use crate::codec;
@@ -52,6 +52,14 @@ pub enum StoreError {
     HashMismatch { tx: u64, given: String, computed: Hash },
     #[error("tx {tx}: recorded_at {given} is before the previous transaction's {previous}")]
     TimeGoesBackwards { tx: u64, given: Timestamp, previous: Timestamp },
+    /// A given `recorded_at` too far ahead of the clock; nothing was written.
+    #[error(
+        "tx {tx}: recorded_at {given} is more than {} s ahead of the clock ({now}); every later \
+         transaction would have to be stamped after it. Give a time no later than the clock plus \
+         the store's tolerance (Options::future_tolerance)",
+        tolerance.as_secs()
+    )]
+    FutureRecordedAt { tx: u64, given: Timestamp, now: Timestamp, tolerance: std::time::Duration },
     #[error(transparent)]
     Log(#[from] LogError),
     #[error(transparent)]
@@ -126,6 +134,7 @@ struct Writer {
     log: Log,
     last_recorded: Timestamp,
     clock: Arc<dyn Clock>,
+    future_tolerance: std::time::Duration,
 }
 
 /// Where recorded-at times come from.
@@ -158,6 +167,9 @@ pub struct Options {
     /// with a did-you-mean, unless the same transaction declares it). For
     /// bulk pipelines whose data is trusted.
     pub create_predicates: bool,
+    /// How far ahead of the clock a transaction's given `recorded_at` may be
+    /// (default [`DEFAULT_FUTURE_TOLERANCE`], one day).
+    pub future_tolerance: Option<std::time::Duration>,
 }
 
 /// The index in use and its directory.
@@ -294,7 +306,8 @@ impl Store {
         }
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let recovered = recover_index(dir, &log)?;
-        let writer = Writer { log, last_recorded: recovered.last_recorded, clock };
+        let future_tolerance = options.future_tolerance.unwrap_or(DEFAULT_FUTURE_TOLERANCE);
+        let writer = Writer { log, last_recorded: recovered.last_recorded, clock, future_tolerance };
         let head = writer.log.head();
         let open_report =
             OpenReport { log: log_report, rebuilt: recovered.rebuilt, replayed: recovered.replayed };
@@ -395,7 +408,7 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            match prepare(&mut cw, t, txno, &prev, last, w.clock.now()) {
+            match prepare(&mut cw, t, txno, &prev, last, (w.clock.now(), w.future_tolerance)) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -515,6 +528,22 @@ impl Store {
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let w = self.writer()?;
         verify::verify(&w.log, &self.inner.live().backend)
+    }
+
+    /// The log's head as a line of text to keep somewhere the store's files
+    /// are not (see [`crate::log::checkpoint`]), for [`Store::verify_against`].
+    pub fn checkpoint(&self) -> Result<crate::log::Checkpoint, StoreError> {
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(w.log.checkpoint())
+    }
+
+    /// Checks that the log still holds exactly the checkpoint's tx with its
+    /// hash, so that nothing up to it was changed or cut since it was taken:
+    /// `Err(StoreError::Log(LogError::CheckpointMismatch | CheckpointMissing))`
+    /// when it was.
+    pub fn verify_against(&self, checkpoint: &crate::log::Checkpoint) -> Result<(), StoreError> {
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
+        Ok(w.log.check_checkpoint(checkpoint)?)
     }
 
     /// Bytes on disk: log and indexes.
@@ -659,7 +688,7 @@ fn prepare(
     txno: u64,
     prev: &Hash,
     last: Timestamp,
-    now: Timestamp,
+    (now, future_tolerance): (Timestamp, std::time::Duration),
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
     if let Some(given) = t.expect_tx
         && given != txno
@@ -670,7 +699,10 @@ fn prepare(
         Some(given) if given < last => {
             return Err(StoreError::TimeGoesBackwards { tx: txno, given, previous: last });
         }
-        Some(given) => given,
+        Some(given) => {
+            validate::check_recorded_at(txno, given, now, future_tolerance)?;
+            given
+        }
         None => now.max(last),
     };
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;

@@ -7,7 +7,8 @@
 use super::StoreError;
 use crate::index::{ChunkWriter, IndexBackend, IndexError, KvRead, Snapshot};
 use crate::model::{
-    AssertEvent, Attrs, Event, Term, check_key, check_predicate, closest, did_you_mean, entity_text, fold_key,
+    AssertEvent, Attrs, Event, Term, Timestamp, check_key, check_predicate, closest, did_you_mean,
+    entity_text, fold_key,
 };
 
 /// A rule a transaction broke, with the event it broke it in.
@@ -43,6 +44,27 @@ pub enum ValidationKind {
 }
 
 type Check<T> = Result<T, String>;
+
+/// How far ahead of the store's clock a transaction's given `recorded_at`
+/// may be (clocks of machines that export and import disagree a little).
+pub const DEFAULT_FUTURE_TOLERANCE: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// Refuses a given `recorded_at` more than `tolerance` ahead of `now`: every
+/// later transaction is stamped at or after its predecessor, so one far-future
+/// time would push every later write there and refuse honest ones.
+pub fn check_recorded_at(
+    tx: u64,
+    given: Timestamp,
+    now: Timestamp,
+    tolerance: std::time::Duration,
+) -> Result<(), StoreError> {
+    let tolerance_micros = i64::try_from(tolerance.as_micros()).unwrap_or(i64::MAX);
+    let latest = Timestamp(now.0.saturating_add(tolerance_micros));
+    if given > latest {
+        return Err(StoreError::FutureRecordedAt { tx, given, now, tolerance });
+    }
+    Ok(())
+}
 
 /// Validates and applies every event of one transaction; returns the resolved
 /// events and the ids of the claims asserted.

@@ -593,8 +593,8 @@ fn a_batch_whose_sectors_persisted_out_of_order_is_a_torn_tail() {
     assert!(matches!(open(b), Err(LogError::Corrupt { .. })));
 }
 
-/// Regression test for a store bug (reported to the lead, not fixed here):
-/// nothing stops a second `Store::open` of a store that is already open (in
+/// Regression test for a store bug (fixed: the store lock): nothing stopped
+/// a second `Store::open` of a store that is already open (in
 /// this process or another, such as the CLI beside a REPL). sled's lock
 /// makes the second index open fail, `Store::open_dir` (src/store/mod.rs)
 /// takes that for a damaged index, deletes the index directory the first
@@ -617,7 +617,7 @@ fn a_second_open_of_a_store_in_use_is_refused() {
 }
 
 /// Regression test: the store lock (`lock_store` in src/store/mod.rs:
-/// `File::try_lock`, an flock, on `<store>/LOCK`) is also held by every
+/// `File::try_lock`, an flock, on the store directory and `LOCK`) is also held by every
 /// process that another thread is spawning at that moment, which has a copy
 /// of the descriptor between fork and exec. So closing a store and opening it
 /// again failed with "is already open" while another thread of the program
@@ -701,4 +701,50 @@ fn a_held_sled_lock_is_not_taken_for_index_damage() {
     let store = Store::open(tmp.path()).unwrap();
     assert_eq!(store.open_report().rebuilt, None, "the index was not rebuilt");
     assert_eq!(store.index_dir(), index_dir);
+}
+
+/// Issue 12 (findings 6 and 7), the sweep: with the head file saying tx
+/// `acked` was acknowledged, the log cut at every byte and every 512-byte
+/// sector zeroed in turn. Every outcome is a refusal, or an open that keeps
+/// every acknowledged tx (a cut only within the unacknowledged tail).
+#[test]
+fn truncation_and_zeroing_sweeps_never_lose_an_acknowledged_tx() {
+    let r = reference();
+    let total = r.bytes.len();
+    let (mut refused, mut cut_after_head, mut opened_whole) = (0u64, 0u64, 0u64);
+    for acked in [TXS, TXS - 5] {
+        let hash = Hash::from_hex(&r.hashes[acked as usize - 1].1).unwrap();
+        let head_file = claimgraph::log::head::encode_file(claimgraph::log::Head { tx: acked, hash });
+        let mut damaged: Vec<Vec<u8>> = (0..total).map(|cut| r.bytes[..cut].to_vec()).collect();
+        for sector in (0..total).step_by(512) {
+            let mut b = r.bytes.clone();
+            let end = (sector + 512).min(total);
+            b[sector..end].fill(0);
+            damaged.push(b);
+        }
+        for b in damaged {
+            let disk = disk_with(&[(SEG.to_string(), b.clone())]);
+            disk.set_head(Some(head_file.clone()));
+            match Log::open(disk.dir()) {
+                Err(LogError::Corrupt { .. } | LogError::Missing { .. }) => {
+                    assert_eq!(disk.written(SEG).unwrap(), b, "a refused open changed the file");
+                    refused += 1;
+                }
+                Err(e) => panic!("acknowledged {acked}, {} bytes: unexpected error {e}", b.len()),
+                Ok((log, report)) => {
+                    assert!(log.head() >= acked, "opened at tx {} with tx {acked} acknowledged", log.head());
+                    assert_eq!(log.hash_of(acked), Some(hash));
+                    if report.dropped_bytes > 0 { cut_after_head += 1 } else { opened_whole += 1 }
+                }
+            }
+        }
+    }
+    // Every cut below the acknowledged end and every zeroed sector in it
+    // (all of them when all 50 are acknowledged) must have been refused.
+    assert!(refused > total as u64, "{refused} refusals");
+    assert!(cut_after_head > 0, "cuts after tx 45 were recovered as torn tails");
+    println!(
+        "truncation/zeroing sweep: {refused} refused, {cut_after_head} cut within the unacknowledged tail, \
+         {opened_whole} opened whole; no acknowledged tx lost"
+    );
 }
