@@ -655,7 +655,7 @@ fn a_store_reopens_while_another_thread_spawns_processes() {
 #[test]
 fn deleting_lock_while_a_store_is_open_does_not_let_a_second_open_in() {
     let tmp = crate::mem_tempdir();
-    let first = Store::open(tmp.path()).unwrap();
+    let first = Store::create(tmp.path()).unwrap();
     first.commit(workload::tx(1)).unwrap();
     let index = first.index_dir();
     std::fs::remove_file(tmp.path().join("LOCK")).unwrap();
@@ -689,7 +689,7 @@ fn deleting_lock_while_a_store_is_open_does_not_let_a_second_open_in() {
 #[test]
 fn a_held_sled_lock_is_not_taken_for_index_damage() {
     let tmp = crate::mem_tempdir();
-    drop(Store::open(tmp.path()).map(|s| s.commit(workload::tx(1)).map(|_| s)).unwrap().unwrap());
+    drop(Store::create(tmp.path()).map(|s| s.commit(workload::tx(1)).map(|_| s)).unwrap().unwrap());
     let index_dir = claimgraph::store::live_index_dir(tmp.path());
     let holder = claimgraph::index::SledBackend::open(&index_dir).unwrap();
     match Store::open(tmp.path()) {
