@@ -540,3 +540,64 @@ fn chosen_and_assigned_claim_ids_both_read_back() {
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id"), vec!["c1"]);
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id AS OF TX 1"), vec!["c1", "chosen_1"]);
 }
+
+/// `a -[rates]-> 5`, `b -[rates]-> 5`, `c -[likes]-> a`: a literal object
+/// shared by two claims, and one entity edge.
+fn ratings() -> Store {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("t", |tx| {
+            for k in ["a", "b", "c"] {
+                tx.entity(k, "Thing", k);
+            }
+            tx.assert("a", "rates", Term::Int(5));
+            tx.assert("b", "rates", Term::Int(5));
+            tx.assert("c", "likes", Term::Entity("a".into()));
+        })
+        .unwrap();
+    store
+}
+
+#[test]
+fn a_variable_length_edge_starts_from_and_passes_through_a_literal() {
+    // Issue 13: the `*1..1` spelling returned nothing, from whichever end.
+    let store = ratings();
+    let fixed = sorted_rows(&store, "MATCH (x @a)-[:rates]->(v)<-[:rates]-(y) RETURN v, y.key");
+    assert_eq!(fixed, vec!["5 | a", "5 | b"]);
+    for q in [
+        "MATCH (x @a)-[:rates]->(v)<-[:rates*1..1]-(y) RETURN v, y.key",
+        "MATCH (y)-[:rates*1..1]->(v)<-[:rates]-(x @a) RETURN v, y.key",
+        "MATCH (x @a)-[:rates*1..1]->(v)<-[:rates*1..1]-(y) RETURN v, y.key",
+        "MATCH (v)<-[:rates*1..1]-(y), (x @a)-[:rates]->(v) RETURN v, y.key",
+    ] {
+        assert_eq!(sorted_rows(&store, q), fixed, "{q}");
+    }
+    // Through the literal: a -> 5 <- b is one undirected trail of two claims.
+    assert_eq!(sorted_rows(&store, "MATCH (x @a)-[:rates*2..2]-(y) RETURN y.key"), vec!["b"]);
+    // With both ends free and undirected, the literal is a start as well as an end.
+    let either = sorted_rows(&store, "MATCH (v)-[:rates*1..1]-(y) RETURN v, y");
+    let fixed_either = sorted_rows(&store, "MATCH (v)-[:rates]-(y) RETURN v, y");
+    assert_eq!(either, fixed_either);
+    assert_eq!(either.len(), 4, "{either:?}");
+}
+
+#[test]
+fn a_zero_length_hop_adds_nothing_to_the_path() {
+    // Issue 13: `size(p)` was 1 for y = c and the node was listed as a claim.
+    let store = ratings();
+    let q = "MATCH p = (x @c)-[:likes*0..1]->(y) RETURN y.key, length(p), size(p), p ORDER BY y.key";
+    let r = store.query(q).unwrap();
+    assert_eq!(r.rows.len(), 2);
+    let (a, c) = (&r.rows[0], &r.rows[1]);
+    assert_eq!((&a[0], &a[1], &a[2]), (&Value::String("a".into()), &Value::Int(1), &Value::Int(1)));
+    assert_eq!((&c[0], &c[1], &c[2]), (&Value::String("c".into()), &Value::Int(0), &Value::Int(0)));
+    let Value::Path { nodes, claims, forward } = &c[3] else { panic!("a path: {:?}", c[3]) };
+    assert_eq!((nodes.len(), claims.len(), forward.len()), (1, 0, 0), "{:?}", c[3]);
+    assert!(matches!(&nodes[0], Value::Entity { key, .. } if key == "c"));
+    let Value::Path { nodes, claims, .. } = &a[3] else { panic!("a path: {:?}", a[3]) };
+    assert_eq!((nodes.len(), claims.len()), (2, 1));
+    assert!(matches!(&claims[0], Value::Claim { .. }), "{:?}", claims[0]);
+    // `length` is for paths.
+    let err = store.query("MATCH (x @c) RETURN length(x.key)").unwrap_err();
+    assert!(err.to_string().contains("`length` needs a path, got a string"), "{err}");
+}

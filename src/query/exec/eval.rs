@@ -24,7 +24,7 @@ pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
 }
 
 /// The scalar functions the language knows (aggregates are separate).
-pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "coalesce", "year", "to_string"];
+pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "length", "coalesce", "year", "to_string"];
 
 /// Resolves `@key` / `@"Name"` to a canonical entity id, or an error naming
 /// the nearest known entity.
@@ -302,6 +302,18 @@ fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
             Val::List(l) => Val::Int(l.len() as i64),
             Val::Path(p) => Val::Int((p.len() / 2) as i64),
             _ => Val::Null,
+        },
+        // Cypher's length of a path: its relationships (claims), 0 for a
+        // path of one node; a path alternates node, claim, ..., node.
+        "length" => match one(&args)? {
+            Val::Path(p) => Val::Int((p.len() / 2) as i64),
+            Val::Null => Val::Null,
+            other => {
+                return Err(semantic(
+                    span,
+                    format!("type mismatch: `length` needs a path, got {}", with_article(other.type_name())),
+                ));
+            }
         },
         "year" => match one(&args)? {
             Val::Date(d) => Val::Int(d.year() as i64),
