@@ -944,9 +944,11 @@ impl<'s> Op<'s> for Distinct<'s> {
             };
             let start = ctx.clock();
             let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
+            let bytes = super::ctx::row_bytes(&key.0);
             let new = self.seen.insert(key);
             self.meter.add_time(start);
             if new {
+                ctx.charge(bytes)?;
                 self.meter.rows += 1;
                 return Ok(Some(row));
             }
