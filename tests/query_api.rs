@@ -681,3 +681,46 @@ fn top_k_gives_the_rows_of_a_full_sort_and_limit() {
         }
     }
 }
+
+/// `1 + 1 + … + 1` with `n` operators.
+fn flat_sum(n: usize) -> String {
+    let mut s = "1".to_string();
+    for _ in 0..n {
+        s.push_str(" + 1");
+    }
+    s
+}
+
+#[test]
+fn a_flat_chain_of_operators_is_not_nesting() {
+    // Issue 12, finding 13: a sum of 66 terms was "nested too deeply".
+    let store = hub(1);
+    let mut session = Session::new(store.clone());
+    let r = session.execute(&format!("MATCH (x @hub) RETURN {}", flat_sum(65))).unwrap();
+    assert_eq!(r.rows[0][0], Value::Int(66));
+    // The longest chain allowed, inside the deepest nesting allowed,
+    // evaluates on a 2 MiB thread (a test thread's stack) in a debug build:
+    // its tree is as deep as it is long.
+    let max = claimgraph::query::parser::MAX_OPERATORS;
+    let depth = claimgraph::query::parser::MAX_DEPTH - 2;
+    let q = format!(
+        "MATCH (x @hub) WHERE {} > 0 RETURN {}{}{}",
+        flat_sum(9),
+        "coalesce(".repeat(depth),
+        flat_sum(max - 8),
+        ")".repeat(depth)
+    );
+    let r = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || Session::new(store).execute(&q).map(|r| r.rows))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(r.unwrap(), vec![vec![Value::Int(max as i64 - 7)]]);
+    // One more is refused by name; real nesting still counts levels.
+    let err = session.execute(&format!("MATCH (x @hub) RETURN {}", flat_sum(max + 2))).unwrap_err();
+    assert!(err.to_string().contains("too many operators in one statement (limit 1024)"), "{err}");
+    let nested = format!("MATCH (x @hub) RETURN {}1{}", "(".repeat(65), ")".repeat(65));
+    let err = session.execute(&nested).unwrap_err();
+    assert!(err.to_string().contains("nested too deeply"), "{err}");
+}

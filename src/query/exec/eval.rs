@@ -143,9 +143,22 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             let is_null = matches!(eval(ctx, scope, row, expr)?, Val::Null);
             Val::Bool(is_null != *negated)
         }
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (eval(ctx, scope, row, lhs)?, eval(ctx, scope, row, rhs)?);
-            binary(*op, a, b, e.span)?
+        ExprKind::Binary { .. } => {
+            // A chain `a + b + c` is a left-deep tree as deep as it is long
+            // (the parser bounds its length, not as nesting): its left spine
+            // is walked in a loop, so a long chain costs no stack.
+            let mut spine = Vec::new();
+            let mut left = e;
+            while let ExprKind::Binary { op, lhs, rhs } = &left.kind {
+                spine.push((*op, &**rhs, left.span));
+                left = lhs;
+            }
+            let mut acc = eval(ctx, scope, row, left)?;
+            for (op, rhs, span) in spine.into_iter().rev() {
+                let b = eval(ctx, scope, row, rhs)?;
+                acc = binary(op, acc, b, span)?;
+            }
+            acc
         }
         ExprKind::Aggregate { .. } => {
             return Err(semantic(e.span, "aggregate functions are only allowed in RETURN and ORDER BY"));
