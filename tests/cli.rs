@@ -221,3 +221,25 @@ fn json_output_stays_valid_when_a_statement_fails_after_rows() {
         .unwrap_or_else(|e| panic!("stdout is not a JSON stream ({e}): {}", text(&out.stdout)));
     assert_eq!(docs, vec![serde_json::json!([{"v": 0}, {"v": 1}])]);
 }
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_an_import_is_skipped() {
+    // Issue 12, finding 13: it was "expected value at line 1 column 1".
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("bom.jsonl");
+    let lines = [
+        r#"{"events":[{"op":"entity","key":"a","kind":"Thing","name":"A"}]}"#,
+        r#"{"events":[{"op":"entity","key":"b","kind":"Thing","name":"B"}]}"#,
+    ];
+    std::fs::write(&file, format!("\u{feff}{}\n", lines.join("\n"))).unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("imported 2 transactions"), "{}", text(&out.stdout));
+    // Only at the very start: a mark later in the file is still an error.
+    let file = dir.path().join("late.jsonl");
+    std::fs::write(&file, format!("{}\n\u{feff}{}\n", lines[0], lines[1])).unwrap();
+    let out = cg(&dir.path().join("t.db"), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("late.jsonl:2:"), "{}", text(&out.stderr));
+}
