@@ -276,6 +276,10 @@ pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSu
             break;
         }
         lineno += 1;
+        // A UTF-8 byte order mark (editors on Windows write one) is not JSON.
+        if lineno == 1 && buf.starts_with(b"\xEF\xBB\xBF") {
+            buf.drain(..3);
+        }
         if buf.len() as u64 > MAX_LINE_BYTES {
             flush(store, &mut batch, &mut summary, file)?;
             return Err(fail(lineno, format!("line is longer than {MAX_LINE_BYTES} bytes"), &summary));

@@ -252,3 +252,59 @@ fn bench_prints_the_table_and_writes_json() {
         assert!(q["ratio_sqlite_cold"].as_f64().unwrap() > 0.0, "{q}");
     }
 }
+
+#[test]
+fn json_output_stays_valid_when_a_statement_fails_after_rows() {
+    // Issue 13: the array was left open (`[{…}` and then nothing, or the
+    // next statement's array), so stdout was not JSON.
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("mixed.jsonl");
+    let lines = [
+        r#"{"events":[{"op":"entity","key":"a","kind":"Thing","name":"A"}]}"#,
+        r#"{"events":[{"op":"assert","s":"a","p":"p","o":{"int":1}},{"op":"assert","s":"a","p":"p","o":{"int":2}},{"op":"assert","s":"a","p":"p","o":{"string":"x"}}]}"#,
+    ];
+    std::fs::write(&file, lines.join("\n")).unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Rows stream in claim order: 0, 1, then `'x' - 1` fails.
+    let q = "MATCH (@a)-[c:p]->(o) RETURN o - 1 AS v";
+    let out = cg(&store, &["query", "--format", "json", q]);
+    assert!(!out.status.success());
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", text(&out.stdout)));
+    assert_eq!(doc, serde_json::json!([{"v": 0}, {"v": 1}]));
+    assert!(text(&out.stderr).contains("type mismatch"), "{}", text(&out.stderr));
+    // A script: the failing statement's array is closed, the next is not run.
+    let script = dir.path().join("s.cg");
+    std::fs::write(&script, format!("{q};\nMATCH (@a)-[c:p]->(o) RETURN o;\n")).unwrap();
+    let out = cg(&store, &["run", "--format", "json", script.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&out.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap_or_else(|e| panic!("stdout is not a JSON stream ({e}): {}", text(&out.stdout)));
+    assert_eq!(docs, vec![serde_json::json!([{"v": 0}, {"v": 1}])]);
+}
+
+#[test]
+fn a_byte_order_mark_at_the_start_of_an_import_is_skipped() {
+    // Issue 12, finding 13: it was "expected value at line 1 column 1".
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("bom.jsonl");
+    let lines = [
+        r#"{"events":[{"op":"entity","key":"a","kind":"Thing","name":"A"}]}"#,
+        r#"{"events":[{"op":"entity","key":"b","kind":"Thing","name":"B"}]}"#,
+    ];
+    std::fs::write(&file, format!("\u{feff}{}\n", lines.join("\n"))).unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("imported 2 transactions"), "{}", text(&out.stdout));
+    // Only at the very start: a mark later in the file is still an error.
+    let file = dir.path().join("late.jsonl");
+    std::fs::write(&file, format!("{}\n\u{feff}{}\n", lines[0], lines[1])).unwrap();
+    let out = cg(&dir.path().join("t.db"), &["import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("late.jsonl:2:"), "{}", text(&out.stderr));
+}

@@ -16,7 +16,10 @@
 //!
 //! The template space: a chain of 1 to 3 edges; each edge out / in / either,
 //! with a predicate, two alternatives or any predicate, sometimes a property
-//! map; nodes with optional kind labels, `@key` references and property
+//! map, sometimes variable-length (`*1..1`, `*1..2`, `*2..2`, `*1..3`, and
+//! zero-length hops `*0..1`, `*0..2`; trails start from, pass through and
+//! end at literal objects like any node); sometimes a path variable `p =`
+//! whose `length(p)` is returned; nodes with optional kind labels, `@key` references and property
 //! maps, the last node sometimes the first one again (a cycle); WHERE trees
 //! of `= <> < > <= >= IN IS [NOT] NULL AND OR NOT` over claim properties
 //! (stance, tx, valid_from/to, said_at, confidence, predicate, by, source,
@@ -35,8 +38,11 @@
 //! The engine bugs this test found are kept as named regression tests at the
 //! end of the file (`#[ignore]`d while open; none is open now: the last,
 //! bug 7, was fixed in 2d85008, and self-loops, its shape, are generated
-//! like any other graph since). `PROPTEST_CASES=3000` digs deeper
-//! than the default 24 cases (about two minutes); `PROP_QUERY_STATS=1` with
+//! like any other graph since; the variable-length, zero-length and
+//! path shapes fail within 300 cases on the engine before issue 13's fixes,
+//! whose reproducers are `a_variable_length_edge_…` and `a_zero_length_hop_…`
+//! in `tests/query_api.rs`). `PROPTEST_CASES=2000` digs deeper than the
+//! default 24 cases (45 s of CPU in a debug build); `PROP_QUERY_STATS=1` with
 //! `--nocapture` prints each query and whether it had rows.
 
 mod reference;
@@ -404,6 +410,8 @@ struct EdgeP {
     preds: Vec<String>,
     /// `{stance: 'denies'}`: each claim property `=` the value.
     props: Vec<(&'static str, Ex)>,
+    /// `*min..max`: a variable-length edge (anonymous, no property map).
+    length: Option<(u32, u32)>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -429,6 +437,8 @@ enum Ex {
     And(Vec<Ex>),
     Or(Vec<Ex>),
     Not(Box<Ex>),
+    /// `length(p)` of the path variable `p`.
+    PathLength,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -460,6 +470,8 @@ struct Q {
     /// `VALID AT d` (a range of one date) or `VALID DURING d1 .. d2`.
     valid: Option<(Date, Option<Date>)>,
     include_retracted: bool,
+    /// `MATCH p = …`: the pattern binds the path `p`.
+    path: bool,
 }
 
 fn lit_text(v: &V) -> String {
@@ -498,6 +510,7 @@ fn ex_text(e: &Ex) -> String {
         Ex::And(items) => format!("({})", items.iter().map(ex_text).collect::<Vec<_>>().join(" AND ")),
         Ex::Or(items) => format!("({})", items.iter().map(ex_text).collect::<Vec<_>>().join(" OR ")),
         Ex::Not(a) => format!("NOT ({})", ex_text(a)),
+        Ex::PathLength => "length(p)".into(),
     }
 }
 
@@ -526,11 +539,17 @@ impl Q {
             s
         };
         let mut s = String::from("MATCH ");
+        if self.path {
+            s.push_str("p = ");
+        }
         s.push_str(&node(&self.nodes[0]));
         for (e, n) in self.edges.iter().zip(&self.nodes[1..]) {
             let mut body = e.var.clone().unwrap_or_default();
             if !e.preds.is_empty() {
                 let _ = write!(body, ":{}", e.preds.join("|"));
+            }
+            if let Some((min, max)) = e.length {
+                let _ = write!(body, "*{min}..{max}");
             }
             if !e.props.is_empty() {
                 let _ = write!(body, "{}{}", if body.is_empty() { "" } else { " " }, map_text(&e.props));
@@ -677,7 +696,14 @@ fn gen_query(w: &World<'_>, entropy: &[u32]) -> Q {
                 _ => ("confidence", Ex::Lit(V::Float(p.of(&[0.5, 0.75])))),
             });
         }
-        edges.push(EdgeP { var, dir, preds, props });
+        // Variable-length edges, zero-length hops among them: anonymous
+        // (their variable would be a list of claims).
+        let length = p.chance(20).then(|| p.of(&[(1, 1), (1, 2), (0, 1), (2, 2), (0, 2), (1, 3)]));
+        let (var, props) = match length {
+            Some(_) => (None, Vec::new()),
+            None => (var, props),
+        };
+        edges.push(EdgeP { var, dir, preds, props, length });
     }
     let mut nodes = Vec::new();
     for i in 0..=hops {
@@ -716,14 +742,19 @@ fn gen_query(w: &World<'_>, entropy: &[u32]) -> Q {
     let filter = p
         .chance(50)
         .then(|| gen_bool(&mut p, &WhereGen { vars: &vars, keys: &keys, preds, refs: where_refs }, 0));
-    let (distinct, items) = gen_return(&mut p, &vars);
+    let (distinct, mut items) = gen_return(&mut p, &vars);
+    // A path variable, its length returned (grouped on when aggregating).
+    let path = p.chance(20);
+    if path {
+        items.insert(0, Item::Expr(Ex::PathLength));
+    }
     let valid = p.chance(30).then(|| {
         let d = gen_date(&mut p);
         // A range that may run backwards (an error).
         (d, p.chance(30).then(|| gen_date(&mut p)))
     });
     let include_retracted = p.chance(30);
-    Q { nodes, edges, filter, distinct, items, as_of, valid, include_retracted }
+    Q { nodes, edges, filter, distinct, items, as_of, valid, include_retracted, path }
 }
 
 fn vars_of(nodes: &[NodeP], edges: &[EdgeP]) -> Vars {
@@ -1256,6 +1287,7 @@ impl Eval<'_> {
                 V::Bool(v) => V::Bool(!v),
                 _ => V::Null,
             },
+            Ex::PathLength => b.get("p").cloned().ok_or("unbound p")?,
         })
     }
 
@@ -1323,8 +1355,8 @@ impl Eval<'_> {
             return Err(format!("VALID DURING {a} .. {b} runs backwards"));
         }
         let visible = self.visible(q);
-        // Per edge: (claim, left value, right value).
-        let mut options: Vec<Vec<(usize, V, V)>> = Vec::new();
+        // Per edge: (claims, left value, right value).
+        let mut options: Vec<Vec<(Vec<usize>, V, V)>> = Vec::new();
         for e in &q.edges {
             let mut opts = Vec::new();
             for &i in &visible {
@@ -1337,29 +1369,85 @@ impl Eval<'_> {
                 }
                 let (s, o) = (V::Ent(st.canonical(&c.s)), term_val(st, &c.o));
                 match e.dir {
-                    Dir::Out => opts.push((i, s, o)),
-                    Dir::In => opts.push((i, o, s)),
+                    Dir::Out => opts.push((vec![i], s, o)),
+                    Dir::In => opts.push((vec![i], o, s)),
                     Dir::Either => {
                         if ident(&s) != ident(&o) {
-                            opts.push((i, o.clone(), s.clone()));
+                            opts.push((vec![i], o.clone(), s.clone()));
                         }
-                        opts.push((i, s, o));
+                        opts.push((vec![i], s, o));
                     }
                 }
+            }
+            if let Some((min, max)) = e.length {
+                opts = self.trails(&opts, min, max, &visible);
             }
             options.push(opts);
         }
         let mut out = Vec::new();
-        let mut chosen: Vec<(usize, V, V)> = Vec::new();
+        let mut chosen: Vec<(Vec<usize>, V, V)> = Vec::new();
         self.extend(q, &options, &mut chosen, &mut out);
         Ok(out)
+    }
+
+    /// The trails of `min..=max` steps (each step one of `steps`, a single
+    /// claim in one orientation), as (claims, start, end).
+    ///
+    /// SEMANTICS:
+    /// - A trail never repeats a claim; it may repeat a node.
+    /// - It passes through and starts from literal objects like any node
+    ///   (from a literal only a step that has it as its object leads on).
+    /// - A zero-length trail is one node, start and end: any canonical entity
+    ///   or any literal that is the object of a visible claim (a literal node
+    ///   exists only as such an object).
+    fn trails(
+        &self,
+        steps: &[(Vec<usize>, V, V)],
+        min: u32,
+        max: u32,
+        visible: &[usize],
+    ) -> Vec<(Vec<usize>, V, V)> {
+        let mut out = Vec::new();
+        if min == 0 {
+            let mut nodes: BTreeMap<String, V> = BTreeMap::new();
+            for k in self.st.entities.keys() {
+                let v = V::Ent(self.st.canonical(k));
+                nodes.insert(ident(&v), v);
+            }
+            for &i in visible {
+                let o = term_val(self.st, &self.st.claims[i].o);
+                if !matches!(o, V::Ent(_)) {
+                    nodes.insert(ident(&o), o);
+                }
+            }
+            out.extend(nodes.into_values().map(|v| (Vec::new(), v.clone(), v)));
+        }
+        // Depth-first over (claims so far, start, end).
+        let mut stack: Vec<(Vec<usize>, V, V)> = steps.to_vec();
+        while let Some((claims, start, end)) = stack.pop() {
+            let n = claims.len() as u32;
+            if n >= min.max(1) {
+                out.push((claims.clone(), start.clone(), end.clone()));
+            }
+            if n >= max {
+                continue;
+            }
+            for (next, from, to) in steps {
+                if ident(from) == ident(&end) && !claims.contains(&next[0]) {
+                    let mut more = claims.clone();
+                    more.push(next[0]);
+                    stack.push((more, start.clone(), to.clone()));
+                }
+            }
+        }
+        out
     }
 
     fn extend(
         &self,
         q: &Q,
-        options: &[Vec<(usize, V, V)>],
-        chosen: &mut Vec<(usize, V, V)>,
+        options: &[Vec<(Vec<usize>, V, V)>],
+        chosen: &mut Vec<(Vec<usize>, V, V)>,
         out: &mut Vec<Binding>,
     ) {
         let k = chosen.len();
@@ -1383,10 +1471,17 @@ impl Eval<'_> {
     }
 
     /// Node checks and variables for one choice of claims.
-    fn bind(&self, q: &Q, chosen: &[(usize, V, V)]) -> Option<Binding> {
+    fn bind(&self, q: &Q, chosen: &[(Vec<usize>, V, V)]) -> Option<Binding> {
         let mut b = Binding::new();
         let node_vals: Vec<&V> = std::iter::once(&chosen[0].1).chain(chosen.iter().map(|c| &c.2)).collect();
-        for (n, v) in q.nodes.iter().zip(node_vals) {
+        for (i, (n, v)) in q.nodes.iter().zip(node_vals).enumerate() {
+            // SEMANTICS: the subject end of a directed edge is an entity,
+            // also when a zero-length hop makes it the other end's node.
+            let subject =
+                (i > 0 && q.edges[i - 1].dir == Dir::In) || q.edges.get(i).is_some_and(|e| e.dir == Dir::Out);
+            if subject && !matches!(v, V::Ent(_)) {
+                return None;
+            }
             if let Some(kind) = &n.kind {
                 match v {
                     V::Ent(k) if self.st.entities[k].kind == *kind => {}
@@ -1416,8 +1511,11 @@ impl Eval<'_> {
         }
         for (e, c) in q.edges.iter().zip(chosen) {
             if let Some(var) = &e.var {
-                b.insert(var.clone(), V::Claim(c.0));
+                b.insert(var.clone(), V::Claim(c.0[0]));
             }
+        }
+        if q.path {
+            b.insert("p".into(), V::Int(chosen.iter().map(|c| c.0.len() as i64).sum()));
         }
         Some(b)
     }
@@ -1974,7 +2072,13 @@ fn the_evaluator_answers_hand_checked_queries() {
     });
     let reference = Reference::from_store(&store);
     let node = |var: &str| NodeP { var: Some(var.into()), kind: None, entity: None, props: Vec::new() };
-    let edge = |var: &str, dir| EdgeP { var: Some(var.into()), dir, preds: Vec::new(), props: Vec::new() };
+    let edge = |var: &str, dir| EdgeP {
+        var: Some(var.into()),
+        dir,
+        preds: Vec::new(),
+        props: Vec::new(),
+        length: None,
+    };
     let q = |nodes, edges, items, as_of, include_retracted| Q {
         nodes,
         edges,
@@ -1984,6 +2088,7 @@ fn the_evaluator_answers_hand_checked_queries() {
         as_of,
         valid: None,
         include_retracted,
+        path: false,
     };
     let answer = |q: &Q| {
         let st = reference.at(q.as_of.unwrap_or(reference.head()));

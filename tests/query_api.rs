@@ -540,3 +540,187 @@ fn chosen_and_assigned_claim_ids_both_read_back() {
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id"), vec!["c1"]);
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id AS OF TX 1"), vec!["c1", "chosen_1"]);
 }
+
+/// `a -[rates]-> 5`, `b -[rates]-> 5`, `c -[likes]-> a`: a literal object
+/// shared by two claims, and one entity edge.
+fn ratings() -> Store {
+    let store = Store::temporary().unwrap();
+    store
+        .transact("t", |tx| {
+            for k in ["a", "b", "c"] {
+                tx.entity(k, "Thing", k);
+            }
+            tx.assert("a", "rates", Term::Int(5));
+            tx.assert("b", "rates", Term::Int(5));
+            tx.assert("c", "likes", Term::Entity("a".into()));
+        })
+        .unwrap();
+    store
+}
+
+#[test]
+fn a_variable_length_edge_starts_from_and_passes_through_a_literal() {
+    // Issue 13: the `*1..1` spelling returned nothing, from whichever end.
+    let store = ratings();
+    let fixed = sorted_rows(&store, "MATCH (x @a)-[:rates]->(v)<-[:rates]-(y) RETURN v, y.key");
+    assert_eq!(fixed, vec!["5 | a", "5 | b"]);
+    for q in [
+        "MATCH (x @a)-[:rates]->(v)<-[:rates*1..1]-(y) RETURN v, y.key",
+        "MATCH (y)-[:rates*1..1]->(v)<-[:rates]-(x @a) RETURN v, y.key",
+        "MATCH (x @a)-[:rates*1..1]->(v)<-[:rates*1..1]-(y) RETURN v, y.key",
+        "MATCH (v)<-[:rates*1..1]-(y), (x @a)-[:rates]->(v) RETURN v, y.key",
+    ] {
+        assert_eq!(sorted_rows(&store, q), fixed, "{q}");
+    }
+    // Through the literal: a -> 5 <- b is one undirected trail of two claims.
+    assert_eq!(sorted_rows(&store, "MATCH (x @a)-[:rates*2..2]-(y) RETURN y.key"), vec!["b"]);
+    // With both ends free and undirected, the literal is a start as well as an end.
+    let either = sorted_rows(&store, "MATCH (v)-[:rates*1..1]-(y) RETURN v, y");
+    let fixed_either = sorted_rows(&store, "MATCH (v)-[:rates]-(y) RETURN v, y");
+    assert_eq!(either, fixed_either);
+    assert_eq!(either.len(), 4, "{either:?}");
+}
+
+#[test]
+fn a_zero_length_hop_adds_nothing_to_the_path() {
+    // Issue 13: `size(p)` was 1 for y = c and the node was listed as a claim.
+    let store = ratings();
+    let q = "MATCH p = (x @c)-[:likes*0..1]->(y) RETURN y.key, length(p), size(p), p ORDER BY y.key";
+    let r = store.query(q).unwrap();
+    assert_eq!(r.rows.len(), 2);
+    let (a, c) = (&r.rows[0], &r.rows[1]);
+    assert_eq!((&a[0], &a[1], &a[2]), (&Value::String("a".into()), &Value::Int(1), &Value::Int(1)));
+    assert_eq!((&c[0], &c[1], &c[2]), (&Value::String("c".into()), &Value::Int(0), &Value::Int(0)));
+    let Value::Path { nodes, claims, forward } = &c[3] else { panic!("a path: {:?}", c[3]) };
+    assert_eq!((nodes.len(), claims.len(), forward.len()), (1, 0, 0), "{:?}", c[3]);
+    assert!(matches!(&nodes[0], Value::Entity { key, .. } if key == "c"));
+    let Value::Path { nodes, claims, .. } = &a[3] else { panic!("a path: {:?}", a[3]) };
+    assert_eq!((nodes.len(), claims.len()), (2, 1));
+    assert!(matches!(&claims[0], Value::Claim { .. }), "{:?}", claims[0]);
+    // `length` is for paths.
+    let err = store.query("MATCH (x @c) RETURN length(x.key)").unwrap_err();
+    assert!(err.to_string().contains("`length` needs a path, got a string"), "{err}");
+}
+
+/// The memory error's text for a budget of `text`.
+fn memory_error(text: &str) -> String {
+    format!(
+        "limit exceeded: memory: the query needs more than {text} to sort, group or deduplicate its rows \
+         (the memory budget); use LIMIT or a narrower pattern"
+    )
+}
+
+#[test]
+fn sorting_distinct_and_grouping_stop_at_the_memory_budget() {
+    // Issue 12, finding 12: 1,000 × 1,000 pairs fit the row budget but their
+    // sort, DISTINCT and grouping state must not outgrow the memory budget.
+    let store = hub(1000);
+    let mut session = Session::new(store);
+    session.limits.max_memory = 256 << 10;
+    for q in [
+        "MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN a.name, b.name ORDER BY a.name, b.name",
+        "MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN DISTINCT a.name, b.name",
+        "MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN count(DISTINCT [a, b])",
+        "MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN a, b, count(*)",
+        "MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN collect(b.name)",
+    ] {
+        let err = session.execute(q).unwrap_err();
+        assert!(matches!(err, QueryError::LimitExceeded(_)), "{q}: {err}");
+        assert_eq!(err.to_string(), memory_error("256 KiB"), "{q}");
+    }
+    // Streaming rows and top-k hold little: these answer under the same budget.
+    let r = session
+        .execute("MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN a.key, b.key ORDER BY a.key DESC, b.key LIMIT 3")
+        .unwrap();
+    assert_eq!(strings(&r.rows), vec!["e999 | e0", "e999 | e1", "e999 | e10"]);
+    let r = session.execute("MATCH (@hub)-[:links]->(a), (@hub)-[:links]->(b) RETURN count(*)").unwrap();
+    assert_eq!(r.rows[0][0], Value::Int(1_000_000));
+    // The default budget is the machine-sized one, and it is configurable.
+    assert_eq!(claimgraph::query::Limits::default().max_memory, 1 << 30);
+}
+
+/// A deterministic pseudo-random sequence (xorshift), for table tests.
+fn xorshift(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}
+
+#[test]
+fn top_k_gives_the_rows_of_a_full_sort_and_limit() {
+    // Values with many ties, so the order rows arrive in decides among equals.
+    let store = Store::temporary().unwrap();
+    let mut seed = 0x9e37_79b9_7f4a_7c15;
+    store
+        .transact("t", |tx| {
+            tx.entity("hub", "Thing", "Hub");
+            for i in 0..300 {
+                let v = xorshift(&mut seed) % 7;
+                let key = format!("n{i}");
+                tx.entity(&key, "Thing", &format!("name {}", xorshift(&mut seed) % 5));
+                tx.assert("hub", "links", Term::Entity(key.clone()));
+                tx.assert(&key, "score", Term::Int(v as i64));
+            }
+        })
+        .unwrap();
+    let mut session = Session::new(store);
+    let orders = ["s", "s DESC", "x.name, s DESC", "x.name DESC, s", "s, x.name DESC"];
+    for order in orders {
+        let base =
+            format!("MATCH (@hub)-[:links]->(x)-[c:score]->(s) RETURN x.key, x.name, s ORDER BY {order}");
+        let full = strings(&session.execute(&base).unwrap().rows);
+        assert_eq!(full.len(), 300);
+        for (skip, limit) in
+            [(0, 0), (0, 1), (0, 5), (3, 10), (0, 299), (0, 300), (10, 1000), (299, 2), (400, 3)]
+        {
+            let q = format!("{base} SKIP {skip} LIMIT {limit}");
+            let got = strings(&session.execute(&q).unwrap().rows);
+            let want: Vec<String> = full.iter().skip(skip).take(limit).cloned().collect();
+            assert_eq!(got, want, "{q}");
+        }
+    }
+}
+
+/// `1 + 1 + … + 1` with `n` operators.
+fn flat_sum(n: usize) -> String {
+    let mut s = "1".to_string();
+    for _ in 0..n {
+        s.push_str(" + 1");
+    }
+    s
+}
+
+#[test]
+fn a_flat_chain_of_operators_is_not_nesting() {
+    // Issue 12, finding 13: a sum of 66 terms was "nested too deeply".
+    let store = hub(1);
+    let mut session = Session::new(store.clone());
+    let r = session.execute(&format!("MATCH (x @hub) RETURN {}", flat_sum(65))).unwrap();
+    assert_eq!(r.rows[0][0], Value::Int(66));
+    // The longest chain allowed, inside the deepest nesting allowed,
+    // evaluates on a 2 MiB thread (a test thread's stack) in a debug build:
+    // its tree is as deep as it is long.
+    let max = claimgraph::query::parser::MAX_OPERATORS;
+    let depth = claimgraph::query::parser::MAX_DEPTH - 2;
+    let q = format!(
+        "MATCH (x @hub) WHERE {} > 0 RETURN {}{}{}",
+        flat_sum(9),
+        "coalesce(".repeat(depth),
+        flat_sum(max - 8),
+        ")".repeat(depth)
+    );
+    let r = std::thread::Builder::new()
+        .stack_size(2 << 20)
+        .spawn(move || Session::new(store).execute(&q).map(|r| r.rows))
+        .unwrap()
+        .join()
+        .expect("no stack overflow");
+    assert_eq!(r.unwrap(), vec![vec![Value::Int(max as i64 - 7)]]);
+    // One more is refused by name; real nesting still counts levels.
+    let err = session.execute(&format!("MATCH (x @hub) RETURN {}", flat_sum(max + 2))).unwrap_err();
+    assert!(err.to_string().contains("too many operators in one statement (limit 1024)"), "{err}");
+    let nested = format!("MATCH (x @hub) RETURN {}1{}", "(".repeat(65), ")".repeat(65));
+    let err = session.execute(&nested).unwrap_err();
+    assert!(err.to_string().contains("nested too deeply"), "{err}");
+}

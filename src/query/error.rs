@@ -51,14 +51,9 @@ impl ParseError {
     /// Renders the error against the source it came from:
     /// headline, location, the source line and a caret under the spot.
     pub fn render(&self, src: &str) -> String {
-        let text = source_line(src, self.line);
+        let (text, caret_pad) = excerpt(source_line(src, self.line), self.column.saturating_sub(1));
         let number = self.line.to_string();
         let pad = " ".repeat(number.len());
-        let caret_pad: String = text
-            .chars()
-            .take(self.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
-            .collect();
         let mut out = String::new();
         let _ = writeln!(out, "error: {}", self.message);
         let _ = writeln!(out, "{pad}--> line {}, column {}", self.line, self.column);
@@ -88,6 +83,33 @@ fn line_column(src: &str, offset: usize) -> (usize, usize) {
 }
 
 /// The text of 1-based line `line`, without its line terminator.
+/// Characters of a source line shown on each side of the caret.
+const CONTEXT: usize = 100;
+
+/// The part of `line` around character `column` (at most [`CONTEXT`] on
+/// either side, cuts marked `…`), so an error in a multi-megabyte line does
+/// not echo it; and the padding that puts a caret under that character.
+fn excerpt(line: &str, column: usize) -> (String, String) {
+    let start = column.saturating_sub(CONTEXT);
+    let mut text = String::new();
+    let mut pad = String::new();
+    if start > 0 {
+        text.push('…');
+        pad.push(' ');
+    }
+    let mut shown = line.chars().skip(start);
+    for c in shown.by_ref().take(column - start + 1 + CONTEXT) {
+        text.push(c);
+    }
+    for c in line.chars().skip(start).take(column - start) {
+        pad.push(if c == '\t' { '\t' } else { ' ' });
+    }
+    if shown.next().is_some() {
+        text.push('…');
+    }
+    (text, pad)
+}
+
 fn source_line(src: &str, line: usize) -> &str {
     let text = src.split('\n').nth(line.saturating_sub(1)).unwrap_or("");
     text.strip_suffix('\r').unwrap_or(text)
@@ -125,6 +147,21 @@ mod tests {
         assert_eq!(source_line(src, 1), "é");
         let err = ParseError::at(src, 7, "`c`".into(), vec![], "m".into());
         assert!(err.render(src).ends_with("2 | ab\tc\n  |   \t^"));
+    }
+
+    #[test]
+    fn a_long_line_is_shown_around_the_caret() {
+        // Issue 12, finding 13: "input too long" echoed a 2.9 MB line whole.
+        let src = format!("{}X{}", "a".repeat(3_000_000), "b".repeat(500));
+        let err = ParseError::at(&src, 3_000_000, "`X`".into(), vec![], "m".into());
+        let text = err.render(&src);
+        let want =
+            format!("1 | …{}X{}…\n  |  {}^", "a".repeat(CONTEXT), "b".repeat(CONTEXT), " ".repeat(CONTEXT));
+        assert!(text.ends_with(&want), "{text}");
+        assert!(text.len() < 400);
+        // At the start of a long line: no cut on the left.
+        let err = ParseError::at(&src, 0, "`a`".into(), vec![], "input too long".into());
+        assert!(err.render(&src).ends_with(&format!("1 | {}…\n  | ^", "a".repeat(CONTEXT + 1))));
     }
 
     #[test]

@@ -24,8 +24,8 @@ use crate::query::ast::{Span, Statement};
 use crate::query::error::{ParseError, join_alternatives};
 use crate::query::lexer::{self, LexError, Lexed, Tok};
 
-pub use self::input::MAX_DEPTH;
 pub(crate) use self::input::is_reserved;
+pub use self::input::{MAX_DEPTH, MAX_OPERATORS};
 
 /// Longest accepted source text, in bytes (1 MiB).
 pub const MAX_INPUT_LEN: usize = 1 << 20;
@@ -141,6 +141,7 @@ fn script(mut i: Tokens<'_>) -> PResult<'_, Vec<(Statement, Span)>> {
         if rest.peek().tok == Tok::Eof {
             return Ok((rest, out));
         }
+        rest.new_statement();
         let (after, s) = statement(rest)?;
         out.push((s, rest.span_to(&after)));
         let mut end = alt((map(punct(";"), |_| ()), end_of_input));

@@ -216,6 +216,17 @@ impl<'a> Renderer<'a> {
         }
     }
 
+    /// Ends a result whose statement failed after some rows were written:
+    /// closes what the format opened, so the output stays well-formed (a
+    /// JSON array of the rows that came before the error, which the caller
+    /// reports on its error stream).
+    pub fn abort(self) -> io::Result<()> {
+        match self.opts.format {
+            Format::Json if self.count > 0 => writeln!(self.out, "\n]"),
+            _ => Ok(()),
+        }
+    }
+
     /// Ends the result: writes what was kept, the footer and any message.
     pub fn finish(mut self, result: &QueryResult) -> io::Result<()> {
         let started = self.columns.is_some();
@@ -369,6 +380,22 @@ mod tests {
         let expanded = render(&result(), Options { expanded: Expanded::On, ..Options::default() });
         assert!(expanded.starts_with("─[ RECORD 1 ]"), "{expanded}");
         assert!(expanded.contains("who   │ Kremlin\nquote │ said \"below, freezing\"\n"), "{expanded}");
+    }
+
+    #[test]
+    fn an_aborted_json_result_is_still_an_array() {
+        let mut out = Vec::new();
+        let mut r = Renderer::new(&mut out, format(Format::Json), None);
+        let columns = vec!["x".to_string()];
+        r.row(&columns, vec![Value::Int(1)]).unwrap();
+        r.row(&columns, vec![Value::Int(2)]).unwrap();
+        r.abort().unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v, serde_json::json!([{"x": 1}, {"x": 2}]));
+        // Nothing written, nothing to close.
+        let mut out = Vec::new();
+        Renderer::new(&mut out, format(Format::Json), None).abort().unwrap();
+        assert!(out.is_empty());
     }
 
     #[test]

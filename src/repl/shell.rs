@@ -243,6 +243,8 @@ impl Shell {
         let elapsed = started.elapsed();
         let finished = match (result, write_error) {
             (Err(e), _) => {
+                // Rows already streamed stay a well-formed document.
+                let _ = renderer.abort();
                 self.error(&e, src, io);
                 return Outcome::Failed;
             }

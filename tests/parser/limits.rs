@@ -4,6 +4,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
+use claimgraph::query::parser::MAX_OPERATORS;
 use claimgraph::query::{MAX_DEPTH, MAX_INPUT_LEN, ParseError, Statement, parse_statement};
 
 /// Runs the parser on a thread with the default 2 MiB stack and times it.
@@ -45,8 +46,6 @@ fn every_nesting_form_is_limited() {
         format!("MATCH (a) RETURN {}", nest("[", "1", "]", n)),
         format!("MATCH (a) RETURN {}", nest("f(", "1", ")", n)),
         format!("MATCH (a) RETURN {}", nest("count(", "1", ")", n)),
-        format!("MATCH (a) RETURN 1{}", " + 1".repeat(n)),
-        format!("MATCH (a) RETURN 1{}", " < 1".repeat(n)),
         format!("CREATE ENTITY x {{a: {}}}", nest("[", "1", "]", n)),
         format!("MATCH (x {{a: {}}}) RETURN x", nest("(", "1", ")", n)),
     ];
@@ -58,6 +57,25 @@ fn every_nesting_form_is_limited() {
 }
 
 #[test]
+fn a_chain_of_operators_is_limited_by_length_not_as_nesting() {
+    // A chain is flat: 1 + 1 + … is no deeper to the reader at 66 terms than
+    // at 2, so it is bounded by its operators, not by MAX_DEPTH.
+    let n = 100_000;
+    for src in
+        [format!("MATCH (a) RETURN 1{}", " + 1".repeat(n)), format!("MATCH (a) RETURN 1{}", " < 1".repeat(n))]
+    {
+        let (result, _) = parse_on_small_stack(src);
+        assert_eq!(result.unwrap_err().message, "too many operators in one statement (limit 1024)");
+    }
+    // The first operator of a chain counts as a level, the rest against the limit.
+    let longest = format!("MATCH (a) WHERE a.x{} = 2 RETURN a", " + 1".repeat(MAX_OPERATORS));
+    let (result, _) = parse_on_small_stack(longest);
+    assert!(result.is_ok());
+    let one_more = format!("MATCH (a) WHERE a.x{} = 2 RETURN a", " + 1".repeat(MAX_OPERATORS + 1));
+    assert!(parse_on_small_stack(one_more).0.is_err());
+}
+
+#[test]
 fn nesting_up_to_the_limit_is_accepted() {
     let inside = MAX_DEPTH - 1;
     let forms = [
@@ -65,7 +83,7 @@ fn nesting_up_to_the_limit_is_accepted() {
         format!("MATCH (a) RETURN {}", nest("NOT ", "a", "", MAX_DEPTH)),
         format!("MATCH (a) RETURN {}", nest("[", "1", "]", MAX_DEPTH)),
         format!("MATCH (a) RETURN {}", nest("f(", "-a", ")", inside)),
-        format!("MATCH (a) RETURN 1{}", " + 1".repeat(MAX_DEPTH)),
+        format!("MATCH (a) RETURN 1{}", " + 1".repeat(MAX_DEPTH + 2)),
         format!("CREATE ENTITY x {{a: {}}}", nest("[", "1", "]", MAX_DEPTH)),
         format!("MATCH (x {{a: {}}}) RETURN x", nest("[", "1", "]", MAX_DEPTH)),
     ];

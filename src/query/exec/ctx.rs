@@ -63,11 +63,45 @@ pub struct Limits {
     pub max_rows: u64,
     /// Longest a query may run.
     pub max_time: Duration,
+    /// Most bytes (approximate) a query may hold in rows it keeps: sorting,
+    /// DISTINCT, grouping and aggregate values (`collect` of paths among
+    /// them). Rows that stream to the caller cost nothing here.
+    pub max_memory: u64,
 }
 
 impl Default for Limits {
     fn default() -> Limits {
-        Limits { max_rows: 50_000_000, max_time: Duration::from_secs(300) }
+        Limits { max_rows: 50_000_000, max_time: Duration::from_secs(300), max_memory: DEFAULT_MAX_MEMORY }
+    }
+}
+
+/// The default memory budget: 1 GiB, a quarter of a small machine's memory,
+/// well above any reasonable query's sort or grouping state.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
+/// Approximate heap and inline bytes one value occupies where a query keeps it.
+pub(crate) fn val_bytes(v: &Val) -> u64 {
+    let own = std::mem::size_of::<Val>() as u64;
+    own + match v {
+        Val::Str(s) => s.len() as u64,
+        Val::List(items) | Val::Path(items) => items.iter().map(val_bytes).sum(),
+        _ => 0,
+    }
+}
+
+/// Approximate bytes of a kept row of values (its vector and the values).
+pub(crate) fn row_bytes(row: &[Val]) -> u64 {
+    // The vector's header, plus a hash-table slot's overhead where one holds it.
+    48 + row.iter().map(val_bytes).sum::<u64>()
+}
+
+/// `1 GiB`, `64 MiB`, `1000 bytes`.
+fn bytes_text(n: u64) -> String {
+    match n {
+        n if n >= 1 << 30 && n % (1 << 30) == 0 => format!("{} GiB", n >> 30),
+        n if n >= 1 << 20 && n % (1 << 20) == 0 => format!("{} MiB", n >> 20),
+        n if n >= 1 << 10 && n % (1 << 10) == 0 => format!("{} KiB", n >> 10),
+        n => format!("{n} bytes"),
     }
 }
 
@@ -101,6 +135,8 @@ pub(crate) struct Ctx<'s> {
     cancel: Option<CancelHandle>,
     started: Instant,
     examined: Cell<u64>,
+    /// Bytes charged against [`Limits::max_memory`] and not yet released.
+    memory: Cell<u64>,
     /// Whether operators time their `next` calls: only EXPLAIN ANALYZE reads
     /// the times, and two clock reads per row per operator cost 5-8% of a
     /// scan-heavy query.
@@ -138,6 +174,7 @@ impl<'s> Ctx<'s> {
             cancel,
             started: Instant::now(),
             examined: Cell::new(0),
+            memory: Cell::new(0),
             timed: Cell::new(false),
             entities: RefCell::default(),
             claims: RefCell::default(),
@@ -183,6 +220,26 @@ impl<'s> Ctx<'s> {
             }
         }
         Ok(())
+    }
+
+    /// Counts `bytes` more held by a sort, DISTINCT, grouping or
+    /// aggregate; fails once the query holds more than its memory budget.
+    pub fn charge(&self, bytes: u64) -> Result<(), QueryError> {
+        let total = self.memory.get().saturating_add(bytes);
+        self.memory.set(total);
+        if total > self.limits.max_memory {
+            return Err(QueryError::LimitExceeded(format!(
+                "memory: the query needs more than {} to sort, group or deduplicate its rows \
+                 (the memory budget); use LIMIT or a narrower pattern",
+                bytes_text(self.limits.max_memory)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Returns `bytes` charged before and now freed.
+    pub fn release(&self, bytes: u64) {
+        self.memory.set(self.memory.get().saturating_sub(bytes));
     }
 
     pub fn examined(&self) -> u64 {

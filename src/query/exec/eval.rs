@@ -24,7 +24,7 @@ pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
 }
 
 /// The scalar functions the language knows (aggregates are separate).
-pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "coalesce", "year", "to_string"];
+pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "length", "coalesce", "year", "to_string"];
 
 /// Resolves `@key` / `@"Name"` to a canonical entity id, or an error naming
 /// the nearest known entity.
@@ -142,9 +142,22 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             let is_null = matches!(eval(ctx, scope, row, expr)?, Val::Null);
             Val::Bool(is_null != *negated)
         }
-        ExprKind::Binary { op, lhs, rhs } => {
-            let (a, b) = (eval(ctx, scope, row, lhs)?, eval(ctx, scope, row, rhs)?);
-            binary(*op, a, b, e.span)?
+        ExprKind::Binary { .. } => {
+            // A chain `a + b + c` is a left-deep tree as deep as it is long
+            // (the parser bounds its length, not as nesting): its left spine
+            // is walked in a loop, so a long chain costs no stack.
+            let mut spine = Vec::new();
+            let mut left = e;
+            while let ExprKind::Binary { op, lhs, rhs } = &left.kind {
+                spine.push((*op, &**rhs, left.span));
+                left = lhs;
+            }
+            let mut acc = eval(ctx, scope, row, left)?;
+            for (op, rhs, span) in spine.into_iter().rev() {
+                let b = eval(ctx, scope, row, rhs)?;
+                acc = binary(op, acc, b, span)?;
+            }
+            acc
         }
         ExprKind::Aggregate { .. } => {
             return Err(semantic(e.span, "aggregate functions are only allowed in RETURN and ORDER BY"));
@@ -301,6 +314,18 @@ fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
             Val::List(l) => Val::Int(l.len() as i64),
             Val::Path(p) => Val::Int((p.len() / 2) as i64),
             _ => Val::Null,
+        },
+        // Cypher's length of a path: its relationships (claims), 0 for a
+        // path of one node; a path alternates node, claim, ..., node.
+        "length" => match one(&args)? {
+            Val::Path(p) => Val::Int((p.len() / 2) as i64),
+            Val::Null => Val::Null,
+            other => {
+                return Err(semantic(
+                    span,
+                    format!("type mismatch: `length` needs a path, got {}", with_article(other.type_name())),
+                ));
+            }
         },
         "year" => match one(&args)? {
             Val::Date(d) => Val::Int(d.year() as i64),

@@ -171,7 +171,11 @@ pub(crate) struct NodeScan<'s> {
     pub slot: usize,
     pub check: NodeCheck,
     pub scope: Scope,
-    pub candidates: Option<Vec<u64>>,
+    pub candidates: Option<Vec<Val>>,
+    /// The node may be a literal object (no check, reached by an edge, the
+    /// subject of none): the literals some visible claim has as its object
+    /// are candidates too, so the answer does not depend on the anchor.
+    pub literals: bool,
     /// The slot is bound before this operator runs: it only checks it.
     pub checks_bound: bool,
     pub estimate: u64,
@@ -180,16 +184,19 @@ pub(crate) struct NodeScan<'s> {
 }
 
 impl<'s> NodeScan<'s> {
-    fn candidates(&mut self, ctx: &Ctx<'s>) -> Result<&[u64], QueryError> {
+    fn candidates(&mut self, ctx: &Ctx<'s>) -> Result<&[Val], QueryError> {
         if self.candidates.is_none() {
             let mut ids = Vec::new();
             if let Some(id) = self.check.entity {
-                ids.push(id);
+                ids.push(Val::Entity(id));
             } else {
                 for (id, e) in ctx.snap.entities()? {
                     if ctx.canonical(id)? == id && self.check.kind.as_ref().is_none_or(|k| &e.kind == k) {
-                        ids.push(id);
+                        ids.push(Val::Entity(id));
                     }
+                }
+                if self.literals {
+                    literal_objects(ctx, &mut ids)?;
                 }
             }
             self.candidates = Some(ids);
@@ -242,16 +249,39 @@ impl<'s> NodeScan<'s> {
                 continue;
             }
             let cands = self.candidates(ctx)?;
-            let Some(&id) = cands.get(i) else { continue };
+            let Some(v) = cands.get(i).cloned() else { continue };
             self.row = Some((row.clone(), i + 1));
             ctx.tick(1)?;
             let mut out = row;
-            let v = Val::Entity(id);
             if self.check.accepts(ctx, &self.scope, &out, &v)? && bind(&mut out, self.slot, v) {
                 return Ok(Some(out));
             }
         }
     }
+}
+
+/// Appends every literal that is the object of a claim visible to the
+/// query (a literal node exists only as such an object).
+fn literal_objects(ctx: &Ctx<'_>, out: &mut Vec<Val>) -> Result<(), QueryError> {
+    let start = [keys::TERM, keys::TERM_STRING];
+    let end = [keys::TERM, keys::TERM_DATE + 1];
+    for r in ctx.snap.kv().range(&start, Some(&end)) {
+        let (k, v) = r?;
+        ctx.tick(1)?;
+        let (Some(term), Ok(id)) = (keys::decode_term(&k[1..]), <[u8; 8]>::try_from(&v[..])) else {
+            continue;
+        };
+        let prefix = Key::new(keys::OPS).u64(u64::from_be_bytes(id)).into_vec();
+        for p in ctx.snap.postings_owned(prefix, ctx.include_retracted) {
+            let p = p?;
+            ctx.tick(1)?;
+            if in_valid(ctx, &p) {
+                out.push(super::ctx::literal_val(&term));
+                break;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How an expansion reads postings.
@@ -708,15 +738,19 @@ impl<'s> VarExpand<'s> {
                 let Some(row) = self.input.next(ctx)? else {
                     return Ok(None);
                 };
-                let Val::Entity(start) = row[self.from] else {
+                // A trail starts from whatever the start node holds: an
+                // entity, or a literal object (whose claims are read from
+                // the object side, as `Expand` reads them).
+                let start = row[self.from].clone();
+                if matches!(start, Val::Null) {
                     continue;
-                };
+                }
                 let first = match self.min {
-                    0 => self.emit(ctx, &row, &[], Val::Entity(start))?,
+                    0 => self.emit(ctx, &row, &[], start.clone())?,
                     _ => None,
                 };
                 if self.max > 0 {
-                    let levels = vec![self.spec.postings(ctx, &Val::Entity(start))?];
+                    let levels = vec![self.spec.postings(ctx, &start)?];
                     self.walk = Some(Walk { row, trail: Vec::new(), levels });
                 }
                 match first {
@@ -764,8 +798,13 @@ impl<'s> VarExpand<'s> {
             true => self.emit(ctx, &walk.row, &walk.trail, other.clone())?,
             false => None,
         };
+        // A trail passes through a literal too: from it, only claims with
+        // that object lead on (`postings` reads none for an outgoing step).
         match other {
-            Val::Entity(_) if depth < self.max => walk.levels.push(self.spec.postings(ctx, &other)?),
+            Val::Null => {
+                walk.trail.pop();
+            }
+            _ if depth < self.max => walk.levels.push(self.spec.postings(ctx, &other)?),
             _ => {
                 walk.trail.pop();
             }
@@ -849,6 +888,9 @@ impl<'s> Op<'s> for BindPath<'s> {
         for pair in self.parts[1..].chunks(2) {
             let (edge, node) = (&row[pair[0]], row[pair[1]].clone());
             match edge {
+                // A zero-length hop: its end is the node already on the
+                // path, not a step of its own.
+                Val::List(claims) if claims.is_empty() => continue,
                 Val::List(claims) => {
                     for (i, c) in claims.iter().enumerate() {
                         path.push(c.clone());
@@ -902,9 +944,11 @@ impl<'s> Op<'s> for Distinct<'s> {
             };
             let start = ctx.clock();
             let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
+            let bytes = super::ctx::row_bytes(&key.0);
             let new = self.seen.insert(key);
             self.meter.add_time(start);
             if new {
+                ctx.charge(bytes)?;
                 self.meter.rows += 1;
                 return Ok(Some(row));
             }

@@ -1011,14 +1011,17 @@ impl<'c, 's> Planner<'c, 's> {
         let candidates = match (already, n.none) {
             (true, _) => None,
             (false, true) => Some(Vec::new()),
-            (false, false) => n.check.entity.map(|e| vec![e]),
+            (false, false) => n.check.entity.map(|e| vec![Val::Entity(e)]),
         };
+        // `node_estimate`'s mark of a node that may hold a literal object.
+        let literals = !already && estimate == u64::MAX;
         Box::new(NodeScan {
             input: op,
             slot: n.slot,
             check: n.check,
             scope: self.scope.clone(),
             candidates,
+            literals,
             checks_bound: already,
             estimate,
             row: None,

@@ -7,7 +7,7 @@ use std::cmp::Ordering;
 use super::super::QueryError;
 use super::super::ast::{AggFunc, Expr, ExprKind, Query};
 use super::super::value::{DistinctKey, Val, Value, sort_hash};
-use super::ctx::{Ctx, FxMap, FxSet};
+use super::ctx::{Ctx, FxMap, FxSet, row_bytes, val_bytes};
 use super::eval::{FUNCTIONS, Scope, eval, semantic, with_article};
 use super::ops::Row;
 use super::plan::{Planned, check_no_aggregate, unknown_variable, walk};
@@ -161,7 +161,13 @@ pub(crate) fn run<'s>(
         }
         return Ok(());
     }
-    let mut keyed: Vec<(Vec<Val>, Vec<Val>)> = Vec::new();
+    // `ORDER BY … LIMIT k` (without DISTINCT, which may drop rows after
+    // the sort) keeps only the first skip + k rows seen so far.
+    let keep = match (limit, q.distinct) {
+        (Some(l), false) => Some(skip.saturating_add(l)),
+        _ => None,
+    };
+    let mut top = TopK::new(q, keep);
     while let Some(row) = op.next(ctx)? {
         let vals = project(ctx, &scope, &items, &row)?;
         let mut keys = Vec::with_capacity(q.order_by.len());
@@ -171,15 +177,87 @@ pub(crate) fn run<'s>(
                 None => eval(ctx, &scope, &row, &o.expr)?,
             });
         }
-        keyed.push((keys, vals));
+        top.push(ctx, keys, vals)?;
     }
-    keyed.sort_by(|a, b| compare_keys(q, &a.0, &b.0));
-    for (_, vals) in keyed {
+    for vals in top.into_sorted() {
         if !out.push(ctx, vals, sink)? {
             break;
         }
     }
     Ok(())
+}
+
+/// Rows awaiting ORDER BY: all of them, or with a bound only the first
+/// `keep` in sort order (a max-heap whose top is the worst row kept). Ties
+/// keep the order rows arrived in, as the stable full sort does, so the
+/// bounded and the full sort give the same rows. Kept rows are charged
+/// against the memory budget.
+struct TopK<'q> {
+    q: &'q Query,
+    keep: Option<u64>,
+    heap: std::collections::BinaryHeap<Ranked<'q>>,
+    seq: u64,
+}
+
+/// A row with its sort keys and arrival number, ordered for [`TopK`].
+struct Ranked<'q> {
+    q: &'q Query,
+    keys: Vec<Val>,
+    seq: u64,
+    vals: Vec<Val>,
+    bytes: u64,
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+impl Eq for Ranked<'_> {}
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Ranked<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        compare_keys(self.q, &self.keys, &other.keys).then(self.seq.cmp(&other.seq))
+    }
+}
+
+impl<'q> TopK<'q> {
+    fn new(q: &'q Query, keep: Option<u64>) -> TopK<'q> {
+        TopK { q, keep, heap: std::collections::BinaryHeap::new(), seq: 0 }
+    }
+
+    fn push(&mut self, ctx: &Ctx<'_>, keys: Vec<Val>, vals: Vec<Val>) -> Result<(), QueryError> {
+        let seq = self.seq;
+        self.seq += 1;
+        if self.keep == Some(0) {
+            return Ok(());
+        }
+        let row = Ranked { q: self.q, bytes: row_bytes(&keys) + row_bytes(&vals), keys, seq, vals };
+        if let Some(k) = self.keep
+            && self.heap.len() as u64 >= k
+        {
+            // Full: the row replaces the worst kept one if it sorts before it.
+            if self.heap.peek().is_some_and(|worst| row < *worst) {
+                if let Some(worst) = self.heap.pop() {
+                    ctx.release(worst.bytes);
+                }
+            } else {
+                return Ok(());
+            }
+        }
+        ctx.charge(row.bytes)?;
+        self.heap.push(row);
+        Ok(())
+    }
+
+    /// The kept rows' values, in sort order.
+    fn into_sorted(self) -> impl Iterator<Item = Vec<Val>> {
+        self.heap.into_sorted_vec().into_iter().map(|r| r.vals)
+    }
 }
 
 fn aliases_of(q: &Query) -> Vec<Option<String>> {
@@ -349,6 +427,8 @@ impl<'q> KeyColumn<'q> {
         let i = match self.by_val.get(&k) {
             Some(&i) => i,
             None => {
+                // The value twice (list and map) and the map's slot.
+                ctx.charge(2 * val_bytes(&k.0) + 16)?;
                 let i = self.vals.len() as u32;
                 self.vals.push(k.0.clone());
                 self.by_val.insert(k, i);
@@ -417,6 +497,8 @@ fn aggregate<'s>(
         let g = match index.get(key.as_slice()) {
             Some(&g) => g,
             None => {
+                // The key twice (map and group list) and the accumulators.
+                ctx.charge(2 * (48 + 4 * key.len() as u64) + (specs.len() * size_of::<Acc>()) as u64)?;
                 index.insert(key.clone(), groups.len());
                 groups.push((key.clone(), vec![Acc::default(); specs.len()]));
                 groups.len() - 1
@@ -431,11 +513,16 @@ fn aggregate<'s>(
             if matches!(v, Val::Null) {
                 continue;
             }
-            if spec.distinct && !acc.seen.insert(GroupKey(vec![v.clone()])) {
-                continue;
+            if spec.distinct {
+                let bytes = row_bytes(std::slice::from_ref(&v)) + 32;
+                if !acc.seen.insert(GroupKey(vec![v.clone()])) {
+                    continue;
+                }
+                ctx.charge(bytes)?;
             }
             acc.count += 1;
             if spec.func != AggFunc::Count {
+                ctx.charge(val_bytes(&v))?;
                 acc.values.push(v);
             }
         }
@@ -534,8 +621,12 @@ impl Output {
         if self.limit.is_some_and(|l| self.emitted >= l) {
             return Ok(false);
         }
-        if self.distinct && !self.seen.insert(DistinctKey(vals.clone())) {
-            return Ok(true);
+        if self.distinct {
+            let bytes = row_bytes(&vals);
+            if !self.seen.insert(DistinctKey(vals.clone())) {
+                return Ok(true);
+            }
+            ctx.charge(bytes)?;
         }
         if self.skip > 0 {
             self.skip -= 1;

@@ -6,8 +6,10 @@
 //!
 //! `AND` / `OR` chains become one n-ary node (flattening parenthesised
 //! chains of the same operator); other binary operators associate to the
-//! left. Every parenthesis, list, call, `NOT`, unary minus and chained
-//! binary operator counts one level against [`super::input::MAX_DEPTH`].
+//! left. Every parenthesis, list, call, `NOT`, unary minus and the first
+//! operator of a chain counts one level against [`super::input::MAX_DEPTH`];
+//! the rest of a chain is not nesting and counts against
+//! [`super::input::MAX_OPERATORS`] instead.
 //!
 //! The recursive path is written with direct calls rather than nested
 //! combinators and keeps per-call work in helpers: in debug builds every
@@ -68,9 +70,18 @@ pub(crate) fn expression(i: Tokens<'_>) -> PResult<'_, Expr> {
 fn binary(start: Tokens<'_>, min: u8) -> PResult<'_, Expr> {
     let (mut i, mut lhs) = prefixed(start, min)?;
     let _guard = start.depth_guard();
+    let mut chained = false;
     while let Some((rest, infix)) = infix(i, min)? {
+        // The first operator starts a tree (one level); the rest of a chain
+        // is not nesting (`1 + 2 + … + 66` is flat to the reader), and its
+        // length is bounded on its own.
         if !matches!(infix, Infix::Or | Infix::And) {
-            i.deepen()?;
+            if chained {
+                i.operator()?
+            } else {
+                i.deepen()?
+            }
+            chained = true;
         }
         let (rest, kind) = match infix {
             Infix::IsNull(negated) => (rest, ExprKind::IsNull { expr: Box::new(lhs), negated }),

@@ -22,6 +22,13 @@ use crate::query::lexer::{Tok, Token};
 /// Maximum nesting depth of expressions and values.
 pub const MAX_DEPTH: usize = 64;
 
+/// Maximum chained binary operators in one statement: the second and later
+/// operators of a chain such as `a + b + c` (the first counts one nesting
+/// level, as it starts a new tree). A chain is not nesting to the reader,
+/// but it builds a tree as deep as it is long, which drop, clone and the
+/// planner walk recursively: this bounds that depth.
+pub const MAX_OPERATORS: usize = 1024;
+
 /// Words that cannot be bare variable names (backticks lift this); they may
 /// still be property names, map keys, kinds and predicates.
 pub(crate) const RESERVED: &[&str] = &[
@@ -74,6 +81,7 @@ pub(crate) struct Furthest {
 pub(crate) struct Ctx {
     far: RefCell<Furthest>,
     depth: Cell<usize>,
+    operators: Cell<usize>,
 }
 
 impl Furthest {
@@ -211,10 +219,26 @@ impl<'a> Tokens<'a> {
         DepthGuard { ctx: self.ctx, saved: self.ctx.depth.get() }
     }
 
-    /// Adds one level without a matching exit (for operator chains; the
-    /// caller holds a [`Tokens::depth_guard`]).
+    /// Starts counting [`MAX_OPERATORS`] for the next statement of a script.
+    pub(crate) fn new_statement(&self) {
+        self.ctx.operators.set(0);
+    }
+
+    /// Adds one level without a matching exit (for the first operator of a
+    /// chain; the caller holds a [`Tokens::depth_guard`]).
     pub(crate) fn deepen(&self) -> Result<(), Err<PErr>> {
         self.enter().map(std::mem::forget)
+    }
+
+    /// Counts one chained binary operator, failing past [`MAX_OPERATORS`].
+    pub(crate) fn operator(&self) -> Result<(), Err<PErr>> {
+        let n = self.ctx.operators.get() + 1;
+        if n > MAX_OPERATORS {
+            let msg = format!("too many operators in one statement (limit {MAX_OPERATORS})");
+            return Err(Err::Failure(PErr::custom(self.offset(), msg)));
+        }
+        self.ctx.operators.set(n);
+        Ok(())
     }
 }
 
