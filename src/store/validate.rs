@@ -46,6 +46,24 @@ pub fn apply_tx<B: IndexBackend>(
     Ok((resolved, claim_ids))
 }
 
+/// Refuses a transaction of more than `max` events (at validation, before
+/// anything is read or written), so no transaction is too large to apply
+/// and replay in bounded memory.
+pub fn check_size(events: &[Event], max: usize) -> Result<(), StoreError> {
+    match events.get(max) {
+        None => Ok(()),
+        Some(e) => Err(StoreError::Invalid(ValidationError {
+            index: max + 1,
+            op: e.op(),
+            message: format!(
+                "the transaction has {} events, more than the limit of {max}; split it into several \
+                 transactions",
+                events.len()
+            ),
+        })),
+    }
+}
+
 enum Failure {
     Rule(String),
     Index(IndexError),
