@@ -533,14 +533,20 @@ impl Store {
     /// a storage error), marks the live index damaged and rebuilds it;
     /// whether the read is worth repeating.
     pub fn heal_after(&self, e: &StoreError) -> bool {
-        let StoreError::Index(ie) = e else {
-            return false;
-        };
-        if ie.is_environment() {
-            return false;
+        self.note_index_failure(e) && self.heal()
+    }
+
+    /// After a read failed with `e`: if it is the index's failure, marks the
+    /// live index damaged, so it is rebuilt before the next read; whether it
+    /// was.
+    pub fn note_index_failure(&self, e: &StoreError) -> bool {
+        match e {
+            StoreError::Index(ie) if !ie.is_environment() => {
+                self.inner.live().backend.mark_damaged(format!("a read failed: {ie}"));
+                true
+            }
+            _ => false,
         }
-        self.inner.live().backend.mark_damaged(format!("a read failed: {ie}"));
-        self.heal()
     }
 
     /// A consistent view of the current state.

@@ -30,7 +30,12 @@ const SEGMENT: u64 = 1_500;
 
 fn options(disk: &SimDisk) -> Options {
     let clock: Arc<dyn Clock> = Arc::new(StepClock::new());
-    Options { log_dir: Some(disk.dir()), clock: Some(clock), segment_bytes: Some(SEGMENT) }
+    Options {
+        log_dir: Some(disk.dir()),
+        clock: Some(clock),
+        segment_bytes: Some(SEGMENT),
+        ..Options::default()
+    }
 }
 
 /// The attempted workload: commit sizes (1 = single commit, more = batch).

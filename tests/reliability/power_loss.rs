@@ -28,7 +28,12 @@ use crate::{Rng, StepClock, workload};
 
 fn options(disk: &SimDisk, clock: &Arc<StepClock>, segment: u64) -> Options {
     let clock: Arc<dyn Clock> = clock.clone();
-    Options { log_dir: Some(disk.dir()), clock: Some(clock), segment_bytes: Some(segment) }
+    Options {
+        log_dir: Some(disk.dir()),
+        clock: Some(clock),
+        segment_bytes: Some(segment),
+        ..Options::default()
+    }
 }
 
 fn invalid(k: u64) -> Transaction {
