@@ -190,7 +190,7 @@ impl IndexFaults {
         }
         let random: Vec<(Op, u64, Fault)> = s.random.iter().copied().filter(|r| r.0 == op).collect();
         for (_, one_in, fault) in random {
-            if fired.is_none() && IndexFaults::next_random(&mut s) % one_in == 0 {
+            if fired.is_none() && IndexFaults::next_random(&mut s).is_multiple_of(one_in) {
                 fired = Some(fault);
             }
         }
@@ -322,7 +322,7 @@ mod tests {
         let err = b.apply(batch(10)).unwrap_err();
         assert!(err.is_out_of_space(), "{err}");
         // Half of the second batch landed: the torn write.
-        let landed = b.inner().range(&[b'z'], None).count();
+        let landed = b.inner().range(b"z", None).count();
         // 0 and 1 were there; of the second batch 0, 2, 4, 6 and 8 landed.
         assert_eq!(landed, 6);
         assert!(b.inner().get(&[b'z', 3]).unwrap().is_none());

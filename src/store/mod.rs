@@ -520,7 +520,9 @@ impl Store {
     /// Rebuilds the live index if it was found damaged or stale; whether it
     /// is usable now.
     pub fn heal(&self) -> bool {
-        if self.inner.live().backend.damage().is_none() {
+        let damaged =
+            self.inner.live.read().unwrap_or_else(PoisonError::into_inner).backend.damage().is_some();
+        if !damaged {
             return true;
         }
         match self.writer() {
