@@ -195,8 +195,8 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         Err(e) => Err(failed(format!(
-            "{e}\n({} transactions before it were committed; the log holds every transaction through tx {}, \
-             and nothing after it was written; `claimgraph import --resume {file}` skips what the log holds)",
+            "{e}\n({} transactions before it were committed)\nthe log holds every transaction through tx {} \
+             and nothing after it; `claimgraph import --resume {file}` skips what the log holds",
             e.committed, e.last_tx
         ))),
     }
