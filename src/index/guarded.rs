@@ -71,7 +71,11 @@ impl Guarded {
         let (send, recv) = std::sync::mpsc::channel();
         let me = Arc::clone(self);
         let spawned = std::thread::Builder::new().name("claimgraph-index-flush".into()).spawn(move || {
-            let _ = send.send(me.kv().flush());
+            let flushed = me.kv().flush();
+            // Let go before answering, so the caller's handle is the last
+            // one and the index closes on the caller's thread.
+            drop(me);
+            let _ = send.send(flushed);
         });
         let outcome = match spawned {
             Err(e) => Err(IndexError::Io(e)),

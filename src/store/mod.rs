@@ -618,7 +618,16 @@ impl Store {
     /// equal a fresh rebuild from the log.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let w = self.writer()?;
-        verify::verify(&w.log, &self.inner.live().backend)
+        let live = self.inner.live();
+        if let Some(why) = live.backend.damage() {
+            // The log is still checked; the index is known bad already.
+            let mut report = verify::verify_log(&w.log)?;
+            report
+                .problems
+                .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
+            return Ok(report);
+        }
+        verify::verify(&w.log, &live.backend)
     }
 
     /// Bytes on disk: log and indexes.

@@ -292,11 +292,20 @@ fn a_damaged_index_that_cannot_be_rebuilt_now_is_an_error_naming_reindex() {
     let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
     commit_range(&store, 1, 30, &mut Vec::new());
     faults.fail_nth(Op::Read, 2, Fault::Corrupt);
-    faults.fail_nth(Op::Flush, 1, Fault::NoSpace);
-    let err = hub_count(&store).expect_err("a damaged index answered");
-    assert!(err.contains("claimgraph reindex"), "{err}");
+    // The disk is full: every flush (so every rebuild) fails.
+    faults.fail_randomly(Op::Flush, 1, Fault::NoSpace);
+    for _ in 0..2 {
+        let err = hub_count(&store).expect_err("a damaged index answered");
+        assert!(err.contains("claimgraph reindex"), "{err}");
+    }
+    // `verify` checks the log and reports the index it knows is damaged.
+    let report = store.verify().unwrap();
+    assert_eq!((report.ok(), report.transactions), (false, 30));
+    assert!(report.problems.iter().any(|p| p.contains("reindex")), "{:?}", report.problems);
     // Space is back: the next query rebuilds and answers.
+    faults.disarm();
     assert_eq!(hub_count(&store), Ok(workload::live_ids(30).len() as i64));
+    assert!(store.verify().unwrap().ok());
 }
 
 /// Finding 13: out of space while opening the index is reported as such
