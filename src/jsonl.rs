@@ -5,11 +5,21 @@
 //! same head hash. `import` stops at the first bad line with `file:line:
 //! message`; the transactions before it stay committed and nothing of the bad
 //! line is applied.
+//!
+//! Import commits in chunks and reports each one ("committed through tx
+//! N"); a failure says which transactions the log holds. With `resume`, the
+//! lines the log already holds are skipped, so a retry after a partial
+//! import does not duplicate them: a line with a `tx` number is matched by
+//! that number (and its `hash`, or else its content), a line without one by
+//! its content against the end of the log. Content means the author, the
+//! message and the events as written, compared ignoring case and the fields
+//! the store fills in (claim ids, `said_at`, `recorded_at`).
 
 use std::io::{BufRead, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
+use crate::model::Hash;
 use crate::model::{
     AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term, Timestamp,
     TxRecord, ValidTime,
@@ -246,6 +256,18 @@ pub struct ImportError {
     pub message: String,
     /// Transactions committed before the bad line.
     pub committed: u64,
+    /// The last transaction in the log when the import stopped (every
+    /// transaction up to it is committed, this import's included).
+    pub last_tx: u64,
+}
+
+/// How to import.
+#[derive(Default)]
+pub struct ImportOptions<'a> {
+    /// Skip the lines the log already holds (see the module docs).
+    pub resume: bool,
+    /// Called after each committed chunk with the last tx committed.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
 }
 
 /// What an import did.
@@ -253,11 +275,24 @@ pub struct ImportError {
 pub struct ImportSummary {
     pub transactions: u64,
     pub events: u64,
+    /// Lines skipped as already in the log (with `resume`).
+    pub skipped: u64,
 }
 
 /// Imports JSON Lines from `input` (named `file` in messages), committing in
 /// bulk (many transactions per fsync).
 pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSummary, ImportError> {
+    import_with(store, input, file, ImportOptions::default())
+}
+
+/// [`import`] with options: resume after a partial import, report progress.
+pub fn import_with(
+    store: &Store,
+    input: impl BufRead,
+    file: &str,
+    mut options: ImportOptions<'_>,
+) -> Result<ImportSummary, ImportError> {
+    let mut resume = options.resume.then(|| Resume::new(store.head()));
     let mut summary = ImportSummary::default();
     let mut batch: Vec<(usize, Transaction)> = Vec::new();
     let mut reader = input;
@@ -270,6 +305,7 @@ pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSu
             line,
             message,
             committed: s.transactions,
+            last_tx: store.head(),
         };
         let n = n.map_err(|e| fail(lineno + 1, format!("cannot read: {e}"), &summary))?;
         if n == 0 {
@@ -281,7 +317,7 @@ pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSu
             buf.drain(..3);
         }
         if buf.len() as u64 > MAX_LINE_BYTES {
-            flush(store, &mut batch, &mut summary, file)?;
+            flush(store, &mut batch, &mut summary, file, &mut options)?;
             return Err(fail(lineno, format!("line is longer than {MAX_LINE_BYTES} bytes"), &summary));
         }
         let parsed = std::str::from_utf8(&buf)
@@ -289,18 +325,171 @@ pub fn import(store: &Store, input: impl BufRead, file: &str) -> Result<ImportSu
             .and_then(|text| if text.trim().is_empty() { Ok(None) } else { parse_line(text).map(Some) });
         match parsed {
             Ok(None) => {}
-            Ok(Some(tx)) => batch.push((lineno, tx)),
+            Ok(Some(tx)) => match resume.as_mut().map(|r| r.in_log(store, &tx)).transpose() {
+                Ok(Some(true)) => summary.skipped += 1,
+                Ok(_) => batch.push((lineno, tx)),
+                Err(message) => {
+                    flush(store, &mut batch, &mut summary, file, &mut options)?;
+                    return Err(fail(lineno, message, &summary));
+                }
+            },
             Err(message) => {
-                flush(store, &mut batch, &mut summary, file)?;
+                flush(store, &mut batch, &mut summary, file, &mut options)?;
                 return Err(fail(lineno, message, &summary));
             }
         }
         if batch.len() >= BATCH_LINES {
-            flush(store, &mut batch, &mut summary, file)?;
+            flush(store, &mut batch, &mut summary, file, &mut options)?;
         }
     }
-    flush(store, &mut batch, &mut summary, file)?;
+    flush(store, &mut batch, &mut summary, file, &mut options)?;
+    if let Some(r) = &resume
+        && let Some(line) = r.unfinished()
+    {
+        return Err(ImportError {
+            file: file.to_string(),
+            line: lineno,
+            message: format!(
+                "--resume: the file ends before it reaches the end of the log (its line {line} matched \
+                 the log, which goes on past the file's last line); nothing was imported"
+            ),
+            committed: summary.transactions,
+            last_tx: store.head(),
+        });
+    }
     Ok(summary)
+}
+
+/// Which lines of a resumed import the log already holds.
+///
+/// Lines with a `tx` number at or below the log's head are in the log if
+/// their hash (or content) matches that transaction, and an error if not.
+/// Lines without one are matched by content: the lines the log holds must
+/// be the file's first lines, and they must be the last transactions of the
+/// log, so candidates are the transactions whose content equals the first
+/// line, each followed line by line until one reaches the log's head.
+struct Resume {
+    head: u64,
+    /// Content fingerprints of every logged transaction (read once, when a
+    /// line needs them).
+    prints: Option<Vec<[u8; 32]>>,
+    /// For lines without tx numbers: candidate first transactions, and the
+    /// lines seen.
+    starts: Option<Vec<u64>>,
+    seen: u64,
+    /// Whether a line was found not to be in the log (nothing after it is).
+    past: bool,
+}
+
+impl Resume {
+    fn new(head: u64) -> Resume {
+        Resume { head, prints: None, starts: None, seen: 0, past: false }
+    }
+
+    fn prints(&mut self, store: &Store) -> Result<&[[u8; 32]], String> {
+        if self.prints.is_none() {
+            let mut prints = Vec::with_capacity(self.head as usize);
+            store
+                .for_each_tx(1, |rec| {
+                    if rec.tx <= self.head {
+                        prints.push(fingerprint(
+                            &rec.body.author,
+                            rec.body.message.as_deref(),
+                            &rec.body.events,
+                        ));
+                    }
+                    Ok(())
+                })
+                .map_err(|e| format!("--resume: cannot read the log: {e}"))?;
+            self.prints = Some(prints);
+        }
+        Ok(self.prints.as_deref().unwrap_or_default())
+    }
+
+    /// Whether the log already holds this line's transaction.
+    fn in_log(&mut self, store: &Store, t: &Transaction) -> Result<bool, String> {
+        if self.past {
+            return Ok(false);
+        }
+        let print = fingerprint(&t.author, t.message.as_deref(), &t.events);
+        if let Some(tx) = t.expect_tx {
+            if tx > self.head {
+                self.past = true;
+                return Ok(false);
+            }
+            let logged = store
+                .snapshot()
+                .transaction(tx)
+                .map_err(|e| format!("--resume: {e}"))?
+                .ok_or_else(|| format!("--resume: tx {tx} is not in the index"))?;
+            let same = match &t.expect_hash {
+                Some(given) => Hash::from_hex(given) == Some(logged.hash),
+                None => self.prints(store)?.get(tx as usize - 1) == Some(&print),
+            };
+            return match same {
+                true => Ok(true),
+                false => Err(format!(
+                    "--resume: tx {tx} is already in the log with other content (hash {}); not importing over it",
+                    logged.hash
+                )),
+            };
+        }
+        let head = self.head;
+        let seen = self.seen;
+        self.seen += 1;
+        self.prints(store)?;
+        let prints = self.prints.as_deref().unwrap_or_default();
+        let starts = match self.starts.take() {
+            None => (1..=head).filter(|&s| prints[s as usize - 1] == print).collect(),
+            Some(starts) => starts
+                .into_iter()
+                .filter(|&s| s + seen > head || prints[(s + seen - 1) as usize] == print)
+                .collect::<Vec<u64>>(),
+        };
+        // The line is in the log if a candidate still runs through it; of
+        // several, the earliest (the longest run of matching lines).
+        let covered = starts.iter().any(|&s| s + seen <= head);
+        if starts.is_empty() || !covered {
+            let finished = starts.iter().any(|&s| s + seen > head);
+            if !finished && seen > 0 {
+                return Err(format!(
+                    "--resume: the file does not continue the log: its first {seen} lines match \
+                     transactions of the log but this one does not match the next, and the log goes on; \
+                     nothing was imported"
+                ));
+            }
+            self.past = true;
+            self.starts = Some(starts);
+            return Ok(false);
+        }
+        self.starts = Some(starts);
+        Ok(true)
+    }
+
+    /// A line number if the file ended while its lines were still matching
+    /// the log short of its head.
+    fn unfinished(&self) -> Option<u64> {
+        if self.past {
+            return None;
+        }
+        let starts = self.starts.as_ref()?;
+        (!starts.is_empty() && starts.iter().all(|&s| s + self.seen <= self.head)).then_some(self.seen)
+    }
+}
+
+/// A transaction's content as written: author, message and events, ignoring
+/// case and the fields the store fills in.
+fn fingerprint(author: &str, message: Option<&str>, events: &[Event]) -> [u8; 32] {
+    let mut events: Vec<serde_json::Value> =
+        events.iter().map(|e| serde_json::to_value(WireEvent::from_event(e)).unwrap_or_default()).collect();
+    for e in &mut events {
+        if let Some(obj) = e.as_object_mut() {
+            obj.remove("claim");
+            obj.remove("said_at");
+        }
+    }
+    let text = serde_json::json!([author, message, events]).to_string().to_lowercase();
+    *blake3::hash(text.as_bytes()).as_bytes()
 }
 
 fn flush(
@@ -308,6 +497,7 @@ fn flush(
     batch: &mut Vec<(usize, Transaction)>,
     summary: &mut ImportSummary,
     file: &str,
+    options: &mut ImportOptions<'_>,
 ) -> Result<(), ImportError> {
     let lines: Vec<usize> = batch.iter().map(|(l, _)| *l).collect();
     let events: Vec<u64> = batch.iter().map(|(_, t)| t.events.len() as u64).collect();
@@ -315,6 +505,9 @@ fn flush(
     let (receipts, err) = store.commit_batch(txs);
     summary.transactions += receipts.len() as u64;
     summary.events += events[..receipts.len()].iter().sum::<u64>();
+    if let (Some(last), Some(progress)) = (receipts.last(), options.progress.as_mut()) {
+        progress(last.tx);
+    }
     match err {
         None => Ok(()),
         Some((i, e)) => Err(ImportError {
@@ -322,6 +515,7 @@ fn flush(
             line: lines[i],
             message: e.to_string(),
             committed: summary.transactions,
+            last_tx: store.head(),
         }),
     }
 }

@@ -50,7 +50,8 @@ commands:
                           query and run take --format table|csv|json|jsonl|markdown|line|dot
                           and --demo (work on the demo store)
   demo                    print a short, non-interactive tour of the demo store
-  import FILE|-           import JSON Lines (one transaction per line); creates the store
+  import [--resume] FILE|-  import JSON Lines (one transaction per line); creates the
+                          store; --resume skips the lines the log already holds
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify [--against CP]   check every record, the hash chain, and the indexes; with a
@@ -264,27 +265,47 @@ fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
 }
 
 fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
-    let [file] = rest else {
-        return Err(usage("import takes one FILE (or - for stdin)"));
+    let (resume, rest): (Vec<&String>, Vec<&String>) = rest.iter().partition(|a| *a == "--resume");
+    let [file] = rest[..] else {
+        return Err(usage("import takes one FILE (or - for stdin), and optionally --resume"));
     };
     let store = opened(path, Store::create(path))?;
+    // Each chunk is durable when reported, so a failure or a kill loses
+    // nothing reported and `--resume` continues after it.
+    let mut progress = |tx: u64| eprintln!("committed through tx {tx}");
+    let options = jsonl::ImportOptions { resume: !resume.is_empty(), progress: Some(&mut progress) };
     let result = if file == "-" {
-        jsonl::import(&store, std::io::stdin().lock(), "<stdin>")
+        jsonl::import_with(&store, std::io::stdin().lock(), "<stdin>", options)
     } else {
         let f = std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;
-        jsonl::import(&store, BufReader::new(f), file)
+        jsonl::import_with(&store, BufReader::new(f), file, options)
     };
+    // The index's own flush, behind its deadline (a full disk gives an
+    // error here, never a hang at exit).
+    let flushed = store.flush_indexes();
     match result {
         Ok(s) => {
+            let skipped = if s.skipped > 0 {
+                format!(", skipped {} already in the log", s.skipped)
+            } else {
+                String::new()
+            };
             println!(
-                "imported {} transactions ({} events); head is tx {}",
+                "imported {} transactions ({} events){skipped}; head is tx {}",
                 s.transactions,
                 s.events,
                 store.head()
             );
+            if let Err(e) = flushed {
+                eprintln!("note: {e}; the next open rebuilds the index from the log");
+            }
             Ok(())
         }
-        Err(e) => Err(failed(format!("{e}\n({} transactions before it were committed)", e.committed))),
+        Err(e) => Err(failed(format!(
+            "{e}\n({} transactions before it were committed)\nthe log holds every transaction through tx {} \
+             and nothing after it; `claimgraph import --resume {file}` skips what the log holds",
+            e.committed, e.last_tx
+        ))),
     }
 }
 

@@ -100,7 +100,11 @@ pub trait IndexBackend: KvRead + Send + Sync {
 }
 
 fn backend_err(e: sled::Error) -> IndexError {
-    IndexError::Backend(e.to_string())
+    match e {
+        sled::Error::Io(io) => IndexError::Io(io),
+        sled::Error::Corruption { .. } => IndexError::Corrupt(e.to_string()),
+        other => IndexError::Backend(other.to_string()),
+    }
 }
 
 /// [`IndexBackend`] over one sled tree.

@@ -8,6 +8,9 @@
 
 pub mod backend;
 pub mod claim_block;
+#[doc(hidden)]
+pub mod faults;
+pub mod guarded;
 pub mod keys;
 pub mod posting;
 pub mod snapshot;
@@ -16,6 +19,7 @@ pub mod writer;
 use serde::{Deserialize, Serialize};
 
 pub use backend::{IndexBackend, KvRead, SledBackend};
+pub use guarded::Guarded;
 pub use posting::Posting;
 pub use snapshot::{Ordering, Snapshot};
 pub use writer::ChunkWriter;
@@ -32,12 +36,57 @@ pub const FORMAT_VERSION: u64 = 5;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum IndexError {
-    #[error("index storage error: {0}")]
+    #[error("index storage error: {0}{REINDEX}")]
     Backend(String),
-    #[error("the index storage panicked: {0}")]
+    #[error("the index storage panicked: {0}{REINDEX}")]
     Panicked(String),
-    #[error("the index is damaged: {0}")]
+    #[error("the index is damaged: {0}{REINDEX}")]
     Corrupt(String),
+    /// An I/O error of the index's storage, its kind kept (out of space and
+    /// permission errors are reported as such, never taken for damage).
+    #[error("{}", io_message(.0))]
+    Io(std::io::Error),
+    /// The index was found damaged or could not be written, and has not
+    /// been rebuilt yet.
+    #[error("the index cannot be used ({0}){REINDEX}")]
+    Unusable(String),
+}
+
+/// What every index-damage message ends with.
+const REINDEX: &str =
+    "; the index is derived from the log: reopen the store or run `claimgraph reindex` to rebuild it";
+
+fn io_message(e: &std::io::Error) -> String {
+    if is_out_of_space(e) {
+        format!("out of disk space for the index: {e}; free some space and retry")
+    } else if e.kind() == std::io::ErrorKind::PermissionDenied {
+        format!("no permission to use the index files: {e}")
+    } else {
+        format!("index I/O error: {e}")
+    }
+}
+
+/// Whether an I/O error means the disk (or quota) is full.
+pub fn is_out_of_space(e: &std::io::Error) -> bool {
+    const ENOSPC: i32 = 28;
+    const EDQUOT: i32 = 122;
+    matches!(e.kind(), std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded)
+        || matches!(e.raw_os_error(), Some(ENOSPC | EDQUOT))
+}
+
+impl IndexError {
+    /// Whether this is an out-of-space error.
+    pub fn is_out_of_space(&self) -> bool {
+        matches!(self, IndexError::Io(e) if is_out_of_space(e))
+    }
+
+    /// Whether this is an error of the environment (out of space, no
+    /// permission, a read-only file system) rather than damage to the index.
+    pub fn is_environment(&self) -> bool {
+        use std::io::ErrorKind as K;
+        matches!(self, IndexError::Io(e)
+            if is_out_of_space(e) || matches!(e.kind(), K::PermissionDenied | K::ReadOnlyFilesystem))
+    }
 }
 
 /// What the index keeps about each transaction.

@@ -465,6 +465,36 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         Ok(())
     }
 
+    /// Hands over everything pending, the current transaction's writes so
+    /// far included, as one batch to write now, and goes on with the same
+    /// transaction over the backend that then holds them (replay of a
+    /// logged transaction too large for one batch). The batch's META marks
+    /// the last *whole* transaction applied; the counters are the current
+    /// ones.
+    pub fn spill(&mut self) -> Result<Writes, IndexError> {
+        for posting in std::mem::take(&mut self.tx_postings) {
+            self.add_posting(&posting);
+        }
+        for (posting, rtx) in std::mem::take(&mut self.tx_retracts) {
+            self.mark_retracted(&posting, rtx)?;
+        }
+        // New postings open new blocks: the spilled ones are in the base.
+        self.open.clear();
+        let mut out = std::mem::take(&mut self.chunk);
+        out.append(&mut self.tx);
+        out.append(&mut self.blocks);
+        let m = |name: &[u8], v: u64| (meta_key(name), v.to_be_bytes().to_vec());
+        for (k, v) in [
+            m(meta::APPLIED, self.applied),
+            m(meta::NEXT_TERM, self.counters.next_term),
+            m(meta::NEXT_SEQ, self.counters.next_seq),
+            m(meta::FORMAT, super::FORMAT_VERSION),
+        ] {
+            out.insert(k, v);
+        }
+        Ok(out)
+    }
+
     /// Whether any transaction is sealed in the chunk.
     pub fn is_empty(&self) -> bool {
         self.chunk.is_empty()

@@ -198,7 +198,14 @@ impl Session {
                 let valid =
                     self.resolve_valid(&self.params, q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
                 let cancel = Some(self.cancel.clone());
-                run_match(&self.store, &self.params, self.limits, cancel, at, valid, q, src, sink)
+                let result =
+                    run_match(&self.store, &self.params, self.limits, cancel, at, valid, q, src, sink);
+                // Rows may have gone out already: no second answer here, but
+                // the index is rebuilt before the next read.
+                if let Err(QueryError::Store(e)) = &result {
+                    self.store.note_index_failure(e);
+                }
+                result
             }
             other => {
                 let result = self.run(other, src)?;
@@ -213,7 +220,26 @@ impl Session {
     }
 
     /// Runs one parsed statement (`src` is the text its spans point into).
+    /// A read that meets a damaged index is answered again, once, after the
+    /// store has rebuilt the index from the log (if it cannot, the error
+    /// names `claimgraph reindex`).
     pub fn run(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
+        let read = matches!(
+            stmt,
+            Statement::Match(_)
+                | Statement::Explain { .. }
+                | Statement::History(_)
+                | Statement::Conflicts(_)
+                | Statement::Show(_)
+                | Statement::Stats
+        );
+        match self.run_once(stmt, src) {
+            Err(QueryError::Store(e)) if read && self.store.heal_after(&e) => self.run_once(stmt, src),
+            other => other,
+        }
+    }
+
+    fn run_once(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
         self.cancel.reset();
         match stmt {
             Statement::Match(_) => {

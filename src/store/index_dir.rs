@@ -67,9 +67,15 @@ fn index_dirs(store: &Path) -> Vec<String> {
     entries.flatten().filter_map(|e| e.file_name().into_string().ok()).filter(|n| is_index_dir(n)).collect()
 }
 
-/// A directory name no index has used yet.
+/// A directory name no index has used yet: one past the highest
+/// generation, or, once that is `u64::MAX`, the lowest free one (the
+/// numbers wrap rather than run out).
 pub(super) fn fresh_name(store: &Path) -> String {
-    let next = index_dirs(store).iter().map(|n| generation(n)).max().unwrap_or(0).saturating_add(1);
+    let used: Vec<u64> = index_dirs(store).iter().map(|n| generation(n)).collect();
+    let next = match used.iter().max().copied().unwrap_or(0).checked_add(1) {
+        Some(next) => next,
+        None => (1..).find(|g| !used.contains(g)).unwrap_or(1),
+    };
     format!("index.{next}")
 }
 
@@ -98,9 +104,57 @@ pub(super) fn remove_others(store: &Path, keep: Option<&str>) {
     let _ = std::fs::remove_file(store.join(format!("{POINTER}.tmp")));
 }
 
+/// The dirty mark: present while the named index may hold writes that were
+/// never flushed clean. Written (and fsynced) before the first index write
+/// after a clean flush, removed after the next one; an open that finds it
+/// naming the live index rebuilds that index rather than trust it.
+const DIRTY: &str = "INDEX_DIRTY";
+
+/// Puts the dirty mark for index `name` on disk.
+pub(super) fn mark_dirty(store: &Path, name: &str) -> Result<(), StoreError> {
+    let doing = || format!("marking the index {name} as being written");
+    let path = store.join(DIRTY);
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&path).map_err(io(doing()))?;
+        f.write_all(format!("{name}\n").as_bytes()).map_err(io(doing()))?;
+        f.sync_all().map_err(io(doing()))?;
+    }
+    std::fs::File::open(store).and_then(|d| d.sync_all()).map_err(io(doing()))
+}
+
+/// Removes the dirty mark (best effort: a mark left behind costs a rebuild,
+/// never a wrong answer).
+pub(super) fn mark_clean(store: &Path) {
+    if std::fs::remove_file(store.join(DIRTY)).is_ok() {
+        let _ = std::fs::File::open(store).and_then(|d| d.sync_all());
+    }
+}
+
+/// The index the dirty mark names, if there is one. An unreadable mark
+/// names no index directory, so it is taken as naming the live one.
+pub(super) fn dirty(store: &Path) -> Option<String> {
+    match std::fs::read(store.join(DIRTY)) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => Some(live_name(store)),
+        Ok(bytes) => match std::str::from_utf8(&bytes).ok().map(str::trim_end).filter(|n| is_index_dir(n)) {
+            Some(name) => Some(name.to_string()),
+            None => Some(live_name(store)),
+        },
+    }
+}
+
+fn live_name(store: &Path) -> String {
+    match current(store) {
+        Pointer::Named(name) => name,
+        Pointer::Damaged(_) => DEFAULT.into(),
+    }
+}
+
 /// Removes every index and the pointer (after a repair cut the log).
 pub(super) fn remove_all(store: &Path) -> Result<(), StoreError> {
     remove_others(store, None);
+    mark_clean(store);
     match std::fs::remove_file(store.join(POINTER)) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("removing the index pointer")(e)),
         _ => Ok(()),
@@ -137,6 +191,9 @@ mod tests {
         assert!(!tmp.join("index").exists() && tmp.join("index.1").exists());
         std::fs::write(tmp.join(POINTER), b"../../etc\n").unwrap();
         assert!(matches!(current(&tmp), Pointer::Damaged(_)));
+        // At the last generation the numbers wrap to the lowest free one.
+        std::fs::create_dir_all(tmp.join("index.18446744073709551615")).unwrap();
+        assert_eq!(fresh_name(&tmp), "index.2");
         remove_all(&tmp).unwrap();
         assert!(!tmp.join("index.1").exists() && !tmp.join(POINTER).exists());
         std::fs::remove_dir_all(&tmp).unwrap();

@@ -14,6 +14,7 @@ mod verify;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering as AtomicOrdering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak};
+use std::time::Duration;
 
 pub use index_dir::live_index_dir;
 pub(crate) use read::IndexView;
@@ -23,7 +24,8 @@ pub use validate::{DEFAULT_FUTURE_TOLERANCE, ValidationError, ValidationKind};
 pub use verify::VerifyReport;
 
 use crate::codec;
-use crate::index::{ChunkWriter, IndexBackend, IndexError, SledBackend, TxMeta, meta, read_meta};
+use crate::index::faults::{FaultyBackend, IndexFaults};
+use crate::index::{ChunkWriter, Guarded, IndexBackend, IndexError, SledBackend, TxMeta, meta, read_meta};
 use crate::log::{FsLogDir, Log, LogDir, LogError, OpenReport as LogOpenReport, RepairReport, frame};
 use crate::model::{Hash, Receipt, Timestamp, TxBody, TxRecord};
 
@@ -80,6 +82,19 @@ pub enum StoreError {
     /// [`Store::create`] makes one.
     #[error("no store at {}", path.display())]
     NotFound { path: PathBuf },
+    /// Refused before anything was written.
+    #[error(
+        "not enough free disk space for the store {dir}: {free} bytes free, but this write needs about \
+         {need} (with a margin of {margin}); nothing was written; free some space and retry"
+    )]
+    OutOfSpace { dir: String, free: u64, need: u64, margin: u64 },
+    /// The index could not be rebuilt after a failure; the log is intact.
+    #[error(
+        "the index could not be brought up to the log ({why}); the log holds every acknowledged \
+         transaction, tx 1 to {head}, and nothing after tx {head} was written; free disk space if it \
+         is full, then reopen the store or run `claimgraph reindex`"
+    )]
+    IndexUnavailable { head: u64, why: String },
 }
 
 /// What opening the store found and did.
@@ -95,6 +110,21 @@ pub struct OpenReport {
 /// The most transactions and events folded into one index batch.
 const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
+/// The default most events in one transaction.
+pub const MAX_TX_EVENTS: usize = 100_000;
+/// The default time an index flush may take before it is given up.
+const FLUSH_DEADLINE: Duration = Duration::from_secs(30);
+/// The default free space kept on the store's file system.
+const MIN_FREE_BYTES: u64 = 8 << 20;
+
+/// What the options resolved to.
+#[derive(Clone)]
+struct Settings {
+    max_tx_events: usize,
+    flush_deadline: Duration,
+    min_free_bytes: u64,
+    faults: Option<Arc<IndexFaults>>,
+}
 
 struct Inner {
     dir: PathBuf,
@@ -108,6 +138,9 @@ struct Inner {
     head: AtomicU64,
     poisoned: AtomicBool,
     open_report: OpenReport,
+    settings: Settings,
+    /// Whether the dirty mark (`INDEX_DIRTY`) is on disk for the live index.
+    dirty: AtomicBool,
     /// Declared last so it outlives the index it guards.
     lease: Arc<DirLease>,
 }
@@ -170,23 +203,39 @@ pub struct Options {
     /// How far ahead of the clock a transaction's given `recorded_at` may be
     /// (default [`DEFAULT_FUTURE_TOLERANCE`], one day).
     pub future_tolerance: Option<std::time::Duration>,
+    /// The most events one transaction may hold (default [`MAX_TX_EVENTS`]).
+    pub max_tx_events: Option<usize>,
+    /// How long an index flush may take before it is given up and the index
+    /// marked stale (default 30 s).
+    pub index_flush_deadline: Option<Duration>,
+    /// Free bytes the store keeps on its file system: a write that would
+    /// leave less (counting four times its log bytes for the log and the
+    /// index) is refused before anything is written (default 8 MiB).
+    pub min_free_bytes: Option<u64>,
+    /// Every index the store opens is wrapped in these faults (tests only).
+    #[doc(hidden)]
+    pub index_faults: Option<Arc<IndexFaults>>,
 }
 
 /// The index in use and its directory.
 #[derive(Clone)]
 struct LiveIndex {
-    backend: Arc<SledBackend>,
+    backend: Arc<Guarded>,
     dir: PathBuf,
 }
 
 /// An index a rebuild replaced.
 struct Retired {
-    backend: Weak<SledBackend>,
+    backend: Weak<Guarded>,
     dir: PathBuf,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Flushed behind the deadline, so dropping sled has nothing left to
+        // wait for; an index that cannot be flushed keeps its dirty mark
+        // (the next open rebuilds it) and is leaked, never waited on.
+        let _ = self.flush_clean();
         self.sweep_retired();
     }
 }
@@ -194,6 +243,21 @@ impl Drop for Inner {
 impl Inner {
     fn live(&self) -> LiveIndex {
         self.live.read().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// Flushes the live index (behind the deadline) and, if that worked,
+    /// removes its dirty mark.
+    fn flush_clean(&self) -> Result<(), StoreError> {
+        let live = self.live();
+        if live.backend.damage().is_some() {
+            return Ok(());
+        }
+        live.backend.flush_within(self.settings.flush_deadline)?;
+        if self.dirty.load(AtomicOrdering::Acquire) {
+            index_dir::mark_clean(&self.dir);
+            self.dirty.store(false, AtomicOrdering::Release);
+        }
+        Ok(())
     }
 
     /// Removes the directories of retired indexes nobody reads any more
@@ -305,7 +369,13 @@ impl Store {
             log.set_segment_limit(bytes);
         }
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
-        let recovered = recover_index(dir, &log)?;
+        let settings = Settings {
+            max_tx_events: options.max_tx_events.unwrap_or(MAX_TX_EVENTS).max(1),
+            flush_deadline: options.index_flush_deadline.unwrap_or(FLUSH_DEADLINE),
+            min_free_bytes: options.min_free_bytes.unwrap_or(MIN_FREE_BYTES),
+            faults: options.index_faults,
+        };
+        let recovered = recover_index(dir, &log, &settings)?;
         let future_tolerance = options.future_tolerance.unwrap_or(DEFAULT_FUTURE_TOLERANCE);
         let writer = Writer { log, last_recorded: recovered.last_recorded, clock, future_tolerance };
         let head = writer.log.head();
@@ -319,6 +389,8 @@ impl Store {
             head: AtomicU64::new(head),
             poisoned: AtomicBool::new(false),
             open_report,
+            settings,
+            dirty: AtomicBool::new(false),
             lease: Arc::new(DirLease { _lock: lock, dir: dir.to_path_buf(), temporary }),
         };
         Ok(Store { inner: Arc::new(inner) })
@@ -395,6 +467,9 @@ impl Store {
         receipts: &mut Vec<Receipt>,
     ) -> (usize, Option<StoreError>) {
         // The writer lock is held: no rebuild can replace the index meanwhile.
+        if let Err(e) = self.heal_locked(w) {
+            return (0, Some(e));
+        }
         let live = self.inner.live();
         let index = &*live.backend;
         let mut cw = match ChunkWriter::new(index) {
@@ -408,7 +483,8 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            match prepare(&mut cw, t, txno, &prev, last, (w.clock.now(), w.future_tolerance)) {
+            let limit = self.inner.settings.max_tx_events;
+            match prepare(&mut cw, t, txno, &prev, last, (w.clock.now(), w.future_tolerance), limit) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -437,22 +513,118 @@ impl Store {
         (n, failure)
     }
 
-    /// Logs (one fsync) then indexes a prepared chunk.
+    /// Logs (one fsync) then indexes a prepared chunk. Free space and the
+    /// index's dirty mark are seen to first, so a refusal writes nothing.
+    /// Once the log has the chunk it is acknowledged whatever the index
+    /// does: an index write that fails marks the index stale (it is rebuilt
+    /// from the log before its next use, and never trusted by a later open).
     fn write_chunk(
         &self,
         w: &mut Writer,
-        index: &SledBackend,
+        index: &Guarded,
         bodies: &[Vec<u8>],
-        cw: ChunkWriter<'_, SledBackend>,
+        cw: ChunkWriter<'_, Guarded>,
     ) -> Result<(), StoreError> {
         let poison = |e: StoreError| {
             self.inner.poisoned.store(true, AtomicOrdering::Release);
             e
         };
+        self.check_space(bodies.iter().map(|b| b.len() as u64).sum())?;
+        self.mark_dirty()?;
+        let first = w.log.head() + 1;
         w.log.append(bodies).map_err(|e| poison(e.into()))?;
-        index.apply(cw.into_writes()).map_err(|e| poison(e.into()))?;
+        if let Err(e) = index.apply(cw.into_writes()) {
+            let last = w.log.head();
+            index.mark_write_failed(format!(
+                "indexing tx {first} to {last} failed ({e}); they are in the log"
+            ));
+        }
         self.inner.head.store(w.log.head(), AtomicOrdering::Release);
         Ok(())
+    }
+
+    /// Refuses a write of about `log_bytes` that would leave the file system
+    /// with less than the margin free.
+    fn check_space(&self, log_bytes: u64) -> Result<(), StoreError> {
+        let settings = &self.inner.settings;
+        let free = match settings.faults.as_ref().and_then(|f| f.free_space()) {
+            Some(free) => free,
+            None => match fs2::available_space(&self.inner.dir) {
+                Ok(free) => free,
+                // A file system that cannot say is not refused for it.
+                Err(_) => return Ok(()),
+            },
+        };
+        let margin = settings.min_free_bytes;
+        let need = log_bytes.saturating_mul(4).saturating_add(margin);
+        if free < need {
+            return Err(StoreError::OutOfSpace {
+                dir: self.inner.dir.display().to_string(),
+                free,
+                need,
+                margin,
+            });
+        }
+        Ok(())
+    }
+
+    /// Puts the dirty mark on disk before the live index's first write since
+    /// it was last flushed clean.
+    fn mark_dirty(&self) -> Result<(), StoreError> {
+        if self.inner.dirty.load(AtomicOrdering::Acquire) {
+            return Ok(());
+        }
+        let live = self.inner.live();
+        let name = live.dir.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        index_dir::mark_dirty(&self.inner.dir, name)?;
+        self.inner.dirty.store(true, AtomicOrdering::Release);
+        Ok(())
+    }
+
+    /// Replaces a stale or damaged live index with a rebuild from the log
+    /// (the writer lock is held); an error says what the log holds.
+    fn heal_locked(&self, w: &Writer) -> Result<(), StoreError> {
+        let Some(why) = self.inner.live().backend.damage().map(str::to_string) else {
+            return Ok(());
+        };
+        self.replace_index(w).map(|_| ()).map_err(|e| StoreError::IndexUnavailable {
+            head: w.log.head(),
+            why: format!("{why}; rebuilding it failed: {e}"),
+        })
+    }
+
+    /// Rebuilds the live index if it was found damaged or stale; whether it
+    /// is usable now.
+    pub fn heal(&self) -> bool {
+        let damaged =
+            self.inner.live.read().unwrap_or_else(PoisonError::into_inner).backend.damage().is_some();
+        if !damaged {
+            return true;
+        }
+        match self.writer() {
+            Ok(w) => self.heal_locked(&w).is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// After a read failed with `e`: if it is the index's failure (damage,
+    /// a storage error), marks the live index damaged and rebuilds it;
+    /// whether the read is worth repeating.
+    pub fn heal_after(&self, e: &StoreError) -> bool {
+        self.note_index_failure(e) && self.heal()
+    }
+
+    /// After a read failed with `e`: if it is the index's failure, marks the
+    /// live index damaged, so it is rebuilt before the next read; whether it
+    /// was.
+    pub fn note_index_failure(&self, e: &StoreError) -> bool {
+        match e {
+            StoreError::Index(ie) if !ie.is_environment() => {
+                self.inner.live().backend.mark_damaged(format!("a read failed: {ie}"));
+                true
+            }
+            _ => false,
+        }
     }
 
     /// A consistent view of the current state.
@@ -462,6 +634,9 @@ impl Store {
 
     /// A view of the state as of transaction `tx` (clamped to the head).
     pub fn snapshot_at(&self, tx: u64) -> ReadView {
+        // A damaged index is rebuilt first; if that cannot run now, the
+        // view's reads fail naming `reindex` (never a half-answer).
+        self.heal();
         // The head first: an index taken after it holds at least that head
         // (commits publish the head after applying, and a rebuild builds up
         // to the log's head), so the view never names a tx its index lacks.
@@ -506,7 +681,15 @@ impl Store {
     /// readers that start after see the new one, at the same head.
     pub fn rebuild_indexes(&self) -> Result<u64, StoreError> {
         let w = self.writer()?;
-        let (fresh, replayed) = build_fresh(&self.inner.dir, &w.log)?;
+        self.replace_index(&w)
+    }
+
+    /// Builds a fresh index from the log and makes it the live one.
+    fn replace_index(&self, w: &Writer) -> Result<u64, StoreError> {
+        let (fresh, replayed) = build_fresh(&self.inner.dir, &w.log, &self.inner.settings)?;
+        // The fresh index is flushed: the mark of the one it replaces goes.
+        index_dir::mark_clean(&self.inner.dir);
+        self.inner.dirty.store(false, AtomicOrdering::Release);
         let old = {
             let mut live = self.inner.live.write().unwrap_or_else(PoisonError::into_inner);
             std::mem::replace(&mut *live, fresh)
@@ -527,7 +710,16 @@ impl Store {
     /// equal a fresh rebuild from the log.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let w = self.writer()?;
-        verify::verify(&w.log, &self.inner.live().backend)
+        let live = self.inner.live();
+        if let Some(why) = live.backend.damage() {
+            // The log is still checked; the index is known bad already.
+            let mut report = verify::verify_log(&w.log)?;
+            report
+                .problems
+                .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
+            return Ok(report);
+        }
+        verify::verify(&w.log, &live.backend)
     }
 
     /// The log's head as a line of text to keep somewhere the store's files
@@ -576,15 +768,23 @@ impl Store {
 
     /// Forces buffered index state to disk (not needed for durability).
     pub fn flush_indexes(&self) -> Result<(), StoreError> {
-        Ok(self.inner.live().backend.flush()?)
+        self.inner.flush_clean()
     }
 }
 
 /// Opens sled, waiting briefly while a just-dropped instance of this same
 /// store still holds sled's file lock (its background flusher lets go a
 /// moment after the drop): that is not damage and must not cost a rebuild.
-fn open_index(dir: &Path) -> Result<SledBackend, crate::index::IndexError> {
-    retry_while_busy(|| SledBackend::open(dir), is_lock_error)
+fn open_index(dir: &Path, settings: &Settings) -> Result<Guarded, crate::index::IndexError> {
+    retry_while_busy(|| SledBackend::open(dir), is_lock_error).map(|sled| wrap(sled, settings))
+}
+
+/// The store's handle on a sled index (inside the test faults, if any).
+fn wrap(sled: SledBackend, settings: &Settings) -> Guarded {
+    match &settings.faults {
+        Some(faults) => Guarded::new(Box::new(FaultyBackend::new(sled, faults.clone()))),
+        None => Guarded::new(Box::new(sled)),
+    }
 }
 
 /// Runs `attempt` again for up to a second while its error is a lock another
@@ -683,12 +883,13 @@ fn dir_size(p: &Path) -> u64 {
 
 /// Validates and resolves one transaction into its encoded body and receipt.
 fn prepare(
-    cw: &mut ChunkWriter<'_, SledBackend>,
+    cw: &mut ChunkWriter<'_, Guarded>,
     t: &Transaction,
     txno: u64,
     prev: &Hash,
     last: Timestamp,
     (now, future_tolerance): (Timestamp, std::time::Duration),
+    max_events: usize,
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
     if let Some(given) = t.expect_tx
         && given != txno
@@ -705,6 +906,7 @@ fn prepare(
         }
         None => now.max(last),
     };
+    validate::check_size(&t.events, max_events)?;
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
     let body = TxBody { recorded_at, author: t.author.clone(), message: t.message.clone(), events };
     let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;
@@ -736,39 +938,72 @@ struct Recovered {
 
 /// Opens the live index and replays the log's new transactions into it. Any
 /// trouble with the index (an open or read error, a panic inside sled, a
-/// mismatch with the log) discards it for a fresh one built from the log;
-/// only the log's own errors reach the caller.
-fn recover_index(dir: &Path, log: &Log) -> Result<Recovered, StoreError> {
+/// mismatch with the log, a dirty mark left by a write that was never
+/// flushed clean) discards it for a fresh one built from the log; only the
+/// log's own errors and errors of the environment (out of space, no
+/// permission) reach the caller, and those leave the index as it was.
+fn recover_index(dir: &Path, log: &Log, settings: &Settings) -> Result<Recovered, StoreError> {
     let name = match index_dir::current(dir) {
         index_dir::Pointer::Named(name) => name,
-        index_dir::Pointer::Damaged(why) => return rebuild_on_open(dir, log, why),
+        index_dir::Pointer::Damaged(why) => return rebuild_on_open(dir, log, why, settings),
     };
     index_dir::remove_others(dir, Some(&name));
     let path = dir.join(&name);
-    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| catch_up(&path, log)));
-    let why = match attempt {
-        Ok(Ok(Ok((backend, replayed, last_recorded)))) => {
-            let live = LiveIndex { backend: Arc::new(backend), dir: path };
-            return Ok(Recovered { live, rebuilt: None, replayed, last_recorded });
+    let why = match index_dir::dirty(dir) {
+        Some(marked) if marked == name => Some(
+            "the index was not flushed cleanly after its last write (the process stopped, or a write or \
+             flush failed)"
+                .to_string(),
+        ),
+        // A mark left for an index a rebuild has since replaced.
+        Some(_) => {
+            index_dir::mark_clean(dir);
+            None
         }
-        Ok(Ok(Err(why))) => why,
-        Ok(Err(fatal)) => return Err(fatal),
-        Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
+        None => None,
+    };
+    let why = match why {
+        Some(why) => why,
+        None => {
+            let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                catch_up(&path, log, dir, settings)
+            }));
+            match attempt {
+                Ok(Ok(Ok((backend, replayed, last_recorded)))) => {
+                    let live = LiveIndex { backend, dir: path };
+                    return Ok(Recovered { live, rebuilt: None, replayed, last_recorded });
+                }
+                Ok(Ok(Err(why))) => why,
+                Ok(Err(fatal)) => return Err(fatal),
+                Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
+            }
+        }
     };
     // Discarded before the new one is built, so a repair needs no more disk
     // than the index itself. A crash from here on leaves the pointer naming a
     // missing directory: the next open replays the log into a new one there.
     let _ = std::fs::remove_dir_all(&path);
-    rebuild_on_open(dir, log, why)
+    rebuild_on_open(dir, log, why, settings)
+}
+
+/// An environment error (out of space, no permission) is the caller's to
+/// see: the index is not damaged and must not be discarded for it.
+fn environment(e: &StoreError) -> bool {
+    matches!(e, StoreError::Log(_)) || matches!(e, StoreError::Index(ie) if ie.is_environment())
 }
 
 /// The index at `path` brought up to the log, with the transactions
 /// replayed and the last recorded-at time; `Ok(Err(why))` when it must be
-/// rebuilt; `Err` for the log's own errors.
-type CaughtUp = (SledBackend, u64, Timestamp);
-fn catch_up(path: &Path, log: &Log) -> Result<Result<CaughtUp, String>, StoreError> {
-    let index = match open_index(path) {
-        Ok(ix) => ix,
+/// rebuilt; `Err` for the log's own errors and the environment's.
+type CaughtUp = (Arc<Guarded>, u64, Timestamp);
+fn catch_up(
+    path: &Path,
+    log: &Log,
+    store: &Path,
+    settings: &Settings,
+) -> Result<Result<CaughtUp, String>, StoreError> {
+    let index = match open_index(path, settings) {
+        Ok(ix) => Arc::new(ix),
         // The store lock is held, so whoever holds sled's lock is a holder
         // of this store that the store lock does not see (a view in this
         // process not yet let go, or a process of a version without it):
@@ -776,14 +1011,14 @@ fn catch_up(path: &Path, log: &Log) -> Result<Result<CaughtUp, String>, StoreErr
         Err(e) if is_lock_error(&e) => {
             return Err(StoreError::Locked { path: path.parent().unwrap_or(path).to_path_buf() });
         }
+        Err(e) if e.is_environment() => return Err(e.into()),
         Err(e) => return Ok(Err(format!("the index could not be opened ({e})"))),
     };
-    let damaged = |e: StoreError| match e {
-        StoreError::Log(_) => Err(e),
-        other => Ok(Err(format!("the index could not be read ({other})"))),
+    let damaged = |e: StoreError| {
+        if environment(&e) { Err(e) } else { Ok(Err(format!("the index could not be read ({e})"))) }
     };
-    let start = match index_staleness(&index, log) {
-        Ok(None) => match read_meta(&index, meta::APPLIED) {
+    let start = match index_staleness(&*index, log) {
+        Ok(None) => match read_meta(&*index, meta::APPLIED) {
             Ok(applied) => applied + 1,
             Err(e) => return damaged(e.into()),
         },
@@ -791,35 +1026,45 @@ fn catch_up(path: &Path, log: &Log) -> Result<Result<CaughtUp, String>, StoreErr
         Err(e) => return damaged(e),
     };
     let mut replayed = 0;
-    if let Err(e) = replay(&index, log, start, &mut replayed) {
-        return match e {
-            StoreError::Log(_) => Err(e),
-            other => Ok(Err(format!("replay failed ({other})"))),
-        };
+    if start <= log.head() {
+        // Replaying writes to the index: dirty until flushed clean.
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        index_dir::mark_dirty(store, name)?;
+        let replay_result = replay(&*index, log, start, &mut replayed)
+            .and_then(|()| Ok(index.flush_within(settings.flush_deadline)?));
+        if let Err(e) = replay_result {
+            return if environment(&e) { Err(e) } else { Ok(Err(format!("replay failed ({e})"))) };
+        }
+        index_dir::mark_clean(store);
     }
-    match last_recorded_at(&index, log.head()) {
+    match last_recorded_at(&*index, log.head()) {
         Ok(t) => Ok(Ok((index, replayed, t))),
         Err(e) => damaged(e),
     }
 }
 
 /// Builds a fresh index during open, reporting why.
-fn rebuild_on_open(dir: &Path, log: &Log, why: String) -> Result<Recovered, StoreError> {
-    let (live, replayed) = build_fresh(dir, log)?;
+fn rebuild_on_open(dir: &Path, log: &Log, why: String, settings: &Settings) -> Result<Recovered, StoreError> {
+    let (live, replayed) = build_fresh(dir, log, settings)?;
+    index_dir::mark_clean(dir);
     index_dir::remove_others(dir, live.dir.file_name().and_then(|n| n.to_str()));
-    let last_recorded = last_recorded_at(&live.backend, log.head())?;
+    let last_recorded = last_recorded_at(&*live.backend, log.head())?;
     Ok(Recovered { live, rebuilt: Some(why), replayed, last_recorded })
 }
 
-/// Replays the whole log into a new index directory, flushes it and makes
-/// it the live one.
-fn build_fresh(dir: &Path, log: &Log) -> Result<(LiveIndex, u64), StoreError> {
+/// Replays the whole log into a new index directory, flushes it (behind
+/// the deadline) and makes it the live one.
+fn build_fresh(dir: &Path, log: &Log, settings: &Settings) -> Result<(LiveIndex, u64), StoreError> {
     let name = index_dir::fresh_name(dir);
     let path = dir.join(&name);
-    let backend = SledBackend::open(&path)?;
+    let backend = Arc::new(wrap(SledBackend::open(&path)?, settings));
     let mut replayed = 0;
-    let built = replay(&backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
+    let built = replay(&*backend, log, 1, &mut replayed)
+        .and_then(|()| Ok(backend.flush_within(settings.flush_deadline)?));
     if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
+        if backend.damage().is_none() {
+            backend.mark_damaged("the rebuild did not finish");
+        }
         drop(backend);
         // Unless the switch got as far as the rename: then the pointer names
         // the new index, which is complete, and the next open catches it up.
@@ -828,11 +1073,11 @@ fn build_fresh(dir: &Path, log: &Log) -> Result<(LiveIndex, u64), StoreError> {
         }
         return Err(e);
     }
-    Ok((LiveIndex { backend: Arc::new(backend), dir: path }, replayed))
+    Ok((LiveIndex { backend, dir: path }, replayed))
 }
 
 /// Why the index cannot simply be replayed forward, if it cannot.
-fn index_staleness(index: &SledBackend, log: &Log) -> Result<Option<String>, StoreError> {
+fn index_staleness<B: IndexBackend>(index: &B, log: &Log) -> Result<Option<String>, StoreError> {
     let format = read_meta(index, meta::FORMAT)?;
     let applied = read_meta(index, meta::APPLIED)?;
     if format != 0 && format != crate::index::FORMAT_VERSION {
@@ -854,9 +1099,13 @@ fn index_staleness(index: &SledBackend, log: &Log) -> Result<Option<String>, Sto
     Ok(None)
 }
 
-/// Replays log records from `from` into the index, in chunks.
-pub(crate) fn replay(
-    index: &SledBackend,
+/// Replays log records from `from` into the index, in batches of about
+/// [`CHUNK_EVENTS`] events: a transaction larger than that is written in
+/// pieces, so no logged record needs one batch of its own size. (A piece
+/// of a transaction on disk without the rest is never trusted: replay runs
+/// under the index's dirty mark, or into a directory not yet live.)
+pub(crate) fn replay<B: IndexBackend>(
+    index: &B,
     log: &Log,
     from: u64,
     replayed: &mut u64,
@@ -871,6 +1120,11 @@ pub(crate) fn replay(
         chunk.begin(rec.tx);
         for e in &rec.body.events {
             chunk.apply(e)?;
+            in_chunk += 1;
+            if in_chunk >= CHUNK_EVENTS {
+                index.apply(chunk.spill()?)?;
+                in_chunk = 0;
+            }
         }
         chunk.commit(&TxMeta {
             tx: rec.tx,
@@ -880,7 +1134,7 @@ pub(crate) fn replay(
             hash: rec.hash,
             events: rec.body.events.len() as u32,
         })?;
-        in_chunk += rec.body.events.len().max(1);
+        in_chunk += 1;
         *replayed += 1;
         if in_chunk >= CHUNK_EVENTS {
             if let Some(full) = cw.take() {
@@ -896,7 +1150,7 @@ pub(crate) fn replay(
     Ok(())
 }
 
-fn last_recorded_at(index: &SledBackend, head: u64) -> Result<Timestamp, StoreError> {
+fn last_recorded_at<B: IndexBackend>(index: &B, head: u64) -> Result<Timestamp, StoreError> {
     let view = crate::index::Snapshot::new(index, head);
     Ok(view.tx_meta(head)?.map_or(Timestamp(i64::MIN), |m| m.recorded_at))
 }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use super::StoreError;
 use crate::index::keys::{self, Key};
-use crate::index::{IndexError, Ordering, Posting, SledBackend, Snapshot, TxMeta};
+use crate::index::{Guarded, IndexError, Ordering, Posting, Snapshot, TxMeta};
 use crate::model::{Claim, DayRange, Entity, Predicate, Term, Timestamp, closest};
 
 /// The index snapshot a view reads (and the query engine with it).
-pub(crate) type IndexView = Snapshot<Arc<SledBackend>>;
+pub(crate) type IndexView = Snapshot<Arc<Guarded>>;
 
 /// A consistent, read-only view of the store as of one transaction. It
 /// holds the index it started with, so a concurrent rebuild does not move it.
@@ -62,7 +62,7 @@ pub struct Stats {
 }
 
 impl ReadView {
-    pub(crate) fn new(index: Arc<SledBackend>, lease: Arc<super::DirLease>, at: u64) -> ReadView {
+    pub(crate) fn new(index: Arc<Guarded>, lease: Arc<super::DirLease>, at: u64) -> ReadView {
         ReadView { snap: Snapshot::new(index, at), _lease: lease }
     }
 

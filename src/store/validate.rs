@@ -39,6 +39,8 @@ pub enum ValidationKind {
     AlreadyRetracted { id: String, tx: u64 },
     /// An assertion chose a claim id another claim has.
     ClaimIdTaken { id: String },
+    /// The transaction holds more events than the store allows: split it.
+    TooManyEvents { events: usize, limit: usize },
     /// Any other rule: a malformed key or value, a bad merge, ….
     Other,
 }
@@ -95,6 +97,25 @@ pub fn apply_tx<B: IndexBackend>(
         resolved.push(r);
     }
     Ok((resolved, claim_ids))
+}
+
+/// Refuses a transaction of more than `max` events (at validation, before
+/// anything is read or written), so no transaction is too large to apply
+/// and replay in bounded memory.
+pub fn check_size(events: &[Event], max: usize) -> Result<(), StoreError> {
+    match events.get(max) {
+        None => Ok(()),
+        Some(e) => Err(StoreError::Invalid(ValidationError {
+            index: max + 1,
+            op: e.op(),
+            message: format!(
+                "the transaction has {} events, more than the limit of {max}; split it into several \
+                 transactions",
+                events.len()
+            ),
+            kind: ValidationKind::TooManyEvents { events: events.len(), limit: max },
+        })),
+    }
 }
 
 enum Failure {

@@ -3,7 +3,7 @@
 
 use super::{StoreError, replay};
 use crate::index::backend::{Pair, RangeIter, Value};
-use crate::index::{IndexBackend, IndexError, KvRead, SledBackend, keys};
+use crate::index::{Guarded, IndexBackend, IndexError, KvRead, SledBackend, keys};
 use crate::log::{Log, LogError};
 use crate::model::Hash;
 
@@ -28,7 +28,19 @@ impl VerifyReport {
 
 const MAX_PROBLEMS: usize = 10;
 
-pub(super) fn verify(log: &Log, index: &SledBackend) -> Result<VerifyReport, StoreError> {
+pub(super) fn verify(log: &Log, index: &Guarded) -> Result<VerifyReport, StoreError> {
+    let mut report = verify_log(log)?;
+    if report.first_bad_tx.is_some() {
+        return Ok(report);
+    }
+    let fresh = SledBackend::temporary()?;
+    replay(&fresh, log, 1, &mut 0)?;
+    compare(index, &fresh, &mut report)?;
+    Ok(report)
+}
+
+/// Checks every record's checksum and the hash chain.
+pub(super) fn verify_log(log: &Log) -> Result<VerifyReport, StoreError> {
     let mut report = VerifyReport::default();
     let mut prev = Hash::ZERO;
     let checked = log.for_each_from(1, |rec| -> Result<(), LogError> {
@@ -51,18 +63,14 @@ pub(super) fn verify(log: &Log, index: &SledBackend) -> Result<VerifyReport, Sto
         };
         report.first_bad_tx = Some(tx);
         report.problems.push(e.to_string());
-        return Ok(report);
     }
-    let fresh = SledBackend::temporary()?;
-    replay(&fresh, log, 1, &mut 0)?;
-    compare(index, &fresh, &mut report)?;
     Ok(report)
 }
 
 /// Compares two indexes entry by entry. Posting blocks are compared per
 /// prefix (all blocks of a prefix concatenated), since how postings are cut
 /// into blocks depends on how transactions were batched.
-fn compare(live: &SledBackend, fresh: &SledBackend, report: &mut VerifyReport) -> Result<(), StoreError> {
+fn compare(live: &impl KvRead, fresh: &SledBackend, report: &mut VerifyReport) -> Result<(), StoreError> {
     let mut a = Normalized { inner: live.range(&[], None).peekable() };
     let mut b = Normalized { inner: fresh.range(&[], None).peekable() };
     let (mut x, mut y) = (a.next().transpose()?, b.next().transpose()?);

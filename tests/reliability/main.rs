@@ -11,6 +11,7 @@
 //! | 7. hostile queries | [`hostile_queries`] |
 //! | 8. hostile files and inputs | [`hostile_inputs`] |
 //! | 9. soak (long run only) | [`soak`] |
+//! | 10. index faults (out of space, I/O errors, hung flushes, read errors) | [`index_faults`] |
 //!
 //! `cargo test --test reliability` runs the CI portion. The long runs:
 //!
@@ -27,6 +28,7 @@ mod corruption;
 mod hostile_inputs;
 mod hostile_queries;
 mod index_damage;
+mod index_faults;
 mod io_errors;
 mod kill_loop;
 mod power_loss;

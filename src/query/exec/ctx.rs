@@ -488,7 +488,7 @@ mod shared {
     use std::sync::{Arc, Weak};
 
     use super::FxMap;
-    use crate::index::SledBackend;
+    use crate::index::Guarded;
     use crate::model::{Claim, Entity, Term};
     use crate::store::IndexView;
 
@@ -496,7 +496,7 @@ mod shared {
     pub(super) const CAP: usize = 1 << 16;
 
     struct Shared {
-        index: Weak<SledBackend>,
+        index: Weak<Guarded>,
         at: u64,
         terms: FxMap<u64, Rc<Term>>,
         entities: FxMap<u64, Option<Rc<Entity>>>,
@@ -517,7 +517,7 @@ mod shared {
     fn with<T>(snap: &IndexView, f: impl FnOnce(&mut Shared) -> T) -> T {
         SHARED.with(|cell| {
             let mut s = cell.borrow_mut();
-            let index: &Arc<SledBackend> = snap.kv();
+            let index: &Arc<Guarded> = snap.kv();
             if !std::ptr::eq(s.index.as_ptr(), Arc::as_ptr(index)) {
                 s.index = Arc::downgrade(index);
                 s.terms.clear();

@@ -1,0 +1,158 @@
+//! The index a store uses: any [`IndexBackend`] (sled, or sled inside the
+//! fault-injecting test backend) that remembers when it can no longer be
+//! trusted. A read error marks it damaged and a failed write or flush marks
+//! it stale; from then on every read fails with [`IndexError::Unusable`]
+//! (never a half-answer) until the store replaces it with a rebuild from the
+//! log. Flushes run on a helper thread behind a deadline, and an index whose
+//! write or flush failed is never dropped (sled's drop flushes again and can
+//! wait forever on a full disk): it is leaked instead.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::IndexError;
+use super::backend::{IndexBackend, KvRead, Pair, RangeIter, Value};
+
+/// An index backend with a damage mark.
+pub struct Guarded {
+    kv: Option<Box<dyn IndexBackend>>,
+    /// Why the index cannot be trusted, once it cannot.
+    damage: OnceLock<String>,
+    /// A write or flush failed: dropping the backend could hang.
+    leak: AtomicBool,
+}
+
+impl Guarded {
+    pub fn new(kv: Box<dyn IndexBackend>) -> Guarded {
+        Guarded { kv: Some(kv), damage: OnceLock::new(), leak: AtomicBool::new(false) }
+    }
+
+    fn kv(&self) -> &dyn IndexBackend {
+        self.kv.as_deref().expect("present until drop")
+    }
+
+    /// Why the index cannot be trusted, if it cannot.
+    pub fn damage(&self) -> Option<&str> {
+        self.damage.get().map(String::as_str)
+    }
+
+    /// Marks the index untrustworthy (the first reason given is kept).
+    pub fn mark_damaged(&self, why: impl Into<String>) {
+        let _ = self.damage.set(why.into());
+    }
+
+    /// Marks the index stale after a failed write or flush: never read
+    /// again, never dropped.
+    pub fn mark_write_failed(&self, why: impl Into<String>) {
+        self.leak.store(true, Ordering::Release);
+        self.mark_damaged(why);
+    }
+
+    fn usable(&self) -> Result<(), IndexError> {
+        match self.damage.get() {
+            Some(why) => Err(IndexError::Unusable(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    fn noted<T>(&self, r: Result<T, IndexError>) -> Result<T, IndexError> {
+        if let Err(e) = &r {
+            self.mark_damaged(format!("a read failed: {e}"));
+        }
+        r
+    }
+
+    /// Flushes on a helper thread; gives up after `deadline` (the thread
+    /// keeps the index alive, so nothing waits for it again). A failure or
+    /// a timeout marks the index stale.
+    pub fn flush_within(self: &Arc<Self>, deadline: Duration) -> Result<(), IndexError> {
+        let (send, recv) = std::sync::mpsc::channel();
+        let me = Arc::clone(self);
+        let spawned = std::thread::Builder::new().name("claimgraph-index-flush".into()).spawn(move || {
+            let flushed = me.kv().flush();
+            // Let go before answering, so the caller's handle is the last
+            // one and the index closes on the caller's thread.
+            drop(me);
+            let _ = send.send(flushed);
+        });
+        let outcome = match spawned {
+            Err(e) => Err(IndexError::Io(e)),
+            Ok(_) => match recv.recv_timeout(deadline) {
+                Ok(r) => r,
+                Err(_) => Err(IndexError::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("the index flush did not finish within {} s", deadline.as_secs_f64()),
+                ))),
+            },
+        };
+        if let Err(e) = &outcome {
+            self.mark_write_failed(format!("flushing the index failed: {e}"));
+        }
+        outcome
+    }
+}
+
+impl Drop for Guarded {
+    fn drop(&mut self) {
+        if self.leak.load(Ordering::Acquire)
+            && let Some(kv) = self.kv.take()
+        {
+            // sled's drop flushes until the disk takes the data; after a
+            // failed write that can be never. The process ends without it.
+            std::mem::forget(kv);
+        }
+    }
+}
+
+impl KvRead for Guarded {
+    fn get(&self, key: &[u8]) -> Result<Option<Value>, IndexError> {
+        self.usable()?;
+        self.noted(self.kv().get(key))
+    }
+
+    fn range(&self, start: &[u8], end: Option<&[u8]>) -> RangeIter<'_> {
+        if let Err(e) = self.usable() {
+            return Box::new(std::iter::once(Err(e)));
+        }
+        Box::new(self.kv().range(start, end).map(|r| self.noted(r)))
+    }
+
+    fn last_in(&self, start: &[u8], end: &[u8]) -> Result<Option<Pair>, IndexError> {
+        self.usable()?;
+        self.noted(self.kv().last_in(start, end))
+    }
+}
+
+impl IndexBackend for Guarded {
+    fn apply(&self, writes: BTreeMap<Vec<u8>, Vec<u8>>) -> Result<(), IndexError> {
+        self.usable()?;
+        let r = self.kv().apply(writes);
+        if let Err(e) = &r {
+            self.mark_write_failed(format!("a write failed: {e}"));
+        }
+        r
+    }
+
+    fn clear(&self) -> Result<(), IndexError> {
+        self.usable()?;
+        let r = self.kv().clear();
+        if let Err(e) = &r {
+            self.mark_write_failed(format!("a write failed: {e}"));
+        }
+        r
+    }
+
+    fn size_on_disk(&self) -> u64 {
+        self.kv().size_on_disk()
+    }
+
+    fn flush(&self) -> Result<(), IndexError> {
+        let r = self.kv().flush();
+        if let Err(e) = &r {
+            self.mark_write_failed(format!("flushing the index failed: {e}"));
+        }
+        r
+    }
+}
