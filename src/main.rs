@@ -50,7 +50,8 @@ commands:
                           query and run take --format table|csv|json|jsonl|markdown|line|dot
                           and --demo (work on the demo store)
   demo                    print a short, non-interactive tour of the demo store
-  import FILE|-           import JSON Lines (one transaction per line); creates the store
+  import FILE|-           import JSON Lines (one transaction per line); creates the store;
+                          --create-predicates lets an assert create an undeclared predicate
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify                  check every record, the hash chain, and the indexes
@@ -260,11 +261,21 @@ fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
 }
 
 fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
-    let [file] = rest else {
+    let mut create_predicates = false;
+    let mut positional = Vec::new();
+    for a in rest {
+        match a.as_str() {
+            "--create-predicates" => create_predicates = true,
+            f if f.starts_with("--") => return Err(usage(format!("unknown option `{f}`"))),
+            _ => positional.push(a.as_str()),
+        }
+    }
+    let [file] = positional.as_slice() else {
         return Err(usage("import takes one FILE (or - for stdin)"));
     };
-    let store = opened(path, Store::create(path))?;
-    let result = if file == "-" {
+    let options = claimgraph::Options { create: true, create_predicates, ..Default::default() };
+    let store = opened(path, Store::open_with(path, options))?;
+    let result = if *file == "-" {
         jsonl::import(&store, std::io::stdin().lock(), "<stdin>")
     } else {
         let f = std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;

@@ -57,7 +57,7 @@ fn a_bad_line_stops_the_import_with_file_and_line() {
     let lines = [
         r#"{"events":[{"op":"entity","key":"russia","kind":"Country","name":"Russia"}]}"#,
         "",
-        r#"{"events":[{"op":"entity","key":"us","kind":"Country","name":"United States"}]}"#,
+        r#"{"events":[{"op":"entity","key":"us","kind":"Country","name":"United States"},{"op":"predicate","key":"sanctions"}]}"#,
         r#"{"events":[{"op":"assert","s":"us","p":"sanctions","o":{"entity":"rusia"}}]}"#,
         r#"{"events":[{"op":"entity","key":"never","kind":"Thing"}]}"#,
     ];
@@ -168,6 +168,47 @@ fn subcommand_help_prints_its_usage_and_touches_no_store() {
         assert!(text(&out.stdout).starts_with(want), "help {command}: {}", text(&out.stdout));
     }
     assert!(!store.exists(), "asking for help created a store");
+}
+
+#[test]
+fn an_undeclared_predicate_is_refused_unless_import_is_told_to_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    assert!(cg(&store, &["import", SAMPLE]).status.success());
+    let typo = "ASSERT (@us)-[:may_ease_sanction_on]->(@russia) {valid: 2025-03};";
+    let out = cg(&store, &["query", typo]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown predicate `may_ease_sanction_on`, did you mean `may_ease_sanctions_on`?"),
+        "{err}"
+    );
+    let preds = text(&cg(&store, &["query", "SHOW PREDICATES", "--format", "csv"]).stdout);
+    assert!(!preds.contains("may_ease_sanction_on,"), "{preds}");
+    assert!(text(&cg(&store, &["stats"]).stdout).contains("transactions  20\n"));
+    // Declared first: accepted.
+    let ok = cg(&store, &["query", "CREATE PREDICATE eases {description: \"eases\"}"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(cg(&store, &["query", "ASSERT (@us)-[:eases]->(@russia)"]).status.success());
+
+    // JSONL: refused by default, accepted with --create-predicates.
+    let file = dir.path().join("typo.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"events":[{"op":"assert","s":"us","p":"may_ease_sanction_on","o":{"entity":"russia"}}]}"#,
+    )
+    .unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("typo.jsonl:1: event 1 (assert): unknown predicate"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cg(&store, &["import", "--create-predicates", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let preds = text(&cg(&store, &["query", "SHOW PREDICATES", "--format", "csv"]).stdout);
+    assert!(preds.contains("may_ease_sanction_on,"), "{preds}");
 }
 
 #[test]

@@ -9,7 +9,7 @@ use claimgraph::{Session, Store};
 
 /// A hub with `n` outgoing claims to distinct entities, plus a few named ones.
 fn hub(n: usize) -> Store {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut txs = Vec::new();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("hub", "Thing", "Hub");
@@ -184,7 +184,7 @@ fn writes_and_transaction_blocks() {
 #[test]
 fn conflicts_compare_objects_by_value() {
     use claimgraph::model::Stance;
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("y", "Thing", "Y");
@@ -217,7 +217,7 @@ fn conflicts_compare_objects_by_value() {
 #[test]
 fn publication_bounds_match_the_plain_filter() {
     use claimgraph::model::{Date, DocumentEvent};
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("s", "Person", "S");
@@ -270,7 +270,7 @@ fn publication_bounds_match_the_plain_filter() {
 #[test]
 fn publication_windows_scan_documents_and_match_the_plain_filter() {
     use claimgraph::model::{Date, DocumentEvent};
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("s", "Person", "S");
@@ -359,7 +359,7 @@ fn publication_windows_scan_documents_and_match_the_plain_filter() {
 /// whether it is read from the posting or computed.
 #[test]
 fn grouping_merges_equal_keys_and_orders_groups_by_key() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("y", "Thing", "Y");
@@ -393,7 +393,7 @@ fn grouping_merges_equal_keys_and_orders_groups_by_key() {
 #[test]
 fn time_clauses_take_parameters() {
     use claimgraph::model::{Date, ValidTime};
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("x", "Thing", "X");
     tx.entity("y", "Thing", "Y");
@@ -460,7 +460,7 @@ fn time_clauses_take_parameters() {
 #[test]
 fn records_reused_across_queries_never_go_stale() {
     let q = "MATCH (@a)-[c]->(o) RETURN o.key, o.name";
-    let a = Store::temporary().unwrap();
+    let a = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("a", "Thing", "A");
     tx.entity("b", "Thing", "Bee");
@@ -468,7 +468,7 @@ fn records_reused_across_queries_never_go_stale() {
     tx.assert("a", "p", Term::Entity("b".into()));
     a.commit(tx).unwrap();
     // Another store whose ids stand for other entities.
-    let z = Store::temporary().unwrap();
+    let z = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("a", "Thing", "A");
     tx.entity("zed", "Thing", "Zed");
@@ -521,7 +521,7 @@ fn records_reused_across_queries_never_go_stale() {
 /// chosen one, whichever plan binds the claim, before and after a retraction.
 #[test]
 fn chosen_and_assigned_claim_ids_both_read_back() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut tx = claimgraph::Transaction::new("t");
     tx.entity("a", "Thing", "A");
     tx.entity("b", "Thing", "B");
@@ -539,4 +539,17 @@ fn chosen_and_assigned_claim_ids_both_read_back() {
     store.commit(tx).unwrap();
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id"), vec!["c1"]);
     assert_eq!(ids("MATCH (@a)-[c]->(y) RETURN c.id AS OF TX 1"), vec!["c1", "chosen_1"]);
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

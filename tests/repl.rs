@@ -267,6 +267,7 @@ fn run_stops_at_the_first_failure_unless_told_otherwise() {
     .unwrap();
     let store = dir.path().join("store");
     let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
     let fast = cg(&["--store", s, "run", script.to_str().unwrap()]);
     assert_eq!(fast.status.code(), Some(1));
     assert!(text(&fast.stdout).contains("committed tx 1"), "{}", text(&fast.stdout));

@@ -82,6 +82,8 @@ struct Inner {
     head: AtomicU64,
     poisoned: AtomicBool,
     open_report: OpenReport,
+    /// `Options::create_predicates`.
+    create_predicates: bool,
     /// Declared last so it outlives the index it guards.
     lease: Arc<DirLease>,
 }
@@ -284,6 +286,7 @@ impl Store {
             head: AtomicU64::new(head),
             poisoned: AtomicBool::new(false),
             open_report,
+            create_predicates: options.create_predicates,
             lease: Arc::new(DirLease { _lock: lock, dir: dir.to_path_buf(), temporary }),
         };
         Ok(Store { inner: Arc::new(inner) })
@@ -373,7 +376,7 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            match prepare(&mut cw, t, txno, &prev, last, w.clock.now()) {
+            match prepare(&mut cw, t, txno, &prev, last, w.clock.now(), self.inner.create_predicates) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -564,6 +567,7 @@ fn prepare(
     prev: &Hash,
     last: Timestamp,
     now: Timestamp,
+    create_predicates: bool,
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
     if let Some(given) = t.expect_tx
         && given != txno
@@ -577,6 +581,9 @@ fn prepare(
         Some(given) => given,
         None => now.max(last),
     };
+    if !create_predicates {
+        validate::check_predicates_declared(cw, &t.events)?;
+    }
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
     let body = TxBody { recorded_at, author: t.author.clone(), message: t.message.clone(), events };
     let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;
