@@ -381,8 +381,11 @@ fn query(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let mut out = std::io::BufWriter::new(stdout.lock());
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    let outcome =
-        shell.statement(statement.trim().trim_end_matches(';'), &mut Io { out: &mut out, err: &mut err });
+    let mut io = Io { out: &mut out, err: &mut err };
+    let mut outcome = shell.statement(statement.trim().trim_end_matches(';'), &mut io);
+    if shell.end_of_input(&mut io) == Outcome::Failed {
+        outcome = Outcome::Failed;
+    }
     finish_output(out)?;
     match outcome {
         Outcome::Failed => Err(reported()),
@@ -413,16 +416,19 @@ fn run_script(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     let mut failures = 0;
+    let mut io = Io { out: &mut out, err: &mut err };
     for (stmt, _) in &statements {
-        if shell.run_parsed(stmt, &src, &mut Io { out: &mut out, err: &mut err }) == Outcome::Failed {
+        if shell.run_parsed(stmt, &src, &mut io) == Outcome::Failed {
             failures += 1;
             if !flags.fail_at_end {
                 break;
             }
         }
     }
+    let dropped_block = shell.end_of_input(&mut io) == Outcome::Failed;
     finish_output(out)?;
     match failures {
+        0 if dropped_block => Err(reported()),
         0 => Ok(()),
         n => Err(failed(format!("{n} statement(s) in {file} failed"))),
     }

@@ -184,7 +184,7 @@ fn meta_commands_change_the_session() {
     run(&mut shell, ":asof off\n:valid off\n:begin a test");
     assert_eq!(shell.prompt(), "claimgraph[in transaction]> ");
     let out = run(&mut shell, "CREATE ENTITY probe :Thing;\n:rollback");
-    assert!(out.contains("queued") && out.contains("rolled back 1 events"), "{out}");
+    assert!(out.contains("queued") && out.contains("rolled back 1 statement(s), 1 events"), "{out}");
     assert_eq!(shell.prompt(), "claimgraph> ");
 
     let out =

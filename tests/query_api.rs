@@ -182,6 +182,45 @@ fn writes_and_transaction_blocks() {
 }
 
 #[test]
+fn a_failed_statement_aborts_the_block_until_rollback() {
+    let store = hub(1);
+    let mut session = Session::new(store.clone());
+    let head = store.head();
+    session.execute("BEGIN").unwrap();
+    session.execute("ASSERT (@russia)-[:produces]->(\"oil\") {id: oil1}").unwrap();
+    // Validated when queued: a duplicate id fails at its own statement.
+    let err = session.execute("ASSERT (@russia)-[:produces]->(\"gas\") {id: oil1}").unwrap_err();
+    assert_eq!(err.to_string(), "event 1 (assert): claim id `oil1` is already taken");
+    assert!(session.transaction_aborted());
+    // Every later statement, reads included, is refused until ROLLBACK.
+    for later in ["ASSERT (@russia)-[:produces]->(\"coal\")", "MATCH (n) RETURN count(*)", "STATS", "BEGIN"] {
+        let err = session.execute(later).unwrap_err();
+        assert!(matches!(err, QueryError::TransactionAborted), "{later}: {err}");
+        assert_eq!(err.to_string(), "the transaction is aborted; ROLLBACK to continue");
+    }
+    // COMMIT of the aborted block commits nothing, says so, and closes it.
+    let err = session.execute("COMMIT").unwrap_err();
+    assert!(matches!(err, QueryError::AbortedCommit { discarded: 1 }), "{err}");
+    assert!(err.to_string().contains("nothing was committed (1 queued statement(s) discarded)"), "{err}");
+    assert_eq!(store.head(), head, "the statement queued before the error was not committed");
+    assert!(!session.in_transaction());
+    // ROLLBACK also ends an aborted block; then work goes on.
+    session.execute("BEGIN").unwrap();
+    session.execute("RETRACT nope BECAUSE 'x'").unwrap_err();
+    assert!(session.transaction_aborted());
+    session.execute("ROLLBACK").unwrap();
+    session.execute("ASSERT (@russia)-[:produces]->(\"oil\") {id: oil1}").unwrap();
+    assert_eq!(store.head(), head + 1);
+    // A block's queued claim id and a retraction of it, in the same block.
+    session.execute("BEGIN").unwrap();
+    session.execute("ASSERT (@russia)-[:produces]->(\"gas\") {id: gas1}").unwrap();
+    let err = session.execute("ASSERT (@russia)-[:produces]->(\"gas\") {id: gas1}").unwrap_err();
+    assert!(err.to_string().contains("claim id `gas1` is already taken"), "{err}");
+    assert_eq!(session.discard_transaction(), Some(1));
+    assert_eq!(store.head(), head + 1);
+}
+
+#[test]
 fn conflicts_compare_objects_by_value() {
     use claimgraph::model::Stance;
     let store = Store::temporary_with(first_use()).unwrap();

@@ -114,6 +114,36 @@ fn a_session_at_the_terminal() {
 }
 
 #[test]
+fn ctrl_d_inside_a_transaction_asks_before_discarding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    let block = "claimgraph[in transaction]> ";
+    line(&mut p, "BEGIN;", "transaction open", block);
+    line(&mut p, "CREATE ENTITY zz :Thing {name: 'Zed'};", "queued", block);
+    // Ctrl-D asks; "no" keeps the block.
+    p.send_control('d').unwrap();
+    p.exp_string("The open transaction holds 1 queued statement(s). Leave and discard them? [y/N] ")
+        .expect("Ctrl-D asks before discarding the block");
+    p.send_line("n").unwrap();
+    p.exp_string("still in the transaction").expect("the answer no keeps the block");
+    p.exp_string(block).expect("back at the prompt, still in the transaction");
+    // A failing statement aborts the block; the prompt says so.
+    let aborted = "claimgraph[transaction aborted]> ";
+    line(&mut p, "RETRACT c999 BECAUSE 'x';", "unknown claim", aborted);
+    line(&mut p, "STATS;", "the transaction is aborted; ROLLBACK to continue", aborted);
+    line(&mut p, "ROLLBACK;", "rolled back 1 statement(s)", PROMPT);
+    line(&mut p, "BEGIN;", "transaction open", block);
+    line(&mut p, "CREATE ENTITY zz :Thing {name: 'Zed'};", "queued", block);
+    // :quit asks too; "y" leaves, saying what was dropped.
+    p.send_line(":quit").unwrap();
+    p.exp_string("Leave and discard them? [y/N] ").expect(":quit asks");
+    p.send_line("y").unwrap();
+    p.exp_string("discarded 1 queued statement(s); nothing was committed").expect("says what was dropped");
+    p.exp_eof().expect("the REPL ends");
+    assert_eq!(exited(&p), 0);
+}
+
+#[test]
 fn ctrl_c_cancels_a_long_query_and_twice_leaves() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = repl(&dir, true, true);
@@ -311,6 +341,40 @@ fn piped_input_is_read_as_a_script() {
         2,
         "a last statement without `;` runs too"
     );
+}
+
+#[test]
+fn input_ending_inside_a_transaction_fails_and_says_what_was_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
+    let want = "error: the input ended inside an open transaction: discarded 2 queued statement(s)";
+    let input = "BEGIN;\nCREATE ENTITY a :Thing;\nCREATE ENTITY b :Thing;\n";
+    let piped = cg_stdin(&["--store", s, "repl"], input);
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(text(&piped.stderr).contains(want), "{}", text(&piped.stderr));
+
+    let script = dir.path().join("open.cg");
+    std::fs::write(&script, input).unwrap();
+    let run = cg(&["--store", s, "run", script.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains(want), "{}", text(&run.stderr));
+
+    let query = cg(&["--store", s, "query", "BEGIN"]);
+    assert_eq!(query.status.code(), Some(1));
+    assert!(text(&query.stderr).contains("discarded 0 queued statement(s)"), "{}", text(&query.stderr));
+
+    // A failure inside the block aborts it: the COMMIT commits nothing.
+    let aborted =
+        "BEGIN;\nCREATE ENTITY a :Thing;\nRETRACT c9 BECAUSE 'x';\nCREATE ENTITY b :Thing;\nCOMMIT;\n";
+    let out = cg_stdin(&["--store", s, "repl"], aborted);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: the transaction is aborted; ROLLBACK to continue"), "{err}");
+    assert!(err.contains("nothing was committed (1 queued statement(s) discarded)"), "{err}");
+    let stats = text(&cg(&["--store", s, "query", "STATS", "--format", "csv"]).stdout);
+    assert!(stats.contains("transactions,0\n"), "nothing was committed: {stats}");
 }
 
 #[test]

@@ -163,7 +163,9 @@ pub const TOPICS: &[Topic] = &[
         aliases: &["begin", "commit", "rollback", "transaction"],
         syntax: "BEGIN [MESSAGE 'why']; …writes…; COMMIT | ROLLBACK",
         about: "Groups writes into one transaction (the prompt shows it is open). :begin,\n\
-                :commit and :rollback do the same.",
+                :commit and :rollback do the same. Each write is checked as it is queued; a\n\
+                failing statement aborts the block: later ones are refused until ROLLBACK,\n\
+                and COMMIT commits nothing. Leaving asks before discarding an open block.",
         examples: &[
             "BEGIN MESSAGE 'example: declare and roll back'",
             "CREATE ENTITY nato :Organization {name: \"NATO\"}",

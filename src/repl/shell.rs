@@ -111,7 +111,9 @@ impl Shell {
         if let Some(v) = &self.valid_label {
             tags.push(format!("valid {v}"));
         }
-        if self.session.in_transaction() {
+        if self.session.transaction_aborted() {
+            tags.push("transaction aborted".to_string());
+        } else if self.session.in_transaction() {
             tags.push("in transaction".to_string());
         }
         if tags.is_empty() {
@@ -166,9 +168,28 @@ impl Shell {
                 Outcome::Ok => {}
             }
         }
-        match self.gather.finish().map(|i| self.dispatch(i, io)) {
-            Some(Outcome::Failed) => Outcome::Failed,
-            _ => outcome,
+        if let Some(Outcome::Failed) = self.gather.finish().map(|i| self.dispatch(i, io)) {
+            outcome = Outcome::Failed;
+        }
+        outcome
+    }
+
+    /// The input ended: a block still open is discarded, never committed, and
+    /// that is an error naming how many queued statements went. (Not part of
+    /// [`Shell::input`], whose chunks may continue one session.)
+    pub fn end_of_input(&mut self, io: &mut Io<'_>) -> Outcome {
+        match self.session.discard_transaction() {
+            None => Outcome::Ok,
+            Some(n) => {
+                self.failures += 1;
+                self.complain(
+                    &format!(
+                        "the input ended inside an open transaction: discarded {n} queued statement(s) \
+                         (end the block with COMMIT or ROLLBACK)"
+                    ),
+                    io,
+                )
+            }
         }
     }
 

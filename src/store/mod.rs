@@ -423,6 +423,24 @@ impl Store {
         Ok(())
     }
 
+    /// Validates `tx` against the head as a commit would, writing nothing
+    /// (a `BEGIN` block checks each statement as it is queued).
+    pub fn check(&self, tx: &Transaction) -> Result<(), StoreError> {
+        let w = self.writer()?;
+        let live = self.inner.live();
+        let mut cw = ChunkWriter::new(&*live.backend)?;
+        cw.begin(w.log.head() + 1);
+        let mut result = Ok(());
+        if !self.inner.create_predicates {
+            result = validate::check_predicates_declared(&cw, &tx.events);
+        }
+        if result.is_ok() {
+            result = validate::apply_tx(&mut cw, &tx.events).map(drop);
+        }
+        cw.abort();
+        result
+    }
+
     /// A consistent view of the current state.
     pub fn snapshot(&self) -> ReadView {
         self.snapshot_at(u64::MAX)
