@@ -44,9 +44,9 @@ commands:
   init [PATH]             create an empty store at PATH (else the store path below)
   repl [--demo]           the interactive REPL (the default on a terminal); --demo opens a
                           temporary store loaded from examples/sanctions.cg
-  query STATEMENT         run one statement (alias -c)
-  run FILE.cg             run a script of ;-separated statements (alias -f);
-                          --fail-fast (default) or --fail-at-end
+  query STATEMENT|-       run one statement (alias -c; - reads it from stdin)
+  run FILE.cg|-           run a script of ;-separated statements (alias -f; - is stdin);
+                          --fail-fast (default) or --fail-at-end; errors name FILE:LINE:COL
                           query and run take --format table|csv|json|jsonl|markdown|line|dot
                           and --demo (work on the demo store)
   demo                    print a short, non-interactive tour of the demo store
@@ -373,8 +373,9 @@ fn reported() -> Failure {
 fn query(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let (positional, flags) = options(rest, &["--demo"])?;
     let [statement] = positional.as_slice() else {
-        return Err(usage("query takes one statement in quotes"));
+        return Err(usage("query takes one statement in quotes (or - to read it from standard input)"));
     };
+    let statement = if statement == "-" { read_input("-")?.0 } else { statement.clone() };
     let target = Target::open(path, flags.demo)?;
     let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
@@ -406,32 +407,35 @@ fn run_script(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let [file] = positional.as_slice() else {
         return Err(usage("run takes one FILE.cg"));
     };
-    let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
-    let statements = claimgraph::query::parse_script(&src)
-        .map_err(|e| failed(format!("{file}: {}", e.render(&src).trim_start_matches("error: "))))?;
+    let (src, name) = read_input(file)?;
     let target = Target::open(path, flags.demo)?;
     let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    let mut failures = 0;
     let mut io = Io { out: &mut out, err: &mut err };
-    for (stmt, _) in &statements {
-        if shell.run_parsed(stmt, &src, &mut io) == Outcome::Failed {
-            failures += 1;
-            if !flags.fail_at_end {
-                break;
-            }
-        }
-    }
+    let failures = shell.run_file(&src, &name, flags.fail_at_end, &mut io);
     let dropped_block = shell.end_of_input(&mut io) == Outcome::Failed;
     finish_output(out)?;
     match failures {
         0 if dropped_block => Err(reported()),
         0 => Ok(()),
-        n => Err(failed(format!("{n} statement(s) in {file} failed"))),
+        n => Err(failed(format!("{n} statement(s) in {name} failed"))),
     }
+}
+
+/// The text of `file`, or of standard input for `-`, and the name errors
+/// give it.
+fn read_input(file: &str) -> Result<(String, String), Failure> {
+    if file == "-" {
+        let mut src = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut src)
+            .map_err(|e| failed(format!("cannot read standard input: {e}")))?;
+        return Ok((src, "<stdin>".to_string()));
+    }
+    let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
+    Ok((src, file.to_string()))
 }
 
 /// `claimgraph repl [--demo]`: the REPL on a terminal, a script reader on

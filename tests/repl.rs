@@ -316,8 +316,52 @@ fn run_stops_at_the_first_failure_unless_told_otherwise() {
     std::fs::write(&syntax, "STATS;\nMATCH (a RETURN a;\n").unwrap();
     let out = cg(&["--store", s, "run", syntax.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("line 2, column 10"), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "", "nothing runs when the script does not parse");
+    let want = format!(" --> {}:2:10\n", syntax.display());
+    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("claims_live"), "the statement before the bad one ran");
+}
+
+#[test]
+fn run_parses_statement_by_statement_and_every_error_names_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
+    let script = dir.path().join("s.cg");
+    let src = "CREATE ENTITY a :Thing {name: 'A'};\n\
+               RETRACT c999 BECAUSE 'no such claim';\n\
+               MATCH (a RETURN a;\n\
+               \x20 CREATE ENTITY b :Thing {name: 'B'};\n\
+               MATCH (n) RETURN n.nope.deeper;\n\
+               SHOW ENTITIES;\n";
+    std::fs::write(&script, src).unwrap();
+    let f = script.to_str().unwrap();
+    let out = cg(&["--store", s, "run", f, "--fail-at-end", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    // A runtime error names the statement's start; a parse error the spot.
+    assert!(
+        err.contains(&format!("error: event 1 (retract): unknown claim `c999`\n --> {f}:2:1\n")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("--> {f}:3:10\n")), "{err}");
+    assert!(err.contains("3 | MATCH (a RETURN a"), "the caret shows the script's own line: {err}");
+    // Every statement that parses ran, before and after the bad one.
+    assert!(text(&out.stdout).contains("a,A,Thing,[],\nb,B,Thing,[],\n"), "{}", text(&out.stdout));
+
+    // `-` reads the script, or the one statement, from standard input.
+    let piped = cg_stdin(&["--store", s, "run", "-"], "RETRACT c998 BECAUSE 'x';\n");
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(text(&piped.stderr).contains(" --> <stdin>:1:1"), "{}", text(&piped.stderr));
+    let q =
+        cg_stdin(&["--store", s, "query", "-", "--format", "csv"], "MATCH (n) RETURN n.key ORDER BY n.key\n");
+    assert!(q.status.success(), "{}", text(&q.stderr));
+    assert_eq!(text(&q.stdout), "n.key\na\nb\n");
+
+    // :source names the file and line too.
+    let sourced = cg_stdin(&["--store", s, "repl"], &format!(":source {f}\n"));
+    assert_eq!(sourced.status.code(), Some(1));
+    assert!(text(&sourced.stderr).contains(&format!(" --> {f}:2:1")), "{}", text(&sourced.stderr));
 }
 
 #[test]
