@@ -529,6 +529,13 @@ fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
         _ => return Err(usage("export takes [--as-of-tx N]")),
     };
     let store = open(path)?;
+    if let Some(n) = as_of
+        && n > store.head()
+    {
+        // As `AS OF TX n` in a query: a point past the head is a mistake,
+        // not "everything".
+        return Err(failed(format!("--as-of-tx {n} is beyond the last transaction (tx {})", store.head())));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     jsonl::export(&store, as_of, &mut out).map_err(failed)?;

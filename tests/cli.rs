@@ -45,6 +45,11 @@ fn import_stats_verify_export_round_trip() {
     assert_eq!(cg(&copy, &["export"]).stdout, first, "export → import → export must be byte-identical");
     let partial = cg(&store, &["export", "--as-of-tx", "3"]);
     assert_eq!(text(&partial.stdout).lines().count(), 3);
+    let past = cg(&store, &["export", "--as-of-tx", "99"]);
+    assert_eq!(past.status.code(), Some(1));
+    assert!(past.stdout.is_empty());
+    assert_eq!(text(&past.stderr), "error: --as-of-tx 99 is beyond the last transaction (tx 20)\n");
+    assert_eq!(text(&cg(&store, &["export", "--as-of-tx", "20"]).stdout).lines().count(), 20);
     let reindex = cg(&store, &["reindex"]);
     assert_eq!(text(&reindex.stdout), "rebuilt the indexes from 20 transactions\n");
 }
