@@ -1147,10 +1147,46 @@ fn sort_cmp(a: &V, b: &V) -> std::cmp::Ordering {
             num(a).unwrap_or(0.0).total_cmp(&num(b).unwrap_or(0.0))
         }
         (V::Bool(x), V::Bool(y)) => x.cmp(y),
-        (V::Str(x), V::Str(y)) => x.cmp(y),
+        (V::Str(x), V::Str(y)) => natural(x, y),
         (V::Date(x), V::Date(y)) => (x.first_day(), x.end_day()).cmp(&(y.first_day(), y.end_day())),
         _ => rank(a).cmp(&rank(b)),
     }
+}
+
+/// Strings in natural order (claim ids `c3 < c11`), written independently of
+/// the engine's: split into digit and non-digit runs; digit runs compare as
+/// numbers (by length without leading zeros, then digits); ties by bytes.
+fn natural(x: &str, y: &str) -> std::cmp::Ordering {
+    fn runs(s: &str) -> Vec<(bool, String)> {
+        let mut out: Vec<(bool, String)> = Vec::new();
+        for c in s.chars() {
+            let digit = c.is_ascii_digit();
+            match out.last_mut() {
+                Some((d, run)) if *d == digit => run.push(c),
+                _ => out.push((digit, c.to_string())),
+            }
+        }
+        out
+    }
+    let key = |(digit, run): &(bool, String)| -> (u8, usize, String) {
+        if *digit {
+            let t = run.trim_start_matches('0');
+            (0, t.len(), t.to_string())
+        } else {
+            (1, 0, run.clone())
+        }
+    };
+    let (a, b) = (runs(x), runs(y));
+    for (p, q) in a.iter().zip(&b) {
+        let o = match (p.0, q.0) {
+            (true, true) => key(p).cmp(&key(q)),
+            _ => p.1.cmp(&q.1),
+        };
+        if o != std::cmp::Ordering::Equal {
+            return o;
+        }
+    }
+    a.len().cmp(&b.len()).then_with(|| x.cmp(y))
 }
 
 fn term_val(st: &State, t: &Term) -> V {

@@ -221,6 +221,24 @@ fn a_failed_statement_aborts_the_block_until_rollback() {
 }
 
 #[test]
+fn claim_ids_order_naturally() {
+    let store = Store::temporary_with(first_use()).unwrap();
+    let mut tx = claimgraph::Transaction::new("t");
+    tx.entity("x", "Thing", "X");
+    for id in ["c11", "c3", "c11_2", "c20", "c11_10", "c4"] {
+        tx.assert("x", "p", Term::Int(1)).claim = Some(id.into());
+    }
+    store.commit(tx).unwrap();
+    let ids = |q: &str| strings(&store.query(q).unwrap().rows);
+    assert_eq!(
+        ids("MATCH (x)-[c:p]->(v) RETURN c.id ORDER BY c.id"),
+        ["c3", "c4", "c11", "c11_2", "c11_10", "c20"]
+    );
+    assert_eq!(ids("MATCH (x)-[c:p]->(v) RETURN c.id ORDER BY c.id DESC LIMIT 2"), ["c20", "c11_10"]);
+    assert_eq!(ids("MATCH (x)-[c:p]->(v) RETURN max(c.id)"), ["c20"]);
+}
+
+#[test]
 fn conflicts_compare_objects_by_value() {
     use claimgraph::model::Stance;
     let store = Store::temporary_with(first_use()).unwrap();
