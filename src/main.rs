@@ -52,6 +52,7 @@ commands:
   demo                    print a short, non-interactive tour of the demo store
   import FILE|-           import JSON Lines (one transaction per line); creates the store;
                           --create-predicates lets an assert create an undeclared predicate
+                          --max-line-bytes N refuses longer lines (default and most 64MiB)
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify                  check every record, the hash chain, and the indexes
@@ -262,10 +263,23 @@ fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
 
 fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let mut create_predicates = false;
+    let mut max_line = jsonl::MAX_LINE_BYTES;
     let mut positional = Vec::new();
-    for a in rest {
+    let mut args = rest.iter();
+    while let Some(a) = args.next() {
         match a.as_str() {
             "--create-predicates" => create_predicates = true,
+            "--max-line-bytes" => {
+                let n = args.next().ok_or_else(|| usage("--max-line-bytes needs a size"))?;
+                max_line = parse_size(n)
+                    .filter(|&b| (1..=jsonl::MAX_LINE_BYTES).contains(&b))
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "--max-line-bytes takes a size from 1 to {} (64MiB), like 1048576 or 16MiB; got `{n}`",
+                            jsonl::MAX_LINE_BYTES
+                        ))
+                    })?;
+            }
             f if f.starts_with("--") => return Err(usage(format!("unknown option `{f}`"))),
             _ => positional.push(a.as_str()),
         }
@@ -276,10 +290,10 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let options = claimgraph::Options { create: true, create_predicates, ..Default::default() };
     let store = opened(path, Store::open_with(path, options))?;
     let result = if *file == "-" {
-        jsonl::import(&store, std::io::stdin().lock(), "<stdin>")
+        jsonl::import(&store, LineLimit::new(std::io::stdin().lock(), max_line), "<stdin>")
     } else {
         let f = std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;
-        jsonl::import(&store, BufReader::new(f), file)
+        jsonl::import(&store, LineLimit::new(BufReader::new(f), max_line), file)
     };
     match result {
         Ok(s) => {
@@ -292,6 +306,70 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
             Ok(())
         }
         Err(e) => Err(failed(format!("{e}\n({} transactions before it were committed)", e.committed))),
+    }
+}
+
+/// `1048576`, `64KiB`, `16MiB` (also `K`, `M`): a byte count.
+fn parse_size(text: &str) -> Option<u64> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit: u64 = match &text[digits.len()..] {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+/// A reader that refuses a line longer than `limit` bytes as soon as it
+/// gets there, without buffering the rest of it (a 50 MB line is refused
+/// after `limit` bytes, not read whole first). The newline does not count.
+struct LineLimit<R> {
+    inner: R,
+    limit: u64,
+    /// Bytes of the current line handed out so far.
+    in_line: u64,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R, limit: u64) -> LineLimit<R> {
+        LineLimit { inner, limit, in_line: 0 }
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for LineLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = std::io::BufRead::fill_buf(self)?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for LineLimit<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let (limit, room) = (self.limit, self.limit.saturating_sub(self.in_line) as usize);
+        let buf = self.inner.fill_buf()?;
+        match buf.iter().take(room + 1).position(|&b| b == b'\n') {
+            Some(i) => Ok(&buf[..=i]),
+            None if buf.len() <= room => Ok(buf),
+            None if room > 0 => Ok(&buf[..room]),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the line is longer than {limit} bytes (raise it with --max-line-bytes)"),
+            )),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        let newline =
+            self.inner.fill_buf().ok().and_then(|b| b[..n.min(b.len())].iter().rposition(|&c| c == b'\n'));
+        self.in_line = match newline {
+            Some(i) => (n - i - 1) as u64,
+            None => self.in_line + n as u64,
+        };
+        self.inner.consume(n);
     }
 }
 

@@ -217,6 +217,50 @@ fn an_undeclared_predicate_is_refused_unless_import_is_told_to_create_it() {
 }
 
 #[test]
+fn an_import_line_over_the_limit_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("big.jsonl");
+    let line =
+        |name: &str| format!(r#"{{"events":[{{"op":"entity","key":"e","kind":"Thing","name":"{name}"}}]}}"#);
+    let short = line("E");
+    // Exactly 1024 bytes without its newline: accepted at a 1KiB limit.
+    let exact = line(&"x".repeat(1024 - line("").len()));
+    assert_eq!(exact.len(), 1024);
+    let long = line(&"y".repeat(5000));
+    std::fs::write(&file, format!("{short}\n{exact}\n{long}\n{short}\n")).unwrap();
+    let f = file.to_str().unwrap();
+    let out = cg(&store, &["import", "--max-line-bytes", "1KiB", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{f}:3: cannot read: the line is longer than 1024 bytes (raise it with --max-line-bytes)"
+        )),
+        "{err}"
+    );
+    // What the message says was committed is what the store holds (a read
+    // error stops the import before the pending batch is committed).
+    let said = err
+        .split('(')
+        .find_map(|t| t.strip_suffix(" transactions before it were committed)\n"))
+        .unwrap_or_else(|| panic!("no committed count: {err}"))
+        .to_string();
+    let stats = text(&cg(&store, &["stats"]).stdout);
+    assert!(stats.contains(&format!("transactions  {said}\n")), "{said}: {stats}");
+    // The default (64 MiB) takes the same file.
+    let copy = dir.path().join("copy.db");
+    let out = cg(&copy, &["import", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("imported 4 transactions"), "{}", text(&out.stdout));
+    for bad in ["0", "lots", "65MiB", "1GB"] {
+        let out = cg(&store, &["import", "--max-line-bytes", bad, f]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).contains("--max-line-bytes takes a size"), "{bad}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.db");
