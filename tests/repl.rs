@@ -21,12 +21,16 @@ const PROMPT: &str = "claimgraph> ";
 const TIMEOUT_MS: u64 = 30_000;
 
 fn repl(dir: &tempfile::TempDir, no_color: bool, strip: bool) -> PtySession {
+    repl_with_pager(dir, no_color, strip, "")
+}
+
+fn repl_with_pager(dir: &tempfile::TempDir, no_color: bool, strip: bool, pager: &str) -> PtySession {
     // A pseudo-terminal starts with no size; give it one, as a terminal has.
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!("stty cols 100 rows 40 && exec '{BIN}' repl --demo"))
         .env("TERM", "xterm-256color")
-        .env("PAGER", "")
+        .env("PAGER", pager)
         .env("CLAIMGRAPH_HISTORY", dir.path().join("history"))
         .env_remove("CLAIMGRAPH_STORE");
     if no_color {
@@ -114,6 +118,44 @@ fn a_session_at_the_terminal() {
 }
 
 #[test]
+fn a_quoted_name_completes_closed_and_an_open_string_shows_in_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    // `United States` and its alias `United States of America` name one
+    // entity: one candidate, its quote closed.
+    p.send("HISTORY @\"Uni").unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("HISTORY @\"United States\"").expect("the completion closes the quote");
+    p.send_line(";").unwrap();
+    p.exp_string(" events)").expect("the history of @us");
+    p.exp_string(PROMPT).unwrap();
+    // Enter inside an open string: the continuation prompt shows the quote.
+    p.send_line("MATCH (a) WHERE a.name = 'Bel").unwrap();
+    p.exp_string("'..> ").expect("the prompt says a string is open");
+    line(&mut p, "arus' RETURN a.key;", "(0 rows)", PROMPT);
+    p.send_line(":quit").unwrap();
+    p.exp_eof().expect("the REPL ends");
+}
+
+#[test]
+fn a_pager_that_cannot_run_leaves_the_output_on_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl_with_pager(&dir, true, true, "no-such-pager-claimgraph --flag");
+    // Taller than the 40-row screen: it would go through the pager.
+    let out = line(&mut p, "SHOW ENTITIES;", "rows)", PROMPT);
+    assert!(
+        out.contains("note: the pager `no-such-pager-claimgraph --flag` ($PAGER) was not found"),
+        "{out}"
+    );
+    assert!(out.contains("Vladimir Putin"), "the rows reached the screen: {out}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().expect("the REPL ends");
+}
+
+#[test]
 fn ctrl_d_inside_a_transaction_asks_before_discarding() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = repl(&dir, true, true);
@@ -182,6 +224,22 @@ fn errors_are_coloured_unless_no_color_is_set() {
     let rest = plain.exp_string("^").unwrap();
     assert!(!out.contains("\x1b[31m") && !rest.contains("\x1b[31m"), "{out:?}{rest:?}");
     assert!(!out.contains("\x1b[1;34m"), "no keyword colours either: {out:?}");
+    // No hints without colour: they would look like typed text. (`:asof` was
+    // typed earlier, so the history would offer it, and the command's
+    // arguments would be hinted.)
+    plain.send_line(":asof 3").unwrap();
+    plain.exp_string("claimgraph[as of tx 3]> ").unwrap();
+    plain.send(":aso").unwrap();
+    plain.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    plain.send("\x05").unwrap(); // Ctrl-E: the end of the line, where a hint would show
+    plain.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    plain.send_line("").unwrap();
+    let echoed = plain.exp_string("unknown command").expect("`:aso` alone was submitted");
+    assert!(!echoed.contains("> :asof"), "a hint was drawn after the typed `:aso`: {echoed:?}");
+    plain.send_line(":asof off").unwrap();
+    plain.exp_string(PROMPT).unwrap();
     plain.send_line("\\q").unwrap();
     plain.exp_eof().unwrap();
     assert_eq!(exited(&plain), 0);

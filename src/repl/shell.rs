@@ -134,10 +134,15 @@ impl Shell {
         }
     }
 
-    /// `..> `, right-aligned under the prompt.
+    /// `..> `, right-aligned under the prompt; inside an unclosed string,
+    /// quoted name or comment, its quote shows instead (`"..> `, `*..> `), as
+    /// psql does, so Enter leaving the user there says why.
     pub fn continuation_prompt(&self) -> String {
         let width = text::width(&self.prompt());
-        format!("{}..> ", " ".repeat(width.saturating_sub(4)))
+        match input::open_quote(self.gather.pending()) {
+            Some(q) => format!("{}{q}..> ", " ".repeat(width.saturating_sub(5))),
+            None => format!("{}..> ", " ".repeat(width.saturating_sub(4))),
+        }
     }
 
     /// The lines of an unfinished statement.
