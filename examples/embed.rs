@@ -14,6 +14,9 @@ fn main() -> Result<(), StoreError> {
         tx.entity("us", "Country", "United States").aliases = Some(vec!["U.S.".into(), "USA".into()]);
         tx.entity("russia", "Country", "Russia");
         tx.entity("unnamed_sources", "Group", "unnamed sources");
+        // Declared first: an assert with an undeclared predicate is refused
+        // (with a did-you-mean), so a typo cannot become a new predicate.
+        tx.predicate("may_ease_sanctions_on", false, Some("may ease sanctions on"));
         tx.document(DocumentEvent {
             key: "cls_2025_03_04".into(),
             title: Some("The United States may relax sanctions on Russia".into()),

@@ -13,6 +13,9 @@
 //! store.transact("analyst", |tx| {
 //!     tx.entity("us", "Country", "United States").aliases = Some(vec!["U.S.".into()]);
 //!     tx.entity("russia", "Country", "Russia");
+//!     // An assert's predicate must be declared (here or earlier), so a typo
+//!     // is refused instead of becoming a new predicate.
+//!     tx.predicate("may_ease_sanctions_on", false, Some("may ease sanctions on"));
 //!     tx.assert("us", "may_ease_sanctions_on", Term::Entity("russia".into()));
 //! })?;
 //! let view = store.snapshot();

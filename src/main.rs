@@ -44,14 +44,17 @@ commands:
   init [PATH]             create an empty store at PATH (else the store path below)
   repl [--demo]           the interactive REPL (the default on a terminal); --demo opens a
                           temporary store loaded from examples/sanctions.cg
-  query STATEMENT         run one statement (alias -c)
-  run FILE.cg             run a script of ;-separated statements (alias -f);
-                          --fail-fast (default) or --fail-at-end
+  query STATEMENT|-       run one statement (alias -c; - reads it from stdin)
+  run FILE.cg|-           run a script of ;-separated statements (alias -f; - is stdin);
+                          --fail-fast (default) or --fail-at-end; errors name FILE:LINE:COL
                           query and run take --format table|csv|json|jsonl|markdown|line|dot
                           and --demo (work on the demo store)
   demo                    print a short, non-interactive tour of the demo store
-  import [--resume] FILE|-  import JSON Lines (one transaction per line); creates the
-                          store; --resume skips the lines the log already holds
+  import [--resume] [--create-predicates] [--max-line-bytes N] FILE|-
+                          import JSON Lines (one transaction per line); creates the store;
+                          --resume skips the lines the log already holds;
+                          --create-predicates lets an assert create an undeclared predicate;
+                          --max-line-bytes N refuses longer lines (default and most 64MiB)
   export [--as-of-tx N]   write the log as JSON Lines to stdout
   stats                   counts of transactions, entities, claims, size on disk
   verify [--against CP]   check every record, the hash chain, and the indexes; with a
@@ -250,9 +253,9 @@ fn opened(path: &Path, store: Result<Store, claimgraph::StoreError>) -> Result<S
 
 /// `claimgraph init [PATH]`: creates an empty store; one already there is
 /// left alone and reported.
-fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+fn init(path: &Path, rest: &[String]) -> Result<(), Failure> {
     let path = match rest {
-        [] => path.clone(),
+        [] => path.to_path_buf(),
         [p] if !p.starts_with('-') => PathBuf::from(p),
         _ => return Err(usage("init takes at most one PATH")),
     };
@@ -265,20 +268,44 @@ fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
 }
 
 fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
-    let (resume, rest): (Vec<&String>, Vec<&String>) = rest.iter().partition(|a| *a == "--resume");
-    let [file] = rest[..] else {
-        return Err(usage("import takes one FILE (or - for stdin), and optionally --resume"));
+    let mut create_predicates = false;
+    let mut resume = false;
+    let mut max_line = jsonl::MAX_LINE_BYTES;
+    let mut positional = Vec::new();
+    let mut args = rest.iter();
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--create-predicates" => create_predicates = true,
+            "--resume" => resume = true,
+            "--max-line-bytes" => {
+                let n = args.next().ok_or_else(|| usage("--max-line-bytes needs a size"))?;
+                max_line = parse_size(n)
+                    .filter(|&b| (1..=jsonl::MAX_LINE_BYTES).contains(&b))
+                    .ok_or_else(|| {
+                        usage(format!(
+                            "--max-line-bytes takes a size from 1 to {} (64MiB), like 1048576 or 16MiB; got `{n}`",
+                            jsonl::MAX_LINE_BYTES
+                        ))
+                    })?;
+            }
+            f if f.starts_with("--") && f != "--" => return Err(usage(format!("unknown option `{f}`"))),
+            _ => positional.push(a.as_str()),
+        }
+    }
+    let [file] = positional.as_slice() else {
+        return Err(usage("import takes one FILE (or - for stdin)"));
     };
-    let store = opened(path, Store::create(path))?;
+    let options = claimgraph::Options { create: true, create_predicates, ..Default::default() };
+    let store = opened(path, Store::open_with(path, options))?;
     // Each chunk is durable when reported, so a failure or a kill loses
     // nothing reported and `--resume` continues after it.
     let mut progress = |tx: u64| eprintln!("committed through tx {tx}");
-    let options = jsonl::ImportOptions { resume: !resume.is_empty(), progress: Some(&mut progress) };
-    let result = if file == "-" {
-        jsonl::import_with(&store, std::io::stdin().lock(), "<stdin>", options)
+    let options = jsonl::ImportOptions { resume, progress: Some(&mut progress) };
+    let result = if *file == "-" {
+        jsonl::import_with(&store, LineLimit::new(std::io::stdin().lock(), max_line), "<stdin>", options)
     } else {
         let f = std::fs::File::open(file).map_err(|e| failed(format!("cannot open {file}: {e}")))?;
-        jsonl::import_with(&store, BufReader::new(f), file, options)
+        jsonl::import_with(&store, LineLimit::new(BufReader::new(f), max_line), file, options)
     };
     // The index's own flush, behind its deadline (a full disk gives an
     // error here, never a hang at exit).
@@ -306,6 +333,70 @@ fn import(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
              and nothing after it; `claimgraph import --resume {file}` skips what the log holds",
             e.committed, e.last_tx
         ))),
+    }
+}
+
+/// `1048576`, `64KiB`, `16MiB` (also `K`, `M`): a byte count.
+fn parse_size(text: &str) -> Option<u64> {
+    let digits = text.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit: u64 = match &text[digits.len()..] {
+        "" | "B" => 1,
+        "K" | "KiB" => 1 << 10,
+        "M" | "MiB" => 1 << 20,
+        _ => return None,
+    };
+    digits.parse::<u64>().ok()?.checked_mul(unit)
+}
+
+/// A reader that refuses a line longer than `limit` bytes as soon as it
+/// gets there, without buffering the rest of it (a 50 MB line is refused
+/// after `limit` bytes, not read whole first). The newline does not count.
+struct LineLimit<R> {
+    inner: R,
+    limit: u64,
+    /// Bytes of the current line handed out so far.
+    in_line: u64,
+}
+
+impl<R> LineLimit<R> {
+    fn new(inner: R, limit: u64) -> LineLimit<R> {
+        LineLimit { inner, limit, in_line: 0 }
+    }
+}
+
+impl<R: std::io::BufRead> std::io::Read for LineLimit<R> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let available = std::io::BufRead::fill_buf(self)?;
+        let n = available.len().min(out.len());
+        out[..n].copy_from_slice(&available[..n]);
+        std::io::BufRead::consume(self, n);
+        Ok(n)
+    }
+}
+
+impl<R: std::io::BufRead> std::io::BufRead for LineLimit<R> {
+    fn fill_buf(&mut self) -> std::io::Result<&[u8]> {
+        let (limit, room) = (self.limit, self.limit.saturating_sub(self.in_line) as usize);
+        let buf = self.inner.fill_buf()?;
+        match buf.iter().take(room + 1).position(|&b| b == b'\n') {
+            Some(i) => Ok(&buf[..=i]),
+            None if buf.len() <= room => Ok(buf),
+            None if room > 0 => Ok(&buf[..room]),
+            None => Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("the line is longer than {limit} bytes (raise it with --max-line-bytes)"),
+            )),
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        let newline =
+            self.inner.fill_buf().ok().and_then(|b| b[..n.min(b.len())].iter().rposition(|&c| c == b'\n'));
+        self.in_line = match newline {
+            Some(i) => (n - i - 1) as u64,
+            None => self.in_line + n as u64,
+        };
+        self.inner.consume(n);
     }
 }
 
@@ -387,16 +478,20 @@ fn reported() -> Failure {
 fn query(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let (positional, flags) = options(rest, &["--demo"])?;
     let [statement] = positional.as_slice() else {
-        return Err(usage("query takes one statement in quotes"));
+        return Err(usage("query takes one statement in quotes (or - to read it from standard input)"));
     };
+    let statement = if statement == "-" { read_input("-")?.0 } else { statement.clone() };
     let target = Target::open(path, flags.demo)?;
     let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    let outcome =
-        shell.statement(statement.trim().trim_end_matches(';'), &mut Io { out: &mut out, err: &mut err });
+    let mut io = Io { out: &mut out, err: &mut err };
+    let mut outcome = shell.statement(statement.trim().trim_end_matches(';'), &mut io);
+    if shell.end_of_input(&mut io) == Outcome::Failed {
+        outcome = Outcome::Failed;
+    }
     finish_output(out)?;
     match outcome {
         Outcome::Failed => Err(reported()),
@@ -417,29 +512,35 @@ fn run_script(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
     let [file] = positional.as_slice() else {
         return Err(usage("run takes one FILE.cg"));
     };
-    let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
-    let statements = claimgraph::query::parse_script(&src)
-        .map_err(|e| failed(format!("{file}: {}", e.render(&src).trim_start_matches("error: "))))?;
+    let (src, name) = read_input(file)?;
     let target = Target::open(path, flags.demo)?;
     let mut shell = plain_shell(target.store(), flags.format);
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    let mut failures = 0;
-    for (stmt, _) in &statements {
-        if shell.run_parsed(stmt, &src, &mut Io { out: &mut out, err: &mut err }) == Outcome::Failed {
-            failures += 1;
-            if !flags.fail_at_end {
-                break;
-            }
-        }
-    }
+    let mut io = Io { out: &mut out, err: &mut err };
+    let failures = shell.run_file(&src, &name, flags.fail_at_end, &mut io);
+    let dropped_block = shell.end_of_input(&mut io) == Outcome::Failed;
     finish_output(out)?;
     match failures {
+        0 if dropped_block => Err(reported()),
         0 => Ok(()),
-        n => Err(failed(format!("{n} statement(s) in {file} failed"))),
+        n => Err(failed(format!("{n} statement(s) in {name} failed"))),
     }
+}
+
+/// The text of `file`, or of standard input for `-`, and the name errors
+/// give it.
+fn read_input(file: &str) -> Result<(String, String), Failure> {
+    if file == "-" {
+        let mut src = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin().lock(), &mut src)
+            .map_err(|e| failed(format!("cannot read standard input: {e}")))?;
+        return Ok((src, "<stdin>".to_string()));
+    }
+    let src = std::fs::read_to_string(file).map_err(|e| failed(format!("cannot read {file}: {e}")))?;
+    Ok((src, file.to_string()))
 }
 
 /// `claimgraph repl [--demo]`: the REPL on a terminal, a script reader on
@@ -533,6 +634,13 @@ fn export(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
         _ => return Err(usage("export takes [--as-of-tx N]")),
     };
     let store = open(path)?;
+    if let Some(n) = as_of
+        && n > store.head()
+    {
+        // As `AS OF TX n` in a query: a point past the head is a mistake,
+        // not "everything".
+        return Err(failed(format!("--as-of-tx {n} is beyond the last transaction (tx {})", store.head())));
+    }
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     jsonl::export(&store, as_of, &mut out).map_err(failed)?;

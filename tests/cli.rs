@@ -46,6 +46,11 @@ fn import_stats_verify_export_round_trip() {
     assert_eq!(cg(&copy, &["export"]).stdout, first, "export → import → export must be byte-identical");
     let partial = cg(&store, &["export", "--as-of-tx", "3"]);
     assert_eq!(text(&partial.stdout).lines().count(), 3);
+    let past = cg(&store, &["export", "--as-of-tx", "99"]);
+    assert_eq!(past.status.code(), Some(1));
+    assert!(past.stdout.is_empty());
+    assert_eq!(text(&past.stderr), "error: --as-of-tx 99 is beyond the last transaction (tx 20)\n");
+    assert_eq!(text(&cg(&store, &["export", "--as-of-tx", "20"]).stdout).lines().count(), 20);
     let reindex = cg(&store, &["reindex"]);
     assert_eq!(text(&reindex.stdout), "rebuilt the indexes from 20 transactions\n");
 }
@@ -58,7 +63,7 @@ fn a_bad_line_stops_the_import_with_file_and_line() {
     let lines = [
         r#"{"events":[{"op":"entity","key":"russia","kind":"Country","name":"Russia"}]}"#,
         "",
-        r#"{"events":[{"op":"entity","key":"us","kind":"Country","name":"United States"}]}"#,
+        r#"{"events":[{"op":"entity","key":"us","kind":"Country","name":"United States"},{"op":"predicate","key":"sanctions"}]}"#,
         r#"{"events":[{"op":"assert","s":"us","p":"sanctions","o":{"entity":"rusia"}}]}"#,
         r#"{"events":[{"op":"entity","key":"never","kind":"Thing"}]}"#,
     ];
@@ -172,6 +177,91 @@ fn subcommand_help_prints_its_usage_and_touches_no_store() {
 }
 
 #[test]
+fn an_undeclared_predicate_is_refused_unless_import_is_told_to_create_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    assert!(cg(&store, &["import", SAMPLE]).status.success());
+    let typo = "ASSERT (@us)-[:may_ease_sanction_on]->(@russia) {valid: 2025-03};";
+    let out = cg(&store, &["query", typo]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("unknown predicate `may_ease_sanction_on`, did you mean `may_ease_sanctions_on`?"),
+        "{err}"
+    );
+    let preds = text(&cg(&store, &["query", "SHOW PREDICATES", "--format", "csv"]).stdout);
+    assert!(!preds.contains("may_ease_sanction_on,"), "{preds}");
+    assert!(text(&cg(&store, &["stats"]).stdout).contains("transactions  20\n"));
+    // Declared first: accepted.
+    let ok = cg(&store, &["query", "CREATE PREDICATE eases {description: \"eases\"}"]);
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert!(cg(&store, &["query", "ASSERT (@us)-[:eases]->(@russia)"]).status.success());
+
+    // JSONL: refused by default, accepted with --create-predicates.
+    let file = dir.path().join("typo.jsonl");
+    std::fs::write(
+        &file,
+        r#"{"events":[{"op":"assert","s":"us","p":"may_ease_sanction_on","o":{"entity":"russia"}}]}"#,
+    )
+    .unwrap();
+    let out = cg(&store, &["import", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("typo.jsonl:1: event 1 (assert): unknown predicate"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = cg(&store, &["import", "--create-predicates", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let preds = text(&cg(&store, &["query", "SHOW PREDICATES", "--format", "csv"]).stdout);
+    assert!(preds.contains("may_ease_sanction_on,"), "{preds}");
+}
+
+#[test]
+fn an_import_line_over_the_limit_is_refused_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    let file = dir.path().join("big.jsonl");
+    let line =
+        |name: &str| format!(r#"{{"events":[{{"op":"entity","key":"e","kind":"Thing","name":"{name}"}}]}}"#);
+    let short = line("E");
+    // Exactly 1024 bytes without its newline: accepted at a 1KiB limit.
+    let exact = line(&"x".repeat(1024 - line("").len()));
+    assert_eq!(exact.len(), 1024);
+    let long = line(&"y".repeat(5000));
+    std::fs::write(&file, format!("{short}\n{exact}\n{long}\n{short}\n")).unwrap();
+    let f = file.to_str().unwrap();
+    let out = cg(&store, &["import", "--max-line-bytes", "1KiB", f]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "{f}:3: cannot read: the line is longer than 1024 bytes (raise it with --max-line-bytes)"
+        )),
+        "{err}"
+    );
+    // What the message says was committed is what the store holds (a read
+    // error stops the import before the pending batch is committed).
+    let said = err
+        .split('(')
+        .find_map(|t| t.split_once(" transactions before it were committed)").map(|(n, _)| n))
+        .unwrap_or_else(|| panic!("no committed count: {err}"))
+        .to_string();
+    let stats = text(&cg(&store, &["stats"]).stdout);
+    assert!(stats.contains(&format!("transactions  {said}\n")), "{said}: {stats}");
+    // The default (64 MiB) takes the same file.
+    let copy = dir.path().join("copy.db");
+    let out = cg(&copy, &["import", f]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).starts_with("imported 4 transactions"), "{}", text(&out.stdout));
+    for bad in ["0", "lots", "65MiB", "1GB"] {
+        let out = cg(&store, &["import", "--max-line-bytes", bad, f]);
+        assert_eq!(out.status.code(), Some(2), "{bad}");
+        assert!(text(&out.stderr).contains("--max-line-bytes takes a size"), "{bad}: {}", text(&out.stderr));
+    }
+}
+
+#[test]
 fn usage_errors_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.db");
@@ -261,7 +351,7 @@ fn json_output_stays_valid_when_a_statement_fails_after_rows() {
     let store = dir.path().join("s.db");
     let file = dir.path().join("mixed.jsonl");
     let lines = [
-        r#"{"events":[{"op":"entity","key":"a","kind":"Thing","name":"A"}]}"#,
+        r#"{"events":[{"op":"entity","key":"a","kind":"Thing","name":"A"},{"op":"predicate","key":"p"}]}"#,
         r#"{"events":[{"op":"assert","s":"a","p":"p","o":{"int":1}},{"op":"assert","s":"a","p":"p","o":{"int":2}},{"op":"assert","s":"a","p":"p","o":{"string":"x"}}]}"#,
     ];
     std::fs::write(&file, lines.join("\n")).unwrap();

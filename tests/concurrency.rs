@@ -25,7 +25,7 @@ fn commit_sized(store: &Store, k: i64) {
 
 #[test]
 fn readers_only_ever_see_whole_transactions() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("writer", |tx| {
             tx.entity("hub", "Thing", "Hub");
@@ -83,4 +83,17 @@ fn readers_only_ever_see_whole_transactions() {
 fn store_is_send_sync_and_cheap_to_clone() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<Store>();
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

@@ -185,7 +185,7 @@ fn meta_commands_change_the_session() {
     run(&mut shell, ":asof off\n:valid off\n:begin a test");
     assert_eq!(shell.prompt(), "claimgraph[in transaction]> ");
     let out = run(&mut shell, "CREATE ENTITY probe :Thing;\n:rollback");
-    assert!(out.contains("queued") && out.contains("rolled back 1 events"), "{out}");
+    assert!(out.contains("queued") && out.contains("rolled back 1 statement(s), 1 events"), "{out}");
     assert_eq!(shell.prompt(), "claimgraph> ");
 
     let out =
@@ -220,4 +220,26 @@ fn meta_commands_change_the_session() {
     assert!(out.contains("statement 3 at line 3") && out.contains("rolled back"), "{out}");
     assert!(!shell.session.in_transaction());
     assert_eq!(run(&mut shell, ":quit\nSTATS;"), "", ":quit stops reading");
+}
+
+/// `AS OF 2025-03-04` is the store at the end of that day (UTC): every
+/// transaction recorded on the 4th (tx 1-16 of the demo), none of the 5th.
+#[test]
+fn as_of_a_date_means_the_end_of_that_day() {
+    let demo = demo::open().unwrap();
+    let mut session = Session::new(demo.store.clone());
+    let count = |session: &mut Session, at: &str| -> Vec<Vec<claimgraph::Value>> {
+        let q = format!("MATCH (s)-[c]->(o) RETURN c.id, c.valid_from ORDER BY c.id AS OF {at}");
+        session.execute(&q).unwrap_or_else(|e| panic!("{at}: {e}")).rows
+    };
+    assert_eq!(count(&mut session, "2025-03-04"), count(&mut session, "TX 16"));
+    assert_eq!(count(&mut session, "2025-03-04"), count(&mut session, "2025-03-04T23:59:59.999999Z"));
+    assert_ne!(count(&mut session, "2025-03-05"), count(&mut session, "TX 16"));
+    assert_eq!(count(&mut session, "2025-03-05"), count(&mut session, "TX 17"));
+    // A month is its last day's end.
+    assert_eq!(count(&mut session, "2025-03"), count(&mut session, "TX 20"));
+    // And the REPL's :asof takes a date the same way.
+    let mut shell = tour_shell(&demo.store);
+    let out = run(&mut shell, ":asof 2025-03-04");
+    assert!(out.contains("as of: 2025-03-04T23:59:59.999999Z"), "{out}");
 }

@@ -161,7 +161,7 @@ fn param(text: &str) -> Option<Value> {
 /// `path` with its result.
 fn run_file(path: &Path) -> String {
     let src = std::fs::read_to_string(path).unwrap();
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let mut session = Session::new(store);
     session.author = "golden".into();
     let started = Timestamp::now();
@@ -345,4 +345,17 @@ fn directive_values_parse() {
 fn diff_shows_changed_lines_with_context() {
     let d = diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nX\ne\nf\ng\nh\n");
     assert_eq!(d, "@@ expected line 2 @@\n b\n c\n-d\n+X\n e\n f\n g\n+h\n");
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

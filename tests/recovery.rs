@@ -14,7 +14,7 @@ const HEAD: &str = "LOG_HEAD";
 /// A store with `n` transactions, each asserting one claim; returns the
 /// segment length after each tx (index 0 = empty).
 fn build(dir: &Path, n: u64) -> Vec<u64> {
-    let store = Store::create(dir).unwrap();
+    let store = create_first_use(dir).unwrap();
     store
         .transact("t", |tx| {
             tx.entity("a", "Thing", "A");
@@ -62,7 +62,7 @@ fn a_log_cut_at_every_byte_of_its_last_record_drops_that_record() {
         let f = std::fs::OpenOptions::new().write(true).open(dir.path().join(SEGMENT)).unwrap();
         f.set_len(cut).unwrap();
         drop(f);
-        let store = Store::create(dir.path()).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
+        let store = create_first_use(dir.path()).unwrap_or_else(|e| panic!("cut at {cut}: {e}"));
         assert_eq!(store.head(), 3, "cut at {cut}");
         assert_eq!(store.open_report().log.dropped_bytes, cut - start, "cut at {cut}");
         assert_eq!(store.open_report().log.dropped_why.is_some(), cut > start);
@@ -88,7 +88,7 @@ fn a_damaged_record_before_good_ones_is_refused_naming_the_tx() {
         let mut damaged = bytes.clone();
         damaged[at as usize] ^= 0x20;
         std::fs::write(dir.path().join(SEGMENT), &damaged).unwrap();
-        match Store::create(dir.path()) {
+        match create_first_use(dir.path()) {
             Err(StoreError::Log(claimgraph::log::LogError::Corrupt { tx, .. })) => {
                 assert_eq!(tx, 2, "flip at byte {at}")
             }
@@ -109,13 +109,13 @@ fn repair_cuts_at_the_damage_only_when_asked() {
     let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
     bytes[lens[2] as usize + frame::HEADER_LEN + 2] ^= 1;
     std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
-    let err = Store::create(dir.path()).err().expect("refused");
+    let err = create_first_use(dir.path()).err().expect("refused");
     assert!(err.to_string().contains("damaged at tx 3"), "{err}");
     let report = Store::repair(dir.path()).unwrap();
     assert_eq!(report.cut_at_tx, Some(3));
     assert_eq!(report.dropped_valid_records, 1);
     assert_eq!(report.dropped_bytes, lens[4] - lens[2]);
-    let store = Store::create(dir.path()).unwrap();
+    let store = create_first_use(dir.path()).unwrap();
     assert_eq!(store.head(), 2);
     assert_eq!(claim_ids(&store), vec!["k2"]);
     assert!(store.verify().unwrap().ok());
@@ -129,9 +129,9 @@ fn answers(store: &Store) -> (u64, Vec<String>, claimgraph::Stats) {
 fn a_deleted_index_is_rebuilt_from_the_log() {
     let dir = tmp();
     build(dir.path(), 5);
-    let before = answers(&Store::create(dir.path()).unwrap());
+    let before = answers(&create_first_use(dir.path()).unwrap());
     std::fs::remove_dir_all(claimgraph::store::live_index_dir(dir.path())).unwrap();
-    let store = Store::create(dir.path()).unwrap();
+    let store = create_first_use(dir.path()).unwrap();
     assert_eq!(store.open_report().replayed, 5);
     assert_eq!(answers(&store), before);
     assert!(store.verify().unwrap().ok());
@@ -154,7 +154,7 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
     let dir = tmp();
     build(dir.path(), 5);
     let before = {
-        let s = Store::create(dir.path()).unwrap();
+        let s = create_first_use(dir.path()).unwrap();
         s.flush_indexes().unwrap();
         answers(&s)
     };
@@ -163,7 +163,7 @@ fn a_damaged_index_is_rebuilt_from_the_log() {
         let len = std::fs::metadata(&f).unwrap().len() as usize;
         std::fs::write(&f, vec![0xA5; len.max(16)]).unwrap();
     }
-    let store = Store::create(dir.path()).unwrap();
+    let store = create_first_use(dir.path()).unwrap();
     assert!(store.open_report().rebuilt.is_some(), "{:?}", store.open_report());
     assert_eq!(answers(&store), before);
 }
@@ -179,7 +179,7 @@ fn an_index_ahead_of_the_log_is_rebuilt() {
     let f = std::fs::OpenOptions::new().write(true).open(src.path().join(SEGMENT)).unwrap();
     f.set_len(lens[3]).unwrap();
     drop(f);
-    let store = Store::create(src.path()).unwrap();
+    let store = create_first_use(src.path()).unwrap();
     assert_eq!(store.head(), 3);
     assert!(store.open_report().rebuilt.as_deref().unwrap_or("").contains("ahead of the log"));
     assert_eq!(claim_ids(&store), vec!["k2", "k3"]);
@@ -196,7 +196,7 @@ fn a_hostile_record_length_is_a_dropped_tail_not_an_allocation() {
     bytes.extend_from_slice(&extra);
     std::fs::remove_dir_all(claimgraph::store::live_index_dir(dir.path())).unwrap();
     std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
-    let store = Store::create(dir.path()).unwrap();
+    let store = create_first_use(dir.path()).unwrap();
     assert_eq!(store.head(), 2);
     assert_eq!(store.open_report().log.dropped_bytes, extra.len() as u64);
     assert_eq!(seg_len(dir.path()), lens[2]);
@@ -206,7 +206,7 @@ fn a_hostile_record_length_is_a_dropped_tail_not_an_allocation() {
 fn a_decode_bomb_with_a_valid_checksum_is_an_error() {
     let dir = tmp();
     build(dir.path(), 2);
-    let store = Store::create(dir.path()).unwrap();
+    let store = create_first_use(dir.path()).unwrap();
     let prev = store.snapshot().transaction(2).unwrap().unwrap().hash;
     drop(store);
     // A body that claims an enormous string: varint 0xFD + u64::MAX.
@@ -215,7 +215,7 @@ fn a_decode_bomb_with_a_valid_checksum_is_an_error() {
     let mut bytes = std::fs::read(dir.path().join(SEGMENT)).unwrap();
     bytes.extend_from_slice(&frame_bytes);
     std::fs::write(dir.path().join(SEGMENT), &bytes).unwrap();
-    let err = Store::create(dir.path()).err().expect("a bomb must not open");
+    let err = create_first_use(dir.path()).err().expect("a bomb must not open");
     let msg = err.to_string();
     assert!(msg.contains("tx 3") && msg.contains("cannot decode"), "{msg}");
 }
@@ -224,8 +224,8 @@ fn a_decode_bomb_with_a_valid_checksum_is_an_error() {
 fn reopen_after_drop_sees_everything_committed() {
     let dir = tmp();
     build(dir.path(), 6);
-    let first = answers(&Store::create(dir.path()).unwrap());
-    let second = Store::create(dir.path()).unwrap();
+    let first = answers(&create_first_use(dir.path()).unwrap());
+    let second = create_first_use(dir.path()).unwrap();
     assert_eq!(second.open_report().replayed, 0, "a clean index needs no replay");
     assert_eq!(answers(&second), first);
     assert_eq!(first.0, 6);
@@ -578,4 +578,17 @@ fn a_forged_chain_passes_verify_but_not_a_checkpoint_kept_elsewhere() {
         store.verify_against(&cp),
         Err(StoreError::Log(LogError::CheckpointMissing { tx: 6, end: 4 }))
     ));
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

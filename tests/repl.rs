@@ -22,12 +22,16 @@ const PROMPT: &str = "claimgraph> ";
 const TIMEOUT_MS: u64 = 30_000;
 
 fn repl(dir: &tempfile::TempDir, no_color: bool, strip: bool) -> PtySession {
+    repl_with_pager(dir, no_color, strip, "")
+}
+
+fn repl_with_pager(dir: &tempfile::TempDir, no_color: bool, strip: bool, pager: &str) -> PtySession {
     // A pseudo-terminal starts with no size; give it one, as a terminal has.
     let mut cmd = Command::new("sh");
     cmd.arg("-c")
         .arg(format!("stty cols 100 rows 40 && exec '{BIN}' repl --demo"))
         .env("TERM", "xterm-256color")
-        .env("PAGER", "")
+        .env("PAGER", pager)
         .env("CLAIMGRAPH_HISTORY", dir.path().join("history"))
         .env_remove("CLAIMGRAPH_STORE");
     if no_color {
@@ -115,6 +119,74 @@ fn a_session_at_the_terminal() {
 }
 
 #[test]
+fn a_quoted_name_completes_closed_and_an_open_string_shows_in_the_prompt() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    // `United States` and its alias `United States of America` name one
+    // entity: one candidate, its quote closed.
+    p.send("HISTORY @\"Uni").unwrap();
+    p.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    p.send("\t").unwrap();
+    p.flush().unwrap();
+    p.exp_string("HISTORY @\"United States\"").expect("the completion closes the quote");
+    p.send_line(";").unwrap();
+    p.exp_string(" events)").expect("the history of @us");
+    p.exp_string(PROMPT).unwrap();
+    // Enter inside an open string: the continuation prompt shows the quote.
+    p.send_line("MATCH (a) WHERE a.name = 'Bel").unwrap();
+    p.exp_string("'..> ").expect("the prompt says a string is open");
+    line(&mut p, "arus' RETURN a.key;", "(0 rows)", PROMPT);
+    p.send_line(":quit").unwrap();
+    p.exp_eof().expect("the REPL ends");
+}
+
+#[test]
+fn a_pager_that_cannot_run_leaves_the_output_on_the_screen() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl_with_pager(&dir, true, true, "no-such-pager-claimgraph --flag");
+    // Taller than the 40-row screen: it would go through the pager.
+    let out = line(&mut p, "SHOW ENTITIES;", "rows)", PROMPT);
+    assert!(
+        out.contains("note: the pager `no-such-pager-claimgraph --flag` ($PAGER) was not found"),
+        "{out}"
+    );
+    assert!(out.contains("Vladimir Putin"), "the rows reached the screen: {out}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().expect("the REPL ends");
+}
+
+#[test]
+fn ctrl_d_inside_a_transaction_asks_before_discarding() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    let block = "claimgraph[in transaction]> ";
+    line(&mut p, "BEGIN;", "transaction open", block);
+    line(&mut p, "CREATE ENTITY zz :Thing {name: 'Zed'};", "queued", block);
+    // Ctrl-D asks; "no" keeps the block.
+    p.send_control('d').unwrap();
+    p.exp_string("The open transaction holds 1 queued statement(s). Leave and discard them? [y/N] ")
+        .expect("Ctrl-D asks before discarding the block");
+    p.send_line("n").unwrap();
+    p.exp_string("still in the transaction").expect("the answer no keeps the block");
+    p.exp_string(block).expect("back at the prompt, still in the transaction");
+    // A failing statement aborts the block; the prompt says so.
+    let aborted = "claimgraph[transaction aborted]> ";
+    line(&mut p, "RETRACT c999 BECAUSE 'x';", "unknown claim", aborted);
+    line(&mut p, "STATS;", "the transaction is aborted; ROLLBACK to continue", aborted);
+    line(&mut p, "ROLLBACK;", "rolled back 1 statement(s)", PROMPT);
+    line(&mut p, "BEGIN;", "transaction open", block);
+    line(&mut p, "CREATE ENTITY zz :Thing {name: 'Zed'};", "queued", block);
+    // :quit asks too; "y" leaves, saying what was dropped.
+    p.send_line(":quit").unwrap();
+    p.exp_string("Leave and discard them? [y/N] ").expect(":quit asks");
+    p.send_line("y").unwrap();
+    p.exp_string("discarded 1 queued statement(s); nothing was committed").expect("says what was dropped");
+    p.exp_eof().expect("the REPL ends");
+    assert_eq!(exited(&p), 0);
+}
+
+#[test]
 fn ctrl_c_cancels_a_long_query_and_twice_leaves() {
     let dir = tempfile::tempdir().unwrap();
     let mut p = repl(&dir, true, true);
@@ -153,6 +225,22 @@ fn errors_are_coloured_unless_no_color_is_set() {
     let rest = plain.exp_string("^").unwrap();
     assert!(!out.contains("\x1b[31m") && !rest.contains("\x1b[31m"), "{out:?}{rest:?}");
     assert!(!out.contains("\x1b[1;34m"), "no keyword colours either: {out:?}");
+    // No hints without colour: they would look like typed text. (`:asof` was
+    // typed earlier, so the history would offer it, and the command's
+    // arguments would be hinted.)
+    plain.send_line(":asof 3").unwrap();
+    plain.exp_string("claimgraph[as of tx 3]> ").unwrap();
+    plain.send(":aso").unwrap();
+    plain.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    plain.send("\x05").unwrap(); // Ctrl-E: the end of the line, where a hint would show
+    plain.flush().unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    plain.send_line("").unwrap();
+    let echoed = plain.exp_string("unknown command").expect("`:aso` alone was submitted");
+    assert!(!echoed.contains("> :asof"), "a hint was drawn after the typed `:aso`: {echoed:?}");
+    plain.send_line(":asof off").unwrap();
+    plain.exp_string(PROMPT).unwrap();
     plain.send_line("\\q").unwrap();
     plain.exp_eof().unwrap();
     assert_eq!(exited(&plain), 0);
@@ -268,6 +356,7 @@ fn run_stops_at_the_first_failure_unless_told_otherwise() {
     .unwrap();
     let store = dir.path().join("store");
     let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
     let fast = cg(&["--store", s, "run", script.to_str().unwrap()]);
     assert_eq!(fast.status.code(), Some(1));
     assert!(text(&fast.stdout).contains("committed tx 1"), "{}", text(&fast.stdout));
@@ -286,8 +375,52 @@ fn run_stops_at_the_first_failure_unless_told_otherwise() {
     std::fs::write(&syntax, "STATS;\nMATCH (a RETURN a;\n").unwrap();
     let out = cg(&["--store", s, "run", syntax.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("line 2, column 10"), "{}", text(&out.stderr));
-    assert_eq!(text(&out.stdout), "", "nothing runs when the script does not parse");
+    let want = format!(" --> {}:2:10\n", syntax.display());
+    assert!(text(&out.stderr).contains(&want), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("claims_live"), "the statement before the bad one ran");
+}
+
+#[test]
+fn run_parses_statement_by_statement_and_every_error_names_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
+    let script = dir.path().join("s.cg");
+    let src = "CREATE ENTITY a :Thing {name: 'A'};\n\
+               RETRACT c999 BECAUSE 'no such claim';\n\
+               MATCH (a RETURN a;\n\
+               \x20 CREATE ENTITY b :Thing {name: 'B'};\n\
+               MATCH (n) RETURN n.nope.deeper;\n\
+               SHOW ENTITIES;\n";
+    std::fs::write(&script, src).unwrap();
+    let f = script.to_str().unwrap();
+    let out = cg(&["--store", s, "run", f, "--fail-at-end", "--format", "csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    // A runtime error names the statement's start; a parse error the spot.
+    assert!(
+        err.contains(&format!("error: event 1 (retract): unknown claim `c999`\n --> {f}:2:1\n")),
+        "{err}"
+    );
+    assert!(err.contains(&format!("--> {f}:3:10\n")), "{err}");
+    assert!(err.contains("3 | MATCH (a RETURN a"), "the caret shows the script's own line: {err}");
+    // Every statement that parses ran, before and after the bad one.
+    assert!(text(&out.stdout).contains("a,A,Thing,[],\nb,B,Thing,[],\n"), "{}", text(&out.stdout));
+
+    // `-` reads the script, or the one statement, from standard input.
+    let piped = cg_stdin(&["--store", s, "run", "-"], "RETRACT c998 BECAUSE 'x';\n");
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(text(&piped.stderr).contains(" --> <stdin>:1:1"), "{}", text(&piped.stderr));
+    let q =
+        cg_stdin(&["--store", s, "query", "-", "--format", "csv"], "MATCH (n) RETURN n.key ORDER BY n.key\n");
+    assert!(q.status.success(), "{}", text(&q.stderr));
+    assert_eq!(text(&q.stdout), "n.key\na\nb\n");
+
+    // :source names the file and line too.
+    let sourced = cg_stdin(&["--store", s, "repl"], &format!(":source {f}\n"));
+    assert_eq!(sourced.status.code(), Some(1));
+    assert!(text(&sourced.stderr).contains(&format!(" --> {f}:2:1")), "{}", text(&sourced.stderr));
 }
 
 #[test]
@@ -311,6 +444,40 @@ fn piped_input_is_read_as_a_script() {
         2,
         "a last statement without `;` runs too"
     );
+}
+
+#[test]
+fn input_ending_inside_a_transaction_fails_and_says_what_was_discarded() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    assert!(cg(&["init", s]).status.success());
+    let want = "error: the input ended inside an open transaction: discarded 2 queued statement(s)";
+    let input = "BEGIN;\nCREATE ENTITY a :Thing;\nCREATE ENTITY b :Thing;\n";
+    let piped = cg_stdin(&["--store", s, "repl"], input);
+    assert_eq!(piped.status.code(), Some(1));
+    assert!(text(&piped.stderr).contains(want), "{}", text(&piped.stderr));
+
+    let script = dir.path().join("open.cg");
+    std::fs::write(&script, input).unwrap();
+    let run = cg(&["--store", s, "run", script.to_str().unwrap()]);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(text(&run.stderr).contains(want), "{}", text(&run.stderr));
+
+    let query = cg(&["--store", s, "query", "BEGIN"]);
+    assert_eq!(query.status.code(), Some(1));
+    assert!(text(&query.stderr).contains("discarded 0 queued statement(s)"), "{}", text(&query.stderr));
+
+    // A failure inside the block aborts it: the COMMIT commits nothing.
+    let aborted =
+        "BEGIN;\nCREATE ENTITY a :Thing;\nRETRACT c9 BECAUSE 'x';\nCREATE ENTITY b :Thing;\nCOMMIT;\n";
+    let out = cg_stdin(&["--store", s, "repl"], aborted);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("error: the transaction is aborted; ROLLBACK to continue"), "{err}");
+    assert!(err.contains("nothing was committed (1 queued statement(s) discarded)"), "{err}");
+    let stats = text(&cg(&["--store", s, "query", "STATS", "--format", "csv"]).stdout);
+    assert!(stats.contains("transactions,0\n"), "nothing was committed: {stats}");
 }
 
 #[test]

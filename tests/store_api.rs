@@ -117,7 +117,7 @@ fn populate(store: &Store) {
 
 #[test]
 fn entity_declare_then_update_replaces_only_given_fields() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let first = store
         .transact("a", |tx| {
             let e = tx.entity("US", "Country", "United States");
@@ -203,7 +203,7 @@ fn entity_declare_then_update_replaces_only_given_fields() {
 
 #[test]
 fn document_event_declares_a_document_and_defaults_said_at() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let doc = DocumentEvent {
         key: "cls_2025_03_04".into(),
         title: Some("US may ease sanctions on Russia".into()),
@@ -276,7 +276,7 @@ fn document_event_declares_a_document_and_defaults_said_at() {
 
 #[test]
 fn predicates_are_declared_explicitly_or_on_first_use() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.predicate("president_of", true, Some("holds the office of"));
@@ -324,7 +324,7 @@ fn predicates_are_declared_explicitly_or_on_first_use() {
 
 #[test]
 fn assert_keeps_every_field_and_qualifier_kind() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("us", "Country", "United States");
@@ -430,7 +430,7 @@ fn assert_keeps_every_field_and_qualifier_kind() {
 
 #[test]
 fn retraction_hides_a_claim_from_then_on_only() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("us", "Country", "United States");
@@ -496,7 +496,7 @@ fn retraction_hides_a_claim_from_then_on_only() {
 
 #[test]
 fn merge_moves_claims_to_the_survivor_from_its_tx_and_unmerge_moves_them_back() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("trump", "Person", "Trump").aliases = Some(vec!["The Donald".into()]);
@@ -611,7 +611,7 @@ fn merge_moves_claims_to_the_survivor_from_its_tx_and_unmerge_moves_them_back() 
 
 #[test]
 fn as_of_tx_and_as_of_timestamp() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let times =
         ["2025-03-04T09:00:00Z", "2025-03-04T09:05:00Z", "2025-03-04T09:05:00Z", "2025-03-04T10:00:00.5Z"];
     for (i, t) in times.iter().enumerate() {
@@ -668,7 +668,7 @@ fn as_of_tx_and_as_of_timestamp() {
 
 #[test]
 fn valid_time_filters_by_year_month_day_and_open_ends() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let claims = [
         ("y", ValidTime::during(d("2024"))),
         ("m", ValidTime::during(d("2025-02"))),
@@ -765,7 +765,7 @@ fn reopen_after_drop_gives_the_same_answers() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("store");
     let (before, bytes, hash) = {
-        let store = Store::create(&path).unwrap();
+        let store = create_first_use(&path).unwrap();
         populate(&store);
         let copy = store.clone();
         drop(store);
@@ -807,14 +807,14 @@ fn opening_a_missing_store_is_not_found_and_creates_nothing() {
     assert!(matches!(Store::open(&path), Err(StoreError::NotFound { .. })));
     assert_eq!(std::fs::read_dir(&path).unwrap().count(), 0, "nothing written into it");
     // Creation is explicit; after it, open finds the store.
-    drop(Store::create(&path).unwrap());
+    drop(create_first_use(&path).unwrap());
     assert!(Store::exists(&path));
     assert_eq!(Store::open(&path).unwrap().head(), 0);
 }
 
 #[test]
 fn rejected_transactions_leave_no_trace() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("us", "Country", "United States");
@@ -906,7 +906,7 @@ fn rejected_transactions_leave_no_trace() {
 
 #[test]
 fn jsonl_round_trip_is_byte_for_byte() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     populate(&store);
     store
         .transact("a", |tx| {
@@ -924,7 +924,7 @@ fn jsonl_round_trip_is_byte_for_byte() {
         .unwrap();
     let first = export(&store);
     assert_eq!(first.iter().filter(|&&b| b == b'\n').count(), 5);
-    let copy = Store::temporary().unwrap();
+    let copy = Store::temporary_with(first_use()).unwrap();
     let summary = jsonl::import(&copy, &first[..], "export.jsonl").unwrap();
     assert_eq!(summary.transactions, 5);
     let second = export(&copy);
@@ -943,12 +943,12 @@ fn jsonl_round_trip_is_byte_for_byte() {
 fn sanctions_example_round_trips() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/sanctions.jsonl");
     let file = std::fs::read(path).unwrap();
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     let summary = jsonl::import(&store, &file[..], "sanctions.jsonl").unwrap();
     assert_eq!(summary.transactions, store.head());
     assert!(store.head() > 1);
     let first = export(&store);
-    let copy = Store::temporary().unwrap();
+    let copy = Store::temporary_with(first_use()).unwrap();
     jsonl::import(&copy, &first[..], "export.jsonl").unwrap();
     let second = export(&copy);
     assert!(first == second, "export → import → export changed the bytes");
@@ -962,7 +962,7 @@ fn sanctions_example_round_trips() {
 
 #[test]
 fn posting_blocks_hold_many_claims_across_block_boundaries() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("a", "Thing", "A");
@@ -1025,7 +1025,7 @@ fn posting_blocks_hold_many_claims_across_block_boundaries() {
 
 #[test]
 fn names_unknown_everywhere_are_errors_and_names_declared_later_match_nothing() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("a", |tx| {
             tx.entity("russia", "Country", "Russia");
@@ -1056,4 +1056,17 @@ fn names_unknown_everywhere_are_errors_and_names_declared_later_match_nothing() 
     let q = ClaimQuery { predicate: Some("borders".into()), ..ClaimQuery::default() };
     assert_eq!(before.claims(&q).unwrap(), Vec::new());
     assert_eq!(view.claims(&q).unwrap().len(), 1);
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

@@ -5,7 +5,7 @@ use claimgraph::model::{DocumentEvent, Term, ValidTime};
 use claimgraph::{Store, StoreError, Transaction};
 
 fn base() -> Store {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(first_use()).unwrap();
     store
         .transact("t", |tx| {
             tx.entity("russia", "Country", "Russia");
@@ -36,6 +36,56 @@ fn rejected(store: &Store, build: impl FnOnce(&mut Transaction)) -> String {
 
 fn russia() -> Term {
     Term::Entity("russia".into())
+}
+
+#[test]
+fn an_undeclared_predicate_is_refused_with_a_suggestion() {
+    // A store opened the default way: predicates must be declared.
+    let store = Store::temporary().unwrap();
+    store
+        .transact("t", |tx| {
+            tx.entity("russia", "Country", "Russia");
+            tx.entity("us", "Country", "United States");
+            tx.predicate("may_ease_sanctions_on", false, None);
+        })
+        .unwrap();
+    assert_eq!(
+        rejected(&store, |tx| {
+            tx.assert("us", "may_ease_sanction_on", russia());
+        }),
+        "event 1 (assert): unknown predicate `may_ease_sanction_on`, did you mean `may_ease_sanctions_on`?"
+    );
+    assert_eq!(
+        rejected(&store, |tx| {
+            tx.entity("iran", "Country", "Iran");
+            tx.assert("us", "zzqx", russia());
+        }),
+        "event 2 (assert): unknown predicate `zzqx` (declare it first with CREATE PREDICATE or a `predicate` event)"
+    );
+    let preds: Vec<String> = store.snapshot().predicates().unwrap().into_iter().map(|p| p.key).collect();
+    assert_eq!(preds, ["may_ease_sanctions_on"], "a refused assert must not create its predicate");
+    // Declared earlier in the store, or in the same transaction (even after
+    // the assert that uses it): accepted.
+    store
+        .transact("t", |tx| {
+            tx.assert("us", "may_ease_sanctions_on", russia());
+        })
+        .unwrap();
+    store
+        .transact("t", |tx| {
+            tx.assert("us", "imposed_sanctions_on", russia());
+            tx.predicate("imposed_sanctions_on", false, None);
+        })
+        .unwrap();
+    // A store opened with `create_predicates` lets the first use declare it.
+    let lenient = Store::temporary_with(first_use()).unwrap();
+    lenient
+        .transact("t", |tx| {
+            tx.entity("us", "Country", "United States");
+            tx.assert("us", "whatever_comes", Term::Int(1));
+        })
+        .unwrap();
+    assert_eq!(lenient.snapshot().stats().unwrap().predicates, 1);
 }
 
 #[test]
@@ -275,4 +325,17 @@ fn negative_zero_is_the_same_object_as_zero() {
     .unwrap();
     let q = claimgraph::ClaimQuery { object: Some(Term::Float(0.0)), ..Default::default() };
     assert_eq!(s.snapshot().claims(&q).unwrap().len(), 1);
+}
+
+/// These fixtures write predicates without declaring them: the store lets an
+/// assert create one on first use (issue 14 made that an explicit option).
+#[allow(dead_code)]
+fn first_use() -> claimgraph::Options {
+    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
+}
+
+/// [`claimgraph::Store::create`] with predicates created on first use.
+#[allow(dead_code)]
+fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
+    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

@@ -12,5 +12,7 @@ pub use event::{
     AssertEvent, Claim, DOCUMENT_KIND, DocumentEvent, DocumentInfo, Entity, EntityEvent, Event, Hash,
     Predicate, PredicateEvent, Receipt, TxBody, TxRecord,
 };
-pub use names::{check_key, check_predicate, closest, did_you_mean, entity_text, fold_key, fold_name};
+pub use names::{
+    check_key, check_predicate, closest, did_you_mean, entity_text, fold_key, fold_name, natural_cmp,
+};
 pub use value::{Attrs, Stance, Term};

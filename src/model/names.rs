@@ -111,3 +111,59 @@ mod tests {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }
+
+/// The natural order of identifiers: runs of ASCII digits compare as numbers,
+/// so claim ids sort `c3 < c11 < c11_1 < c20`. Every sort of ids (and of
+/// strings in ORDER BY) uses this one order. Equal only for identical
+/// strings: a tie in numbers (`c01`, `c1`) falls back to the bytes.
+pub fn natural_cmp(a: &str, b: &str) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    let (mut i, mut j) = (0, 0);
+    while i < x.len() && j < y.len() {
+        if x[i].is_ascii_digit() && y[j].is_ascii_digit() {
+            let run = |s: &[u8], k: usize| k + s[k..].iter().take_while(|c| c.is_ascii_digit()).count();
+            let (ie, je) = (run(x, i), run(y, j));
+            // Compare the runs as numbers without parsing: strip leading
+            // zeros, then the longer run is the bigger number.
+            let strip = |s: &[u8]| -> usize { s.iter().take_while(|&&c| c == b'0').count() };
+            let (xs, ys) =
+                (&x[i + strip(&x[i..ie]).min(ie - i)..ie], &y[j + strip(&y[j..je]).min(je - j)..je]);
+            let o = xs.len().cmp(&ys.len()).then_with(|| xs.cmp(ys));
+            if o != Ordering::Equal {
+                return o;
+            }
+            (i, j) = (ie, je);
+        } else {
+            // Compare whole characters (UTF-8 byte order is code point order).
+            if x[i] != y[j] {
+                return x[i].cmp(&y[j]);
+            }
+            i += 1;
+            j += 1;
+        }
+    }
+    (x.len() - i).cmp(&(y.len() - j)).then_with(|| a.cmp(b))
+}
+
+#[cfg(test)]
+mod natural_tests {
+    use super::natural_cmp;
+    use std::cmp::Ordering;
+
+    #[test]
+    fn digit_runs_compare_as_numbers() {
+        let mut ids =
+            vec!["c11", "c12", "c18", "c3", "c4", "c46", "c5", "c11_1", "c11_10", "c11_2", "oil1", "c"];
+        ids.sort_by(|a, b| natural_cmp(a, b));
+        assert_eq!(
+            ids,
+            ["c", "c3", "c4", "c5", "c11", "c11_1", "c11_2", "c11_10", "c12", "c18", "c46", "oil1"]
+        );
+        assert_eq!(natural_cmp("c01", "c1"), "c01".cmp("c1"), "a numeric tie falls back to the bytes");
+        assert_ne!(natural_cmp("c01", "c1"), Ordering::Equal);
+        assert_eq!(natural_cmp("abc", "abc"), Ordering::Equal);
+        assert_eq!(natural_cmp("a99999999999999999999999", "a100000000000000000000000"), Ordering::Less);
+        assert_eq!(natural_cmp("Émile", "Zoe"), "Émile".cmp("Zoe"));
+    }
+}

@@ -43,6 +43,16 @@ pub enum QueryError {
     LimitExceeded(String),
     #[error("the query was cancelled")]
     Cancelled,
+    /// A statement inside `BEGIN … COMMIT` failed earlier: every statement
+    /// but `ROLLBACK` (and `COMMIT`, which commits nothing) is refused.
+    #[error("the transaction is aborted; ROLLBACK to continue")]
+    TransactionAborted,
+    /// `COMMIT` of an aborted block: the block is closed, nothing committed.
+    #[error(
+        "the transaction was aborted by an earlier error: nothing was committed \
+         ({discarded} queued statement(s) discarded)"
+    )]
+    AbortedCommit { discarded: usize },
 }
 
 impl From<IndexError> for QueryError {
@@ -118,7 +128,17 @@ pub struct Session {
     /// Applied to reads that give no VALID clause of their own.
     pub valid: Option<DayRange>,
     pub author: String,
-    pending: Option<Transaction>,
+    block: Option<Block>,
+}
+
+/// An open `BEGIN … COMMIT` block.
+struct Block {
+    tx: Transaction,
+    /// Write statements queued so far.
+    statements: usize,
+    /// A statement inside the block failed: the rest are refused until
+    /// ROLLBACK, as PostgreSQL does, so a COMMIT cannot commit half a block.
+    aborted: bool,
 }
 
 impl Session {
@@ -131,7 +151,7 @@ impl Session {
             as_of: None,
             valid: None,
             author: default_author(),
-            pending: None,
+            block: None,
         }
     }
 
@@ -153,7 +173,7 @@ impl Session {
             as_of: None,
             valid: None,
             author: String::new(),
-            pending: None,
+            block: None,
         }
     }
 
@@ -161,9 +181,48 @@ impl Session {
         &self.store
     }
 
-    /// Whether a `BEGIN` block is open.
+    /// Whether a `BEGIN` block is open (aborted or not).
     pub fn in_transaction(&self) -> bool {
-        self.pending.is_some()
+        self.block.is_some()
+    }
+
+    /// Whether the open block is aborted (a statement in it failed; only
+    /// `ROLLBACK` continues).
+    pub fn transaction_aborted(&self) -> bool {
+        self.block.as_ref().is_some_and(|b| b.aborted)
+    }
+
+    /// Write statements queued in the open block.
+    pub fn queued_statements(&self) -> usize {
+        self.block.as_ref().map_or(0, |b| b.statements)
+    }
+
+    /// Drops the open block without committing it (leaving, end of input);
+    /// returns how many queued statements were discarded, `None` if no block
+    /// was open.
+    pub fn discard_transaction(&mut self) -> Option<usize> {
+        self.block.take().map(|b| b.statements)
+    }
+
+    /// Refuses a statement in an aborted block; marks the block aborted when
+    /// a statement inside it fails.
+    fn guarded(
+        &mut self,
+        stmt: &Statement,
+        run: impl FnOnce(&mut Session) -> Result<QueryResult, QueryError>,
+    ) -> Result<QueryResult, QueryError> {
+        let control = matches!(stmt, Statement::Begin { .. } | Statement::Commit | Statement::Rollback);
+        if self.transaction_aborted() && !matches!(stmt, Statement::Commit | Statement::Rollback) {
+            return Err(QueryError::TransactionAborted);
+        }
+        let result = run(self);
+        if result.is_err()
+            && !control
+            && let Some(block) = &mut self.block
+        {
+            block.aborted = true;
+        }
+        result
     }
 
     /// Runs every statement of a script, stopping at the first error.
@@ -192,21 +251,30 @@ impl Session {
     ) -> Result<QueryResult, QueryError> {
         self.cancel.reset();
         match stmt {
-            Statement::Match(q) => {
-                let at =
-                    self.resolve_as_of(&self.params, q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
-                let valid =
-                    self.resolve_valid(&self.params, q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
-                let cancel = Some(self.cancel.clone());
-                let result =
-                    run_match(&self.store, &self.params, self.limits, cancel, at, valid, q, src, sink);
+            Statement::Match(q) => self.guarded(stmt, |session| {
+                let at = session
+                    .resolve_as_of(&session.params, q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
+                let valid = session
+                    .resolve_valid(&session.params, q.time.valid.as_ref().map(|v| (&v.range, v.span)))?;
+                let cancel = Some(session.cancel.clone());
+                let result = run_match(
+                    &session.store,
+                    &session.params,
+                    session.limits,
+                    cancel,
+                    at,
+                    valid,
+                    q,
+                    src,
+                    sink,
+                );
                 // Rows may have gone out already: no second answer here, but
                 // the index is rebuilt before the next read.
                 if let Err(QueryError::Store(e)) = &result {
-                    self.store.note_index_failure(e);
+                    session.store.note_index_failure(e);
                 }
                 result
-            }
+            }),
             other => {
                 let result = self.run(other, src)?;
                 for row in &result.rows {
@@ -223,6 +291,12 @@ impl Session {
     /// A read that meets a damaged index is answered again, once, after the
     /// store has rebuilt the index from the log (if it cannot, the error
     /// names `claimgraph reindex`).
+    ///
+    ///
+    /// Inside `BEGIN … COMMIT`, a write is validated as it is queued (against
+    /// the store plus the block so far), and a failing statement aborts the
+    /// block: later statements get [`QueryError::TransactionAborted`] until
+    /// `ROLLBACK`, and `COMMIT` commits nothing ([`QueryError::AbortedCommit`]).
     pub fn run(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
         let read = matches!(
             stmt,
@@ -241,6 +315,13 @@ impl Session {
 
     fn run_once(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
         self.cancel.reset();
+        if matches!(stmt, Statement::Match(_)) {
+            return self.run_unguarded(stmt, src);
+        }
+        self.guarded(stmt, |session| session.run_unguarded(stmt, src))
+    }
+
+    fn run_unguarded(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
         match stmt {
             Statement::Match(_) => {
                 let mut rows = Vec::new();
@@ -287,7 +368,7 @@ impl Session {
                 statements::stats(&view, self.store.size_on_disk())
             }
             Statement::Begin { message } => {
-                if self.pending.is_some() {
+                if self.block.is_some() {
                     return Err(semantic(
                         Span::default(),
                         "a transaction is already open; COMMIT or ROLLBACK it first",
@@ -295,25 +376,33 @@ impl Session {
                 }
                 let mut tx = Transaction::new(&self.author);
                 tx.message = message.clone();
-                self.pending = Some(tx);
+                self.block = Some(Block { tx, statements: 0, aborted: false });
                 Ok(note("transaction open"))
             }
-            Statement::Commit => match self.pending.take() {
+            Statement::Commit => match self.block.take() {
                 None => Err(semantic(Span::default(), "COMMIT without BEGIN")),
-                Some(tx) if tx.events.is_empty() => Ok(note("nothing to commit")),
-                Some(tx) => Ok(receipt_result(self.store.commit(tx)?)),
+                Some(b) if b.aborted => Err(QueryError::AbortedCommit { discarded: b.statements }),
+                Some(b) if b.tx.events.is_empty() => Ok(note("nothing to commit")),
+                Some(b) => Ok(receipt_result(self.store.commit(b.tx)?)),
             },
-            Statement::Rollback => match self.pending.take() {
+            Statement::Rollback => match self.block.take() {
                 None => Err(semantic(Span::default(), "ROLLBACK without BEGIN")),
-                Some(tx) => Ok(note(&format!("rolled back {} events", tx.events.len()))),
+                Some(b) => Ok(note(&format!(
+                    "rolled back {} statement(s), {} events",
+                    b.statements,
+                    b.tx.events.len()
+                ))),
             },
             write => {
-                let pending = self.pending.as_ref().map_or(&[][..], |t| t.events.as_slice());
+                let pending = self.block.as_ref().map_or(&[][..], |b| b.tx.events.as_slice());
                 let events = writes::events(&self.store, &self.params, pending, write)?;
-                match &mut self.pending {
-                    Some(tx) => {
-                        tx.events.extend(events);
-                        Ok(note(&format!("queued ({} events in the open transaction)", tx.events.len())))
+                match &mut self.block {
+                    Some(block) => {
+                        queue(&self.store, block, events)?;
+                        Ok(note(&format!(
+                            "queued ({} events in the open transaction)",
+                            block.tx.events.len()
+                        )))
                     }
                     None => {
                         let mut tx = Transaction::new(&self.author);
@@ -458,6 +547,26 @@ fn run_match_on(
     planned(&columns)?;
     run::run(&ctx, q, plan, &mut |row| sink(&columns, row))?;
     Ok(QueryResult { columns, ..QueryResult::default() })
+}
+
+/// Validates a write's `events` on top of the block's (as a commit would,
+/// writing nothing), then queues them: a broken rule fails at its statement,
+/// not at COMMIT. An error's event number counts from the statement's first.
+fn queue(store: &Store, block: &mut Block, events: Vec<crate::model::Event>) -> Result<(), QueryError> {
+    let before = block.tx.events.len();
+    block.tx.events.extend(events);
+    if let Err(e) = store.check(&block.tx) {
+        block.tx.events.truncate(before);
+        return Err(match e {
+            StoreError::Invalid(mut v) if v.index > before => {
+                v.index -= before;
+                StoreError::Invalid(v).into()
+            }
+            other => other.into(),
+        });
+    }
+    block.statements += 1;
+    Ok(())
 }
 
 /// Where the number `n` is written in `src` (its last occurrence).

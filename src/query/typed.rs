@@ -44,6 +44,7 @@ impl ReadView {
     /// let store = Store::temporary()?;
     /// store.transact("a", |tx| {
     ///     tx.entity("us", "Country", "United States");
+    ///     tx.predicate("eases_sanctions", false, None);
     ///     tx.assert("us", "eases_sanctions", Term::Bool(true));
     ///     tx.assert("us", "eases_sanctions", Term::Bool(true)).stance = Stance::Denies;
     /// })?;

@@ -74,7 +74,8 @@ impl Val {
                 as_f64(self).unwrap_or(0.0).total_cmp(&as_f64(other).unwrap_or(0.0))
             }
             (Bool(a), Bool(b)) => a.cmp(b),
-            (Str(a), Str(b)) => a.cmp(b),
+            // Ids (claim ids above all) in their natural order: c3 < c11.
+            (Str(a), Str(b)) => crate::model::natural_cmp(a, b),
             (Date(a), Date(b)) => (a.first_day(), a.end_day()).cmp(&(b.first_day(), b.end_day())),
             (Time(a), Time(b)) => a.cmp(b),
             (Entity(a), Entity(b)) | (Claim(a), Claim(b)) => a.cmp(b),

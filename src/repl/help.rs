@@ -66,8 +66,9 @@ pub const TOPICS: &[Topic] = &[
                  VALID AT date | VALID AT $d | VALID DURING date .. date -- valid time: what the claim is about\n  \
                  INCLUDE RETRACTED                             -- retracted claims too\n  \
                  FOR SYSTEM_TIME AS OF … | FOR VALID_TIME AS OF … | BETWEEN … AND …",
-        about: "Time clauses end a query, in any order. :asof and :valid set them for the whole\n\
-                session (shown in the prompt); a query's own clause wins.",
+        about: "Time clauses end a query, in any order. AS OF a date (2025-03-04) means the end\n\
+                of that day, UTC. :asof and :valid set them for the whole session (shown in\n\
+                the prompt); a query's own clause wins.",
         examples: &[
             "MATCH (@russia)-[c:is_building]->(v) RETURN c.id, c.valid_from, c.valid_to AS OF TX 16",
             "MATCH (s)-[c]->(o) RETURN c.id, s.name, c.predicate ORDER BY c.id LIMIT 5 VALID AT 2025-02-12",
@@ -163,7 +164,9 @@ pub const TOPICS: &[Topic] = &[
         aliases: &["begin", "commit", "rollback", "transaction"],
         syntax: "BEGIN [MESSAGE 'why']; …writes…; COMMIT | ROLLBACK",
         about: "Groups writes into one transaction (the prompt shows it is open). :begin,\n\
-                :commit and :rollback do the same.",
+                :commit and :rollback do the same. Each write is checked as it is queued; a\n\
+                failing statement aborts the block: later ones are refused until ROLLBACK,\n\
+                and COMMIT commits nothing. Leaving asks before discarding an open block.",
         examples: &[
             "BEGIN MESSAGE 'example: declare and roll back'",
             "CREATE ENTITY nato :Organization {name: \"NATO\"}",

@@ -210,12 +210,15 @@ fn entity_candidates(v: &Vocabulary, word: &str) -> Vec<Pair> {
     let body = &word[1..];
     let quoted = body.chars().next().filter(|c| *c == '"' || *c == '\'');
     let mut out = Vec::new();
+    // One candidate per entity (its name, else its first matching alias):
+    // two names of one entity would leave only their common prefix, an
+    // unclosed quote, where one closed name does the job.
     let names = |prefix: &str, q: char, out: &mut Vec<Pair>| {
         for (key, name, aliases) in &v.entities {
-            for n in std::iter::once(name).chain(aliases) {
-                if n.to_lowercase().starts_with(prefix) {
-                    out.push(pair(format!("@{q}{n}{q}  (@{key})"), format!("@{q}{n}{q}")));
-                }
+            if let Some(n) =
+                std::iter::once(name).chain(aliases).find(|n| n.to_lowercase().starts_with(prefix))
+            {
+                out.push(pair(format!("@{q}{n}{q}  (@{key})"), format!("@{q}{n}{q}")));
             }
         }
     };
@@ -389,7 +392,9 @@ impl Hinter for ReplHelper {
     type Hint = String;
 
     fn hint(&self, line: &str, pos: usize, ctx: &Context<'_>) -> Option<String> {
-        if pos < line.len() || line.trim().is_empty() {
+        // Without colour a hint cannot be told from typed text (and Enter
+        // would submit only the typed part), so there are none.
+        if !self.color || pos < line.len() || line.trim().is_empty() {
             return None;
         }
         self.with_vocabulary(|v| hint(v, &self.params, &self.pending, line))
@@ -483,6 +488,21 @@ mod tests {
             .into_iter()
             .map(|p| p.replacement)
             .collect()
+    }
+
+    #[test]
+    fn a_quoted_name_completes_closed_when_one_entity_matches() {
+        let mut v = vocab();
+        v.entities[3].2 = vec!["United States of America".into(), "U.S.".into()];
+        let got: Vec<String> =
+            complete(&v, &[], "", "HISTORY @\"Uni", 13).1.into_iter().map(|p| p.replacement).collect();
+        assert_eq!(got, ["@\"United States\""], "one candidate per entity, its quote closed");
+        let got: Vec<String> = complete(&v, &[], "", "HISTORY @\"United States o", 25)
+            .1
+            .into_iter()
+            .map(|p| p.replacement)
+            .collect();
+        assert_eq!(got, ["@\"United States of America\""]);
     }
 
     #[test]

@@ -276,6 +276,15 @@ pub fn scan(src: &str) -> Vec<Piece> {
     pieces
 }
 
+/// What `src` leaves open at its end: the quote of an unclosed string or
+/// quoted name (`'`, `"`, `` ` ``), or `*` for a block comment.
+pub fn open_quote(src: &str) -> Option<char> {
+    let p = scan(src).into_iter().rfind(|p| p.open)?;
+    let text = &src[p.start..p.end];
+    let text = text.strip_prefix('@').unwrap_or(text);
+    if text.starts_with("/*") { Some('*') } else { text.chars().next() }
+}
+
 /// Whether `src` holds finished statements: it ends with a `;` outside any
 /// string, quoted name or comment.
 pub fn is_complete(src: &str) -> bool {
@@ -458,6 +467,14 @@ mod tests {
             ]
         );
         assert_eq!(classes("{by: @x}")[1], (Class::Ident, "by"));
+    }
+
+    #[test]
+    fn the_open_quote_at_the_end_is_named() {
+        assert_eq!(open_quote("HISTORY @\"Uni"), Some('"'));
+        assert_eq!(open_quote("MATCH (a) WHERE a.name = 'Bel\n"), Some('\''));
+        assert_eq!(open_quote("MATCH (a) /* note"), Some('*'));
+        assert_eq!(open_quote("MATCH (a) WHERE a.name = 'Bel' RETURN a"), None);
     }
 
     #[test]

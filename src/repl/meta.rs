@@ -412,11 +412,17 @@ fn asof(shell: &mut Shell, args: &str, io: &mut Io<'_>) -> Outcome {
             }
             Some(AsOf::Tx(tx))
         } else {
-            match args.parse::<Timestamp>() {
-                Ok(t) => Some(AsOf::Time(t)),
-                Err(_) => {
-                    return shell
-                        .complain(&format!(":asof takes a tx number, a timestamp or off, not `{args}`"), io);
+            match (args.parse::<Timestamp>(), args.parse::<crate::model::Date>()) {
+                (Ok(t), _) => Some(AsOf::Time(t)),
+                // A date means the end of that day (or month), UTC, as in `AS OF`.
+                (_, Ok(d)) if d.month().is_some() => {
+                    Some(AsOf::Time(Timestamp(i64::from(d.end_day()) * 86_400_000_000 - 1)))
+                }
+                _ => {
+                    return shell.complain(
+                        &format!(":asof takes a tx number, a date, a timestamp or off, not `{args}`"),
+                        io,
+                    );
                 }
             }
         }

@@ -12,8 +12,10 @@
 //!
 //! Ctrl-C while a query runs cancels it (a signal handler sets the session's
 //! cancel flag; the engine checks it as it works); at the prompt it clears
-//! the line; a second Ctrl-C on an empty line, or Ctrl-D, leaves. Input that
-//! is not a terminal is read as a script, and output that is not a terminal
+//! the line; a second Ctrl-C on an empty line, or Ctrl-D, leaves (asking
+//! first when a transaction block is open). Input that
+//! is not a terminal is read as a script (ending it inside an open block is
+//! an error that discards the block), and output that is not a terminal
 //! is plain (no colour, timing, pager or row cap).
 
 pub mod demo;
@@ -138,7 +140,7 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
                     let mut err = stderr.lock();
                     let outcome = shell.dispatch(input, &mut Io { out: &mut out, err: &mut err });
                     out.finish()?;
-                    if outcome == Outcome::Quit {
+                    if outcome == Outcome::Quit && may_leave(&mut rl, shell)? {
                         return Ok(());
                     }
                 }
@@ -149,17 +151,49 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
                 if !was_empty {
                     armed = false;
                 } else if armed {
-                    break;
+                    if may_leave(&mut rl, shell)? {
+                        break;
+                    }
+                    armed = false;
                 } else {
                     armed = true;
                     eprintln!("(Ctrl-C again or Ctrl-D to leave)");
                 }
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                if may_leave(&mut rl, shell)? {
+                    break;
+                }
+            }
             Err(e) => return Err(e.into()),
         }
     }
     Ok(())
+}
+
+/// Whether to leave: yes, unless a transaction block is open and the user
+/// does not confirm discarding it. A second end of input at the question
+/// leaves too (the terminal may be gone), saying what was discarded.
+fn may_leave(rl: &mut Editor<helper::ReplHelper, FileHistory>, shell: &mut Shell) -> Result<bool, ReplError> {
+    if !shell.session.in_transaction() {
+        return Ok(true);
+    }
+    let n = shell.session.queued_statements();
+    let question =
+        format!("The open transaction holds {n} queued statement(s). Leave and discard them? [y/N] ");
+    let leave = match rl.readline(&question) {
+        Ok(answer) => matches!(answer.trim().to_lowercase().as_str(), "y" | "yes"),
+        Err(ReadlineError::Eof) => true,
+        Err(ReadlineError::Interrupted) => false,
+        Err(e) => return Err(e.into()),
+    };
+    if leave {
+        shell.session.discard_transaction();
+        eprintln!("discarded {n} queued statement(s); nothing was committed");
+    } else {
+        eprintln!("(still in the transaction: COMMIT or ROLLBACK it)");
+    }
+    Ok(leave)
 }
 
 /// Reads statements and commands from `input` (not a terminal) until its end
@@ -182,6 +216,9 @@ pub fn piped(shell: &mut Shell, input: impl BufRead) -> Result<Outcome, ReplErro
     if let Some(rest) = shell.finish_input()
         && shell.dispatch(rest, &mut io) == Outcome::Failed
     {
+        outcome = Outcome::Failed;
+    }
+    if shell.end_of_input(&mut io) == Outcome::Failed {
         outcome = Outcome::Failed;
     }
     io.out.flush()?;

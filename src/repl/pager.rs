@@ -1,7 +1,9 @@
 //! Output for a person at a terminal: a result goes straight to the screen
 //! unless it grows taller than the screen, in which case it goes through a
 //! pager (`$PAGER`, else `less` with `LESS=FRX` unless `LESS` is set). Lines
-//! are held only until that is decided, so large results still stream.
+//! are held only until that is decided, so large results still stream. A
+//! pager that cannot be started (a `$PAGER` naming no program) leaves the
+//! output on the screen.
 
 use std::io::{self, Write};
 use std::process::{Child, Command, Stdio};
@@ -23,16 +25,36 @@ pub struct Pager {
 }
 
 /// The pager to run: `$PAGER` (none when empty or `cat`), else `less` if it
-/// is on the `PATH`.
+/// is on the `PATH`. A `$PAGER` whose program cannot be found is not run
+/// (the shell would start, fail, and take the output with it): output goes
+/// to the screen, with a note the first time.
 fn pager_command() -> Option<String> {
     match std::env::var("PAGER") {
         Ok(p) if p.trim().is_empty() || p.trim() == "cat" => None,
-        Ok(p) => Some(p),
-        Err(_) => {
-            let path = std::env::var_os("PATH")?;
-            std::env::split_paths(&path).any(|d| d.join("less").is_file()).then(|| "less".to_string())
+        Ok(p) if runnable(&p) => Some(p),
+        Ok(p) => {
+            static NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+            if !NOTED.swap(true, std::sync::atomic::Ordering::Relaxed) {
+                eprintln!("note: the pager `{p}` ($PAGER) was not found; output is not paged");
+            }
+            None
         }
+        Err(_) => on_path("less").then(|| "less".to_string()),
     }
+}
+
+/// Whether the program a pager command starts with exists: a path to a
+/// file, or a name on the `PATH`.
+fn runnable(command: &str) -> bool {
+    let Some(program) = command.split_whitespace().next() else {
+        return false;
+    };
+    if program.contains('/') { std::path::Path::new(program).is_file() } else { on_path(program) }
+}
+
+fn on_path(program: &str) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
 }
 
 impl Pager {

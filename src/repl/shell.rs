@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use super::input::{self, Gather, Input};
 use super::meta;
-use crate::query::{QueryError, Session, Statement, parse_statement};
+use crate::query::{ParseError, QueryError, Session, Span, Statement, parse_statement};
 use crate::render::text::{self, Style};
 use crate::render::{Expanded, Format, Lookup, Options, Renderer, Shape};
 
@@ -87,6 +87,16 @@ pub struct Shell {
     /// The session's `:valid` setting as the user wrote it.
     pub valid_label: Option<String>,
     gather: Gather,
+    /// The script being run (`run FILE`, `:source`), so errors name
+    /// `FILE:LINE:COL` in it rather than a spot in one statement.
+    origin: Option<Origin>,
+}
+
+/// A script and where in it the running statement starts.
+struct Origin {
+    name: String,
+    src: String,
+    start: usize,
 }
 
 impl Shell {
@@ -98,6 +108,7 @@ impl Shell {
             failures: 0,
             valid_label: None,
             gather: Gather::default(),
+            origin: None,
         }
     }
 
@@ -111,7 +122,9 @@ impl Shell {
         if let Some(v) = &self.valid_label {
             tags.push(format!("valid {v}"));
         }
-        if self.session.in_transaction() {
+        if self.session.transaction_aborted() {
+            tags.push("transaction aborted".to_string());
+        } else if self.session.in_transaction() {
             tags.push("in transaction".to_string());
         }
         if tags.is_empty() {
@@ -121,10 +134,15 @@ impl Shell {
         }
     }
 
-    /// `..> `, right-aligned under the prompt.
+    /// `..> `, right-aligned under the prompt; inside an unclosed string,
+    /// quoted name or comment, its quote shows instead (`"..> `, `*..> `), as
+    /// psql does, so Enter leaving the user there says why.
     pub fn continuation_prompt(&self) -> String {
         let width = text::width(&self.prompt());
-        format!("{}..> ", " ".repeat(width.saturating_sub(4)))
+        match input::open_quote(self.gather.pending()) {
+            Some(q) => format!("{}{q}..> ", " ".repeat(width.saturating_sub(5))),
+            None => format!("{}..> ", " ".repeat(width.saturating_sub(4))),
+        }
     }
 
     /// The lines of an unfinished statement.
@@ -166,9 +184,28 @@ impl Shell {
                 Outcome::Ok => {}
             }
         }
-        match self.gather.finish().map(|i| self.dispatch(i, io)) {
-            Some(Outcome::Failed) => Outcome::Failed,
-            _ => outcome,
+        if let Some(Outcome::Failed) = self.gather.finish().map(|i| self.dispatch(i, io)) {
+            outcome = Outcome::Failed;
+        }
+        outcome
+    }
+
+    /// The input ended: a block still open is discarded, never committed, and
+    /// that is an error naming how many queued statements went. (Not part of
+    /// [`Shell::input`], whose chunks may continue one session.)
+    pub fn end_of_input(&mut self, io: &mut Io<'_>) -> Outcome {
+        match self.session.discard_transaction() {
+            None => Outcome::Ok,
+            Some(n) => {
+                self.failures += 1;
+                self.complain(
+                    &format!(
+                        "the input ended inside an open transaction: discarded {n} queued statement(s) \
+                         (end the block with COMMIT or ROLLBACK)"
+                    ),
+                    io,
+                )
+            }
         }
     }
 
@@ -275,14 +312,70 @@ impl Shell {
         }
     }
 
-    /// Writes an error with the caret display.
+    /// Writes an error with the caret display (inside a script, located
+    /// in the script: `--> FILE:LINE:COL`).
     pub fn error(&self, e: &QueryError, src: &str, io: &mut Io<'_>) {
         let _ = io.out.flush();
-        let text = match e {
-            QueryError::Cancelled => "cancelled".to_string(),
-            other => paint_error(&other.render(src), self.settings.error_color),
+        let text = match (e, self.located(e)) {
+            (_, Some(text)) => paint_error(&text, self.settings.error_color),
+            (QueryError::Cancelled, None) => "cancelled".to_string(),
+            (other, None) => paint_error(&other.render(src), self.settings.error_color),
         };
         let _ = writeln!(io.err, "{text}");
+    }
+
+    /// `e` rendered against the whole script, its location as `FILE:LINE:COL`
+    /// (a runtime error gets the statement's start); `None` outside a script.
+    fn located(&self, e: &QueryError) -> Option<String> {
+        let o = self.origin.as_ref()?;
+        let at = |offset: usize| ParseError::at(&o.src, offset, String::new(), Vec::new(), String::new());
+        let (rendered, spot) = match e {
+            QueryError::Parse(p) => {
+                let q = ParseError::at(
+                    &o.src,
+                    o.start + p.offset,
+                    p.found.clone(),
+                    p.expected.clone(),
+                    p.message.clone(),
+                );
+                (q.render(&o.src), q)
+            }
+            QueryError::Semantic { span, message } => {
+                let shifted = Span::new(span.start + o.start, span.end + o.start);
+                let e = QueryError::Semantic { span: shifted, message: message.clone() };
+                (e.render(&o.src), at(shifted.start))
+            }
+            QueryError::Cancelled => ("cancelled".to_string(), at(o.start)),
+            other => (format!("error: {other}"), at(o.start)),
+        };
+        let place = format!("{}:{}:{}", o.name, spot.line, spot.column);
+        let old = format!("--> line {}, column {}", spot.line, spot.column);
+        Some(if rendered.contains(&old) {
+            rendered.replacen(&old, &format!("--> {place}"), 1)
+        } else {
+            format!("{rendered}\n --> {place}")
+        })
+    }
+
+    /// Runs a script file (`claimgraph run`): statement by statement, so a
+    /// statement that does not parse fails alone; stops at the first failure
+    /// unless `fail_at_end`. Returns how many statements failed.
+    pub fn run_file(&mut self, src: &str, name: &str, fail_at_end: bool, io: &mut Io<'_>) -> usize {
+        let previous = self.origin.replace(Origin { name: name.to_string(), src: src.to_string(), start: 0 });
+        let mut failures = 0;
+        for chunk in input::split(src) {
+            if let Some(o) = &mut self.origin {
+                o.start = chunk.start;
+            }
+            if self.statement(chunk.text, io) == Outcome::Failed {
+                failures += 1;
+                if !fail_at_end {
+                    break;
+                }
+            }
+        }
+        self.origin = previous;
+        failures
     }
 
     /// Writes a one-line error of a meta command.
@@ -297,10 +390,25 @@ impl Shell {
     /// notes stay quiet, the first failure stops it (rolling back a
     /// transaction the script opened) after its error was written.
     pub fn script(&mut self, src: &str, name: &str, io: &mut Io<'_>) -> Result<ScriptSummary, ScriptError> {
+        let previous = self.origin.replace(Origin { name: name.to_string(), src: src.to_string(), start: 0 });
+        let result = self.script_statements(src, name, io);
+        self.origin = previous;
+        result
+    }
+
+    fn script_statements(
+        &mut self,
+        src: &str,
+        name: &str,
+        io: &mut Io<'_>,
+    ) -> Result<ScriptSummary, ScriptError> {
         let was_open = self.session.in_transaction();
         let head_before = self.session.store().head();
         let mut summary = ScriptSummary::default();
         for chunk in input::split(src) {
+            if let Some(o) = &mut self.origin {
+                o.start = chunk.start;
+            }
             let ok = match parse_statement(chunk.text) {
                 Err(e) => {
                     self.error(&QueryError::Parse(e), chunk.text, io);

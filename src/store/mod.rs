@@ -141,6 +141,8 @@ struct Inner {
     settings: Settings,
     /// Whether the dirty mark (`INDEX_DIRTY`) is on disk for the live index.
     dirty: AtomicBool,
+    /// `Options::create_predicates`.
+    create_predicates: bool,
     /// Declared last so it outlives the index it guards.
     lease: Arc<DirLease>,
 }
@@ -391,6 +393,7 @@ impl Store {
             open_report,
             settings,
             dirty: AtomicBool::new(false),
+            create_predicates: options.create_predicates,
             lease: Arc::new(DirLease { _lock: lock, dir: dir.to_path_buf(), temporary }),
         };
         Ok(Store { inner: Arc::new(inner) })
@@ -483,8 +486,13 @@ impl Store {
         for t in txs.iter().take(CHUNK_TXS) {
             let txno = w.log.head() + 1 + bodies.len() as u64;
             cw.begin(txno);
-            let limit = self.inner.settings.max_tx_events;
-            match prepare(&mut cw, t, txno, &prev, last, (w.clock.now(), w.future_tolerance), limit) {
+            let rules = Rules {
+                now: w.clock.now(),
+                future_tolerance: w.future_tolerance,
+                max_events: self.inner.settings.max_tx_events,
+                create_predicates: self.inner.create_predicates,
+            };
+            match prepare(&mut cw, t, txno, &prev, last, &rules) {
                 Ok((bytes, receipt)) => {
                     prev = receipt.hash;
                     last = receipt.recorded_at;
@@ -627,6 +635,24 @@ impl Store {
         }
     }
 
+    /// Validates `tx` against the head as a commit would, writing nothing
+    /// (a `BEGIN` block checks each statement as it is queued).
+    pub fn check(&self, tx: &Transaction) -> Result<(), StoreError> {
+        let w = self.writer()?;
+        let live = self.inner.live();
+        let mut cw = ChunkWriter::new(&*live.backend)?;
+        cw.begin(w.log.head() + 1);
+        let mut result = Ok(());
+        if !self.inner.create_predicates {
+            result = validate::check_predicates_declared(&cw, &tx.events);
+        }
+        if result.is_ok() {
+            result = validate::apply_tx(&mut cw, &tx.events).map(drop);
+        }
+        cw.abort();
+        result
+    }
+
     /// A consistent view of the current state.
     pub fn snapshot(&self) -> ReadView {
         self.snapshot_at(u64::MAX)
@@ -750,7 +776,7 @@ impl Store {
     ///
     /// ```
     /// let dir = tempfile::tempdir()?;
-    /// let store = claimgraph::Store::open(dir.path())?;
+    /// let store = claimgraph::Store::create(dir.path())?;
     /// store.close()?;
     /// let again = claimgraph::Store::open(dir.path())?; // the lock is free
     /// let view = again.snapshot();
@@ -881,6 +907,19 @@ fn dir_size(p: &Path) -> u64 {
         .sum()
 }
 
+/// What a transaction is checked against besides the store's contents.
+#[derive(Clone, Copy)]
+struct Rules {
+    /// The clock's time: recorded-at when none is given.
+    now: Timestamp,
+    /// How far ahead of `now` a given recorded-at may be.
+    future_tolerance: std::time::Duration,
+    /// The most events one transaction may hold.
+    max_events: usize,
+    /// Whether an assert may create an undeclared predicate.
+    create_predicates: bool,
+}
+
 /// Validates and resolves one transaction into its encoded body and receipt.
 fn prepare(
     cw: &mut ChunkWriter<'_, Guarded>,
@@ -888,9 +927,9 @@ fn prepare(
     txno: u64,
     prev: &Hash,
     last: Timestamp,
-    (now, future_tolerance): (Timestamp, std::time::Duration),
-    max_events: usize,
+    rules: &Rules,
 ) -> Result<(Vec<u8>, Receipt), StoreError> {
+    let Rules { now, future_tolerance, max_events, create_predicates } = *rules;
     if let Some(given) = t.expect_tx
         && given != txno
     {
@@ -907,6 +946,9 @@ fn prepare(
         None => now.max(last),
     };
     validate::check_size(&t.events, max_events)?;
+    if !create_predicates {
+        validate::check_predicates_declared(cw, &t.events)?;
+    }
     let (events, claim_ids) = validate::apply_tx(cw, &t.events)?;
     let body = TxBody { recorded_at, author: t.author.clone(), message: t.message.clone(), events };
     let bytes = codec::encode(&body).map_err(StoreError::InvalidInput)?;

@@ -118,6 +118,49 @@ pub fn check_size(events: &[Event], max: usize) -> Result<(), StoreError> {
     }
 }
 
+/// Refuses an assert whose predicate is neither declared in the store nor by
+/// a `predicate` event of the same transaction, so a typo cannot quietly
+/// create a new predicate. Runs before [`apply_tx`]: applying an assert would
+/// declare its predicate on the spot. Skipped when the store was opened with
+/// `Options::create_predicates`.
+pub fn check_predicates_declared<B: IndexBackend>(
+    w: &ChunkWriter<'_, B>,
+    events: &[Event],
+) -> Result<(), StoreError> {
+    let in_tx: Vec<&str> = events
+        .iter()
+        .filter_map(|e| match e {
+            Event::Predicate(p) => Some(p.key.as_str()),
+            _ => None,
+        })
+        .collect();
+    let view = w.view();
+    for (i, event) in events.iter().enumerate() {
+        let Event::Assert(a) = event else { continue };
+        // A malformed name is apply_tx's to report.
+        if check_predicate(&a.p).is_err()
+            || in_tx.contains(&a.p.as_str())
+            || view.predicate_id(&a.p)?.is_some()
+        {
+            continue;
+        }
+        let known: Vec<String> = view.predicates()?.into_iter().map(|(_, p)| p.key).collect();
+        let suggestion =
+            closest(&a.p, known.iter().map(String::as_str).chain(in_tx.iter().copied())).map(str::to_string);
+        let hint = match &suggestion {
+            Some(_) => did_you_mean(suggestion.as_deref()),
+            None => " (declare it first with CREATE PREDICATE or a `predicate` event)".into(),
+        };
+        return Err(StoreError::Invalid(ValidationError {
+            index: i + 1,
+            op: event.op(),
+            message: format!("unknown predicate `{}`{hint}", a.p),
+            kind: ValidationKind::UnknownPredicate { name: a.p.clone(), suggestion },
+        }));
+    }
+    Ok(())
+}
+
 enum Failure {
     Rule(ValidationKind, String),
     Index(IndexError),

@@ -264,7 +264,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN a AS OF 12"##,
-        r##"error: expected `TX` or a timestamp, found `12`
+        r##"error: expected `TX` or a date or a timestamp, found `12`
  --> line 1, column 26
   |
 1 | MATCH (a) RETURN a AS OF 12

@@ -55,7 +55,7 @@ pub fn reference() -> Reference {
     let tmp = crate::mem_tempdir();
     let clock: Arc<dyn Clock> = Arc::new(StepClock::new());
     let store =
-        Store::open_with(tmp.path(), Options { clock: Some(clock), create: true, ..Options::default() })
+        Store::open_with(tmp.path(), Options { clock: Some(clock), create: true, ..crate::first_use() })
             .unwrap();
     for k in 1..=TXS {
         store.commit(workload::tx(k)).unwrap();
@@ -298,7 +298,7 @@ pub fn run_case(r: &Reference, case: &Case, dir: &Path, verify: bool) -> Result<
         disk.set_head(Some(claimgraph::log::head::encode_file(claimgraph::log::Head { tx, hash })));
     }
     let opened =
-        Store::open_with(dir.join("store"), Options { log_dir: Some(disk.dir()), ..Options::default() });
+        Store::open_with(dir.join("store"), Options { log_dir: Some(disk.dir()), ..crate::first_use() });
     match (&case.expect, opened) {
         (Expect::Opens { head, dropped }, Ok(store)) => {
             let report = store.open_report().log.clone();
@@ -393,7 +393,7 @@ fn repair_case(r: &Reference, case: &Case, tx: u64, dir: &Path) -> Result<(), St
             report.dropped_valid_records
         ));
     }
-    let store = Store::create(&root).map_err(|e| format!("open after repair: {e}"))?;
+    let store = crate::create_first_use(&root).map_err(|e| format!("open after repair: {e}"))?;
     check_reference(r, &store, tx - 1)
 }
 
@@ -546,7 +546,7 @@ fn a_flip_in_any_byte_of_any_record_is_refused_or_a_torn_tail() {
 #[test]
 fn a_batch_whose_sectors_persisted_out_of_order_is_a_torn_tail() {
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     for k in 1..=5 {
         store.commit(workload::tx(k)).unwrap();
     }
@@ -605,14 +605,14 @@ fn a_batch_whose_sectors_persisted_out_of_order_is_a_torn_tail() {
 #[test]
 fn a_second_open_of_a_store_in_use_is_refused() {
     let tmp = crate::mem_tempdir();
-    let first = Store::create(tmp.path()).unwrap();
+    let first = crate::create_first_use(tmp.path()).unwrap();
     first.commit(workload::tx(1)).unwrap();
-    let second = Store::create(tmp.path());
+    let second = crate::create_first_use(tmp.path());
     assert!(second.is_err(), "a store in use was opened a second time");
     drop(second);
     first.commit(workload::tx(2)).unwrap();
     drop(first);
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     workload::check_log(&store, &[]).unwrap();
 }
 
@@ -627,7 +627,7 @@ fn a_store_reopens_while_another_thread_spawns_processes() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
     let tmp = crate::mem_tempdir();
-    drop(Store::create(tmp.path()).unwrap());
+    drop(crate::create_first_use(tmp.path()).unwrap());
     let stop = Arc::new(AtomicBool::new(false));
     let spawner = {
         let stop = stop.clone();
@@ -639,7 +639,7 @@ fn a_store_reopens_while_another_thread_spawns_processes() {
     };
     let mut failed = 0;
     for _ in 0..200 {
-        match Store::create(tmp.path()) {
+        match crate::create_first_use(tmp.path()) {
             Ok(s) => drop(s),
             Err(_) => failed += 1,
         }

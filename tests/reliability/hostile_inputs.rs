@@ -159,7 +159,7 @@ fn importing_hostile_lines_reports_file_and_line_and_changes_nothing() {
     let good: Vec<&str> = SANCTIONS.lines().take(3).collect();
     let inputs = jsonl_inputs(400);
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     jsonl::import(&store, Cursor::new(good.join("\n")), "good.jsonl").unwrap();
     let head = store.head();
     let mut rejected = 0;
@@ -198,7 +198,7 @@ impl Read for Endless {
 
 #[test]
 fn a_line_longer_than_the_limit_is_refused_with_bounded_memory() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(crate::first_use()).unwrap();
     let input = std::io::BufReader::new(Endless(jsonl::MAX_LINE_BYTES + 4096));
     let (r, peak) = peak_during(|| jsonl::import(&store, input, "long.jsonl"));
     let e = r.unwrap_err();
@@ -216,7 +216,7 @@ fn random_and_mutated_scripts_are_errors_with_bounded_memory() {
     let mut seeds: Vec<Vec<u8>> =
         std::fs::read_dir(&dir).unwrap().flatten().map(|e| std::fs::read(e.path()).unwrap()).collect();
     seeds.sort();
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(crate::first_use()).unwrap();
     jsonl::import(&store, Cursor::new(SANCTIONS), "sanctions.jsonl").unwrap();
     let mut session = Session::new(store.clone());
     session.limits.max_rows = 20_000;
@@ -292,7 +292,7 @@ pub fn log_inputs(n_mutants: usize) -> Vec<Vec<u8>> {
 /// The records of a short real log, each as its own byte string (tx 1 first).
 pub fn real_records() -> Vec<Vec<u8>> {
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     jsonl::import(&store, Cursor::new(SANCTIONS), "sanctions.jsonl").unwrap();
     drop(store);
     let bytes = std::fs::read(tmp.path().join("log/seg-0000000000000001.log")).unwrap();

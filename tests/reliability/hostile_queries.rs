@@ -40,7 +40,7 @@ const MIB: u64 = 1 << 20;
 /// The supernode store: `hub -[links]-> i` for `out` literals, `f<j> -[links]-> hub`
 /// for `inc` entities, and a clique `k0..k29` linked every way.
 fn supernode(dir: &std::path::Path, out: u64, inc: u64) -> Store {
-    let store = Store::create(dir).unwrap();
+    let store = crate::create_first_use(dir).unwrap();
     let mut txs = Vec::new();
     let mut t = Transaction::new("gen");
     t.entity("hub", "Thing", "Hub");
@@ -261,7 +261,7 @@ fn nested(open: &str, inner: &str, close: &str, n: usize) -> String {
 
 #[test]
 fn deep_nesting_is_a_parse_error_in_milliseconds() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(crate::first_use()).unwrap();
     store
         .transact("t", |tx| {
             tx.entity("hub", "Thing", "Hub");
@@ -306,7 +306,7 @@ fn deep_nesting_is_a_parse_error_in_milliseconds() {
 
 #[test]
 fn huge_literals_get_an_answer_or_a_clear_error() {
-    let store = Store::temporary().unwrap();
+    let store = Store::temporary_with(crate::first_use()).unwrap();
     store
         .transact("t", |tx| {
             tx.entity("hub", "Thing", "Hub");

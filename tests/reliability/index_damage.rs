@@ -54,7 +54,7 @@ fn answers(store: &Store) -> Result<Answers, String> {
 /// A store with the workload's first 120 txs (singles and batches) and its
 /// indexes flushed to disk.
 fn build(dir: &Path) -> Answers {
-    let store = Store::open_with(dir, Options { create: true, ..Options::default() }).unwrap();
+    let store = Store::open_with(dir, Options { create: true, ..crate::first_use() }).unwrap();
     let mut k = 1;
     while k <= TXS {
         let n = (k % 4 + 1).min(TXS - k + 1);
@@ -67,7 +67,7 @@ fn build(dir: &Path) -> Answers {
     assert!(store.verify().unwrap().ok());
     drop(store);
     // sled writes its snapshot file while recovering: reopen once so there is one.
-    let store = Store::open_with(dir, Options { create: true, ..Options::default() }).unwrap();
+    let store = Store::open_with(dir, Options { create: true, ..crate::first_use() }).unwrap();
     assert_eq!(answers(&store).unwrap(), a);
     drop(store);
     let snaps =
@@ -83,7 +83,8 @@ fn is_snapshot(f: &Path) -> bool {
 /// Opens a damaged copy and checks the promise; `Err` says how it broke.
 fn check_damaged(dir: &Path, before: &Answers) -> Result<&'static str, String> {
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<&'static str, String> {
-        let store = Store::create(dir).map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
+        let store =
+            crate::create_first_use(dir).map_err(|e| format!("open failed instead of rebuilding: {e}"))?;
         let mut how = if store.open_report().rebuilt.is_some() { "rebuilt on open" } else { "opened" };
         // An error from verify (sled cannot read a page) detects the damage
         // as much as a mismatch does.
@@ -216,7 +217,7 @@ fn a_rebuild_never_reads_the_damaged_index() {
     build(&dir);
     let db = claimgraph::store::live_index_dir(&dir).join("db");
     let bytes = std::fs::read(&db).unwrap();
-    let store = Store::open_with(&dir, Options { create: true, ..Options::default() }).unwrap();
+    let store = Store::open_with(&dir, Options { create: true, ..crate::first_use() }).unwrap();
     let old_dir = store.index_dir();
     // Damage the live file under the open store: zero every page after the
     // first 4 KiB, so any read of the old index past its header fails.
@@ -228,7 +229,7 @@ fn a_rebuild_never_reads_the_damaged_index() {
     assert_ne!(store.index_dir(), old_dir);
     assert!(store.verify().unwrap().ok());
     drop(store);
-    let store = Store::open_with(&dir, Options { create: true, ..Options::default() }).unwrap();
+    let store = Store::open_with(&dir, Options { create: true, ..crate::first_use() }).unwrap();
     assert_eq!(store.open_report().rebuilt, None);
     assert_eq!(store.open_report().replayed, 0);
     assert_eq!(claimgraph::store::live_index_dir(&dir), store.index_dir());

@@ -34,7 +34,7 @@ fn options(disk: &SimDisk) -> Options {
         log_dir: Some(disk.dir()),
         clock: Some(clock),
         segment_bytes: Some(SEGMENT),
-        ..Options::default()
+        ..crate::first_use()
     }
 }
 

@@ -61,7 +61,7 @@ pub fn child() {
     }
     println!("OPENING");
     let segment_bytes = Some(rng.range(2_000, 20_000));
-    let store = match Store::open_with(&dir, Options { segment_bytes, create: true, ..Options::default() }) {
+    let store = match Store::open_with(&dir, Options { segment_bytes, create: true, ..crate::first_use() }) {
         Ok(s) => s,
         Err(e) => {
             println!("OPEN_FAILED {e}");
@@ -214,7 +214,7 @@ fn run_cycle(
 
 /// Reopens after a kill and checks everything the suite promises.
 fn check_after(dir: &Path, acked: &[(u64, String)]) -> Result<u64, String> {
-    let opened = std::panic::catch_unwind(|| Store::create(dir));
+    let opened = std::panic::catch_unwind(|| crate::create_first_use(dir));
     let store = match opened {
         Ok(Ok(s)) => s,
         Ok(Err(e)) => return Err(format!("reopen failed: {e}")),

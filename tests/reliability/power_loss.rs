@@ -32,7 +32,7 @@ fn options(disk: &SimDisk, clock: &Arc<StepClock>, segment: u64) -> Options {
         log_dir: Some(disk.dir()),
         clock: Some(clock),
         segment_bytes: Some(segment),
-        ..Options::default()
+        ..crate::first_use()
     }
 }
 

@@ -73,7 +73,7 @@ fn reader(store: Store, done: Arc<AtomicBool>, seed: u64) -> Result<u64, String>
 
 fn run(txs: u64) {
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..3)
         .map(|i| {
@@ -125,7 +125,7 @@ fn readers_during_writes_long_5000_transactions() {
 #[test]
 fn a_rebuild_does_not_disturb_concurrent_readers() {
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     let (_, err) = store.commit_batch((1..=200).map(workload::tx).collect());
     assert!(err.is_none());
     let done = Arc::new(AtomicBool::new(false));
@@ -158,17 +158,17 @@ fn a_rebuild_does_not_disturb_concurrent_readers() {
 #[test]
 fn a_view_that_outlives_its_store_keeps_the_store_locked() {
     let tmp = crate::mem_tempdir();
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     let (_, err) = store.commit_batch((1..=20).map(workload::tx).collect());
     assert!(err.is_none());
     let view = store.snapshot();
     drop(store);
-    let refused = Store::create(tmp.path()).err().map(|e| e.to_string()).unwrap_or_default();
+    let refused = crate::create_first_use(tmp.path()).err().map(|e| e.to_string()).unwrap_or_default();
     assert!(refused.contains("already open"), "a reopen while a view lives: {refused:?}");
     workload::check_view(&view).unwrap();
     assert_eq!(view.at(), 20);
     drop(view);
-    let store = Store::create(tmp.path()).unwrap();
+    let store = crate::create_first_use(tmp.path()).unwrap();
     assert_eq!(store.open_report().rebuilt, None);
     assert_eq!(store.open_report().replayed, 0);
     assert_eq!(store.head(), 20);

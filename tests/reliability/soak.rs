@@ -11,8 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Instant;
 
+use claimgraph::Transaction;
 use claimgraph::model::{Date, Stance, Term, ValidTime};
-use claimgraph::{Store, Transaction};
 
 use crate::{Rng, child_command, rss};
 
@@ -81,7 +81,7 @@ pub fn child() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("store");
     let mut rng = Rng::new(9);
-    let mut store = Store::create(&dir).unwrap();
+    let mut store = crate::create_first_use(&dir).unwrap();
     store.commit(declarations()).unwrap();
     let mut claims = 0u64;
     let mut next_reopen = reopen_every;
@@ -98,7 +98,7 @@ pub fn child() {
             next_reopen += reopen_every;
             drop(store);
             let t = Instant::now();
-            store = Store::create(&dir).unwrap();
+            store = crate::create_first_use(&dir).unwrap();
             let open_ms = t.elapsed().as_secs_f64() * 1e3;
             let (now, peak) = rss();
             let log = dir_bytes(&dir.join("log"));
@@ -136,7 +136,7 @@ pub fn child() {
     drop(store);
     std::fs::remove_dir_all(claimgraph::store::live_index_dir(&dir)).unwrap();
     let t = Instant::now();
-    let store = Store::create(&dir).unwrap();
+    let store = crate::create_first_use(&dir).unwrap();
     let (now, peak) = rss();
     println!(
         "SOAK rebuild_open_s={:.1} replayed={} rss_mib={:.0} peak_rss_mib={:.0}",

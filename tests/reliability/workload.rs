@@ -25,6 +25,7 @@ pub fn tx(k: u64) -> Transaction {
     t.expect_tx = Some(k);
     if k == 1 {
         t.entity("hub", "Thing", "Hub");
+        t.predicate("member", false, None);
         return t;
     }
     for i in 0..size(k) {

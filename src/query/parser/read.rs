@@ -150,7 +150,7 @@ pub(crate) fn as_of(i: Tokens<'_>) -> PResult<'_, AsOf> {
     Ok((rest, AsOf { point, span: i.span_to(&rest) }))
 }
 
-/// `tx_point`: `TX n`, `TX $name` or a timestamp.
+/// `tx_point`: `TX n`, `TX $name`, a timestamp or a date.
 pub(crate) fn tx_point(i: Tokens<'_>) -> PResult<'_, TxPoint> {
     let par = map(param, |(p, _)| TxPoint::TxParam(p));
     let tx = preceded(kw("TX"), cut(alt((map(tx_number, TxPoint::Tx), par))));
@@ -167,10 +167,19 @@ fn tx_number(i: Tokens<'_>) -> PResult<'_, u64> {
     map(label("a transaction number", integer), |(n, _)| n.unsigned_abs()).parse(i)
 }
 
+/// A timestamp, or a date meaning the end of that day (or month), UTC: an
+/// analyst asking "as of 2025-03-04" means after everything recorded that day.
 fn timestamp(i: Tokens<'_>) -> PResult<'_, TxPoint> {
     match i.peek().tok {
         Tok::Timestamp(t) => Ok((i.next(), TxPoint::Timestamp(t))),
-        _ => fail(i, Expect::Label("a timestamp")),
+        Tok::Date(d) => match crate::model::Date::new(d.year, d.month.map(u32::from), d.day.map(u32::from)) {
+            Ok(date) => {
+                let micros = i64::from(date.end_day()) * 86_400_000_000 - 1;
+                Ok((i.next(), TxPoint::Timestamp(crate::query::ast::Timestamp { micros })))
+            }
+            Err(_) => fail(i, Expect::Label("a date or a timestamp")),
+        },
+        _ => fail(i, Expect::Label("a date or a timestamp")),
     }
 }
 
