@@ -1234,6 +1234,9 @@ fn term_val(st: &State, t: &Term) -> V {
 /// Evaluates the brute-force answer of one query against the reference.
 struct Eval<'a> {
     st: &'a State,
+    /// The state at the head: a predicate declared only after `st` matches
+    /// nothing at `st` rather than being unknown.
+    latest: &'a State,
 }
 
 type Binding = BTreeMap<String, V>;
@@ -1372,7 +1375,8 @@ impl Eval<'_> {
     ///   uniqueness, unlike Cypher; the engine never promised it).
     fn bindings(&self, q: &Q) -> Result<Vec<Binding>, String> {
         let st = self.st;
-        // Names that do not exist as of the tx are errors (at plan time).
+        // Entities that do not exist as of the tx, and predicates that never
+        // exist, are errors (at plan time).
         for n in &q.nodes {
             if let Some(k) = &n.entity
                 && !st.entities.contains_key(k)
@@ -1381,7 +1385,7 @@ impl Eval<'_> {
             }
         }
         for e in &q.edges {
-            if let Some(p) = e.preds.iter().find(|p| !st.predicates.contains_key(*p)) {
+            if let Some(p) = e.preds.iter().find(|p| !self.latest.predicates.contains_key(*p)) {
                 return Err(format!("unknown predicate {p}"));
             }
         }
@@ -1711,7 +1715,7 @@ fn render_rows(rows: impl Iterator<Item = Vec<String>>) -> Vec<String> {
 fn check_query(session: &mut Session, reference: &Reference, q: &Q) -> Result<(), String> {
     let text = q.text();
     let st = reference.at(q.as_of.unwrap_or(reference.head()));
-    let ev = Eval { st };
+    let ev = Eval { st, latest: reference.at(reference.head()) };
     let want = if q.as_of.is_some_and(|t| t > reference.head()) {
         Err("AS OF TX beyond the head".to_string())
     } else {
@@ -2128,7 +2132,7 @@ fn the_evaluator_answers_hand_checked_queries() {
     };
     let answer = |q: &Q| {
         let st = reference.at(q.as_of.unwrap_or(reference.head()));
-        let ev = Eval { st };
+        let ev = Eval { st, latest: reference.at(reference.head()) };
         let rows = ev.rows(q).expect("no error");
         render_rows(rows.iter().map(|r| r.iter().map(|v| ev.render(v)).collect()))
     };
