@@ -247,9 +247,9 @@ fn opened(path: &Path, store: Result<Store, claimgraph::StoreError>) -> Result<S
 
 /// `claimgraph init [PATH]`: creates an empty store; one already there is
 /// left alone and reported.
-fn init(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
+fn init(path: &Path, rest: &[String]) -> Result<(), Failure> {
     let path = match rest {
-        [] => path.clone(),
+        [] => path.to_path_buf(),
         [p] if !p.starts_with('-') => PathBuf::from(p),
         _ => return Err(usage("init takes at most one PATH")),
     };

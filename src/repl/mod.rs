@@ -160,9 +160,7 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
             Err(ReadlineError::Interrupted) => {
                 let was_empty = empty_line.swap(false, Ordering::AcqRel) && shell.pending().is_empty();
                 shell.clear_pending();
-                if carried_over {
-                    armed = false;
-                } else if !was_empty {
+                if carried_over || !was_empty {
                     armed = false;
                 } else if armed {
                     if may_leave(&mut rl, shell)? {

@@ -11,8 +11,8 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::time::Instant;
 
+use claimgraph::Transaction;
 use claimgraph::model::{Date, Stance, Term, ValidTime};
-use claimgraph::{Store, Transaction};
 
 use crate::{Rng, child_command, rss};
 
