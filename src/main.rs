@@ -592,15 +592,20 @@ fn demo_tour() -> Result<(), Failure> {
     t.push_str(&stats_text(&view.stats().map_err(failed)?, store.size_on_disk()));
     t.push_str("\nWho says the United States may ease sanctions on Russia?\n");
     let q = claimgraph::ClaimQuery {
+        subject: Some("us".into()),
         predicate: Some("may_ease_sanctions_on".into()),
         object: Some(claimgraph::model::Term::Entity("russia".into())),
         ..Default::default()
     };
-    for c in view.claims(&q).map_err(failed)? {
-        let by = c.by.as_deref().unwrap_or("(the article itself)");
-        let _ = writeln!(t, "  {:<4} {:<16} {:<9} valid {}", c.id, by, c.stance, c.valid);
+    let claims = view.claims(&q).map_err(failed)?;
+    let speaker = |c: &claimgraph::model::Claim| c.by.clone().unwrap_or_else(|| "(the source itself)".into());
+    let width = claims.iter().map(|c| speaker(c).chars().count()).max().unwrap_or(0);
+    for c in &claims {
+        let _ = writeln!(t, "  {:<4} {:<width$} {:<9} valid {}", c.id, speaker(c), c.stance, c.valid);
     }
-    t.push_str("\nThe record of `trump` (declared twice, merged in tx 18):\n");
+    t.push_str(
+        "\nThe record of Donald Trump (declared twice, as `donald_trump` and `trump`; merged in tx 18):\n",
+    );
     for h in view.history("trump").map_err(failed)? {
         let _ = writeln!(t, "  tx {:>2}  {:<8} {}", h.tx, h.op, h.detail);
     }

@@ -306,6 +306,13 @@ fn demo_runs() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
     assert!(s.contains("claims        57 live, 2 retracted"), "{s}");
+    // The first heading's answer is what it asks: claims whose subject is the
+    // United States (c5 and c18 are the Trump administration's).
+    let (_, first) = s.split_once("Who says the United States may ease sanctions on Russia?\n").unwrap();
+    let first = first.split("\n\n").next().unwrap();
+    let ids: Vec<&str> = first.lines().filter_map(|l| l.split_whitespace().next()).collect();
+    assert_eq!(ids, ["c3", "c4", "c11", "c12", "c46", "c48", "c49", "c56"], "{first}");
+    assert!(first.contains("c3   (the source itself) "), "one wording for the document itself: {first}");
     assert!(s.contains("indexes match a rebuild: true"), "{s}");
 }
 

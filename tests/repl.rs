@@ -209,6 +209,25 @@ fn ctrl_c_cancels_a_long_query_and_twice_leaves() {
     assert_eq!(exited(&p), 0);
 }
 
+/// A Ctrl-C meant for a query that lands just as it ends (here: at once after
+/// its prompt) does not count toward leaving.
+#[test]
+fn a_ctrl_c_landing_as_a_query_ends_does_not_count_toward_leaving() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut p = repl(&dir, true, true);
+    line(&mut p, "STATS;", "claims_live", PROMPT);
+    p.send_control('c').unwrap();
+    let quiet = p.exp_string(PROMPT).expect("a fresh prompt");
+    assert!(!quiet.contains("Ctrl-C again"), "{quiet:?}");
+    p.send_control('c').unwrap();
+    p.exp_string("Ctrl-C again").expect("the second Ctrl-C is the first toward leaving");
+    p.exp_string(PROMPT).unwrap();
+    let out = line(&mut p, "STATS;", "claims_live", PROMPT);
+    assert!(out.contains("transactions"), "the REPL is still there: {out}");
+    p.send_line(":quit").unwrap();
+    p.exp_eof().expect("the REPL ends");
+}
+
 #[test]
 fn errors_are_coloured_unless_no_color_is_set() {
     let dir = tempfile::tempdir().unwrap();

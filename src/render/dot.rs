@@ -84,7 +84,7 @@ impl Graph {
                 Some(e) => format!("by {}", e.name),
                 None => format!("by @{by}"),
             },
-            None => "by the source".to_string(),
+            None => "by the source itself".to_string(),
         };
         let label = format!("{}: {}\n{} · {}", c.id, c.p, c.stance.as_str(), speaker);
         let style = match c.stance {

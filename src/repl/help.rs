@@ -54,7 +54,7 @@ pub const TOPICS: &[Topic] = &[
         about: "Aggregates group by the other returned items, as in Cypher. Name a column\n\
                 with AS and order by the name.",
         examples: &[
-            "MATCH (s)-[c]->(o) RETURN coalesce(c.by.name, '(the article)') AS speaker, count(*) AS claims \
+            "MATCH (s)-[c]->(o) RETURN coalesce(c.by.name, '(the source itself)') AS speaker, count(*) AS claims \
              ORDER BY claims DESC, speaker",
             "MATCH (s)-[c]->(o) RETURN DISTINCT c.predicate ORDER BY c.predicate LIMIT 5",
         ],

@@ -12,7 +12,8 @@
 //!
 //! Ctrl-C while a query runs cancels it (a signal handler sets the session's
 //! cancel flag; the engine checks it as it works); at the prompt it clears
-//! the line; a second Ctrl-C on an empty line, or Ctrl-D, leaves (asking
+//! the line (one that lands just as a statement ends was meant for it and does
+//! not count toward leaving); a second Ctrl-C on an empty line, or Ctrl-D, leaves (asking
 //! first when a transaction block is open). Input that
 //! is not a terminal is read as a script (ending it inside an open block is
 //! an error that discards the block), and output that is not a terminal
@@ -82,6 +83,10 @@ impl ConditionalEventHandler for CtrlC {
     }
 }
 
+/// How soon after a statement's prompt a Ctrl-C is taken as meant for the
+/// statement rather than as a first step toward leaving.
+const CARRY_OVER: std::time::Duration = std::time::Duration::from_millis(750);
+
 /// Reads statements from a terminal until `:quit`, Ctrl-D or two Ctrl-Cs.
 pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
     let color = shell.settings.color;
@@ -110,6 +115,10 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
 
     print!("{welcome}");
     let mut armed = false;
+    // When the prompt after a statement appeared: a Ctrl-C within a moment
+    // of it was meant for the statement (it landed as the statement ended),
+    // so it does not count toward leaving.
+    let mut after_statement: Option<std::time::Instant> = None;
     loop {
         let prompt = if shell.pending().is_empty() { shell.prompt() } else { shell.continuation_prompt() };
         if let Some(h) = rl.helper_mut() {
@@ -118,7 +127,9 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
         }
         let (columns, rows) = rl.dimensions().map_or((80, 24), |(c, r)| (usize::from(c), usize::from(r)));
         shell.terminal_width = Some(if columns < 20 { 80 } else { columns });
-        match rl.readline(&prompt) {
+        let result = rl.readline(&prompt);
+        let carried_over = after_statement.take().is_some_and(|t| t.elapsed() < CARRY_OVER);
+        match result {
             Ok(text) => {
                 armed = false;
                 // A paste or a recalled entry may hold several lines.
@@ -140,6 +151,7 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
                     let mut err = stderr.lock();
                     let outcome = shell.dispatch(input, &mut Io { out: &mut out, err: &mut err });
                     out.finish()?;
+                    after_statement = Some(std::time::Instant::now());
                     if outcome == Outcome::Quit && may_leave(&mut rl, shell)? {
                         return Ok(());
                     }
@@ -148,7 +160,7 @@ pub fn interactive(shell: &mut Shell, welcome: &str) -> Result<(), ReplError> {
             Err(ReadlineError::Interrupted) => {
                 let was_empty = empty_line.swap(false, Ordering::AcqRel) && shell.pending().is_empty();
                 shell.clear_pending();
-                if !was_empty {
+                if carried_over || !was_empty {
                     armed = false;
                 } else if armed {
                     if may_leave(&mut rl, shell)? {

@@ -1,4 +1,5 @@
-//! The public face of the store: open and recover, commit transactions
+//! The public face of the store: create or open (opening never creates, so a
+//! mistyped path is [`StoreError::NotFound`]) and recover, commit transactions
 //! (validated as a whole, logged and fsynced, then indexed), read consistent
 //! snapshots, verify and rebuild.
 //!

@@ -135,13 +135,17 @@ pub fn check_predicates_declared<B: IndexBackend>(
         })
         .collect();
     let view = w.view();
+    // Each name is looked up once per transaction (a bulk line asserts many
+    // claims over few predicates).
+    let mut known_here: std::collections::HashSet<&str> = in_tx.iter().copied().collect();
     for (i, event) in events.iter().enumerate() {
         let Event::Assert(a) = event else { continue };
         // A malformed name is apply_tx's to report.
-        if check_predicate(&a.p).is_err()
-            || in_tx.contains(&a.p.as_str())
-            || view.predicate_id(&a.p)?.is_some()
-        {
+        if known_here.contains(a.p.as_str()) || check_predicate(&a.p).is_err() {
+            continue;
+        }
+        if view.predicate_id(&a.p)?.is_some() {
+            known_here.insert(&a.p);
             continue;
         }
         let known: Vec<String> = view.predicates()?.into_iter().map(|(_, p)| p.key).collect();
