@@ -62,7 +62,7 @@ fn io_message(e: &std::io::Error) -> String {
     } else if e.kind() == std::io::ErrorKind::PermissionDenied {
         format!("no permission to use the index files: {e}")
     } else {
-        format!("index I/O error: {e}")
+        format!("index I/O error: {e}{REINDEX}")
     }
 }
 
