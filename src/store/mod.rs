@@ -806,7 +806,15 @@ fn recover_index(dir: &Path, log: &Log, settings: &Settings) -> Result<Recovered
                 }
                 Ok(Ok(Err(why))) => why,
                 Ok(Err(fatal)) => return Err(fatal),
-                Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
+                Err(panic) => {
+                    let text = crate::index::backend::panic_text(&panic);
+                    // sled panics on some I/O errors: a full disk is still
+                    // the environment's fault, not the index's.
+                    if let Some(e) = environment_in(&text) {
+                        return Err(StoreError::Index(IndexError::Io(e)));
+                    }
+                    format!("the index panicked ({text})")
+                }
             }
         }
     };
@@ -815,6 +823,21 @@ fn recover_index(dir: &Path, log: &Log, settings: &Settings) -> Result<Recovered
     // missing directory: the next open replays the log into a new one there.
     let _ = std::fs::remove_dir_all(&path);
     rebuild_on_open(dir, log, why, settings)
+}
+
+/// The environment error a panic message names, if any.
+fn environment_in(text: &str) -> Option<std::io::Error> {
+    let lower = text.to_lowercase();
+    let kind = if lower.contains("no space left") || lower.contains("os error 28") {
+        std::io::ErrorKind::StorageFull
+    } else if lower.contains("permission denied") || lower.contains("os error 13") {
+        std::io::ErrorKind::PermissionDenied
+    } else if lower.contains("read-only file system") || lower.contains("os error 30") {
+        std::io::ErrorKind::ReadOnlyFilesystem
+    } else {
+        return None;
+    };
+    Some(std::io::Error::new(kind, format!("while opening the index: {text}")))
 }
 
 /// An environment error (out of space, no permission) is the caller's to
@@ -977,4 +1000,19 @@ pub(crate) fn replay<B: IndexBackend>(
 fn last_recorded_at<B: IndexBackend>(index: &B, head: u64) -> Result<Timestamp, StoreError> {
     let view = crate::index::Snapshot::new(index, head);
     Ok(view.tx_meta(head)?.map_or(Timestamp(i64::MIN), |m| m.recorded_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_about_a_full_disk_or_permissions_is_the_environment_not_damage() {
+        for text in ["No space left on device (os error 28)", "Permission denied (os error 13)"] {
+            let e = IndexError::Io(environment_in(text).expect(text));
+            assert!(e.is_environment(), "{text}");
+        }
+        assert!(environment_in("Read corrupted data at file offset 4096").is_none());
+        assert!(IndexError::Io(environment_in("os error 28").unwrap()).is_out_of_space());
+    }
 }
