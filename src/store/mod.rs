@@ -82,7 +82,7 @@ const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
 /// The default most events in one transaction.
 pub const MAX_TX_EVENTS: usize = 100_000;
-/// The default time an index flush may take before it is given up.
+/// The default time an index write or flush may take before it is given up.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(30);
 /// The default free space kept on the store's file system.
 const MIN_FREE_BYTES: u64 = 8 << 20;
@@ -164,8 +164,8 @@ pub struct Options {
     pub segment_bytes: Option<u64>,
     /// The most events one transaction may hold (default [`MAX_TX_EVENTS`]).
     pub max_tx_events: Option<usize>,
-    /// How long an index flush may take before it is given up and the index
-    /// marked stale (default 30 s).
+    /// How long an index write or flush may take before it is given up and
+    /// the index marked stale (default 30 s).
     pub index_flush_deadline: Option<Duration>,
     /// Free bytes the store keeps on its file system: a write that would
     /// leave less (counting four times its log bytes for the log and the
@@ -211,7 +211,7 @@ impl Inner {
         if live.backend.damage().is_some() {
             return Ok(());
         }
-        live.backend.flush_within(self.settings.flush_deadline)?;
+        live.backend.flush()?;
         if self.dirty.load(AtomicOrdering::Acquire) {
             index_dir::mark_clean(&self.dir);
             self.dirty.store(false, AtomicOrdering::Release);
@@ -651,8 +651,10 @@ fn open_index(dir: &Path, settings: &Settings) -> Result<Guarded, crate::index::
 /// The store's handle on a sled index (inside the test faults, if any).
 fn wrap(sled: SledBackend, settings: &Settings) -> Guarded {
     match &settings.faults {
-        Some(faults) => Guarded::new(Box::new(FaultyBackend::new(sled, faults.clone()))),
-        None => Guarded::new(Box::new(sled)),
+        Some(faults) => {
+            Guarded::new(Box::new(FaultyBackend::new(sled, faults.clone())), settings.flush_deadline)
+        }
+        None => Guarded::new(Box::new(sled), settings.flush_deadline),
     }
 }
 
@@ -877,8 +879,7 @@ fn catch_up(
         // Replaying writes to the index: dirty until flushed clean.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         index_dir::mark_dirty(store, name)?;
-        let replay_result = replay(&*index, log, start, &mut replayed)
-            .and_then(|()| Ok(index.flush_within(settings.flush_deadline)?));
+        let replay_result = replay(&*index, log, start, &mut replayed).and_then(|()| Ok(index.flush()?));
         if let Err(e) = replay_result {
             return if environment(&e) { Err(e) } else { Ok(Err(format!("replay failed ({e})"))) };
         }
@@ -906,8 +907,7 @@ fn build_fresh(dir: &Path, log: &Log, settings: &Settings) -> Result<(LiveIndex,
     let path = dir.join(&name);
     let backend = Arc::new(wrap(SledBackend::open(&path)?, settings));
     let mut replayed = 0;
-    let built = replay(&*backend, log, 1, &mut replayed)
-        .and_then(|()| Ok(backend.flush_within(settings.flush_deadline)?));
+    let built = replay(&*backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
     if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
         if backend.damage().is_none() {
             backend.mark_damaged("the rebuild did not finish");

@@ -155,6 +155,29 @@ fn a_hung_index_flush_is_an_error_at_the_deadline_and_close_does_not_hang() {
     faults.release();
 }
 
+/// Finding 2: an index write that never returns is given up at the
+/// deadline; the commit is acknowledged (the log has it) and the next read
+/// is answered from a rebuild.
+#[test]
+fn a_hung_index_write_is_given_up_at_the_deadline_and_the_commit_stands() {
+    let tmp = crate::mem_tempdir();
+    let faults = IndexFaults::new(8);
+    let mut acked = Vec::new();
+    {
+        let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+        commit_range(&store, 1, 4, &mut acked);
+        faults.fail_nth(Op::Write, 1, Fault::Hang);
+        commit_range(&store, 5, 7, &mut acked);
+        assert_eq!(faults.hits(), 1);
+        workload::check_view(&store.snapshot()).unwrap();
+        assert_eq!(store.snapshot().at(), 7);
+    }
+    faults.release();
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(workload::check_log(&store, &acked).unwrap(), 7);
+    assert!(store.verify().unwrap().ok());
+}
+
 fn entity_lines(n: usize) -> String {
     (1..=n)
         .map(|i| {
@@ -383,7 +406,9 @@ fn replay_in_pieces(events: usize) {
     // Lose the index: the reopen replays the whole log.
     std::fs::remove_dir_all(claimgraph::store::live_index_dir(tmp.path())).unwrap();
     let faults = IndexFaults::new(14);
-    let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+    // Batches of 100,000 keys take longer than the other tests' deadline.
+    let slow = Options { index_flush_deadline: Some(Duration::from_secs(600)), ..options(&faults) };
+    let store = Store::open_with(tmp.path(), slow).unwrap();
     assert_eq!(store.open_report().replayed, 3);
     let counts = faults.counts();
     // Each new entity writes five keys (record, term both ways, name, kind

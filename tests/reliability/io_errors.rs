@@ -273,6 +273,7 @@ fn the_nth_index_write_flush_or_read_fails() {
     for (op, fault) in [
         (Op::Write, Fault::NoSpace),
         (Op::Write, Fault::Io),
+        (Op::Write, Fault::Hang),
         (Op::Flush, Fault::NoSpace),
         (Op::Flush, Fault::Hang),
         (Op::Read, Fault::Corrupt),
@@ -281,7 +282,7 @@ fn the_nth_index_write_flush_or_read_fails() {
         fired += index_fault_sweep(op, fault, 25);
     }
     eprintln!("index faults fired: {fired}");
-    assert!(fired >= 6 * 3, "only {fired} faults fired");
+    assert!(fired >= 7 * 3, "only {fired} faults fired");
 }
 
 /// [`the_nth_index_write_flush_or_read_fails`] at every N (thousands of
@@ -294,6 +295,7 @@ fn long_every_nth_index_write_flush_or_read_fails() {
     for (op, fault) in [
         (Op::Write, Fault::NoSpace),
         (Op::Write, Fault::Io),
+        (Op::Write, Fault::Hang),
         (Op::Flush, Fault::NoSpace),
         (Op::Flush, Fault::Hang),
         (Op::Read, Fault::Corrupt),
