@@ -104,12 +104,17 @@ impl Guarded {
 
 impl Drop for Guarded {
     fn drop(&mut self) {
-        if self.leak.load(Ordering::Acquire)
-            && let Some(kv) = self.kv.take()
-        {
+        let Some(kv) = self.kv.take() else {
+            return;
+        };
+        if self.leak.load(Ordering::Acquire) {
             // sled's drop flushes until the disk takes the data; after a
             // failed write that can be never. The process ends without it.
             std::mem::forget(kv);
+        } else if self.damage.get().is_some() {
+            // Found damaged by a read: it may still hold writes its drop
+            // will flush, so that happens off the caller's thread.
+            let _ = std::thread::Builder::new().name("claimgraph-index-drop".into()).spawn(move || drop(kv));
         }
     }
 }
