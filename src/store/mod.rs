@@ -525,7 +525,13 @@ impl Store {
         if !damaged {
             return true;
         }
-        match self.writer() {
+        // Not waiting for the writer: its holder may be this very thread
+        // (inside `for_each_tx`), or a long import; the read then fails
+        // naming `reindex`, and the next one tries again.
+        if self.inner.poisoned.load(AtomicOrdering::Acquire) {
+            return false;
+        }
+        match self.inner.writer.try_lock() {
             Ok(w) => self.heal_locked(&w).is_ok(),
             Err(_) => false,
         }
