@@ -519,3 +519,37 @@ fn a_transaction_replayed_in_pieces_equals_the_one_batch_it_was_committed_as() {
     let store = Store::open(tmp.path()).unwrap();
     assert_eq!(store.snapshot().stats().unwrap(), stats);
 }
+
+/// A read inside `for_each_tx` (which holds the writer lock) that meets a
+/// damaged index fails naming `reindex` instead of waiting for the lock it
+/// holds itself; the next read outside heals.
+#[test]
+fn a_damaged_index_met_inside_for_each_tx_does_not_deadlock() {
+    let tmp = crate::mem_tempdir();
+    let faults = IndexFaults::new(15);
+    let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+    commit_range(&store, 1, 5, &mut Vec::new());
+    let (send, recv) = std::sync::mpsc::channel();
+    let inner = store.clone();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let walked = inner.for_each_tx(1, |rec| {
+            if rec.tx == 2 {
+                faults.fail_nth(Op::Read, 1, Fault::Corrupt);
+                assert!(inner.snapshot().stats().is_err(), "the failing read succeeded");
+            }
+            seen.push(inner.snapshot().stats().map_err(|e| e.to_string()));
+            Ok(())
+        });
+        let _ = send.send((walked.is_ok(), seen));
+    });
+    let (walked, seen) = recv.recv_timeout(Duration::from_secs(120)).expect("deadlocked inside for_each_tx");
+    reader.join().unwrap();
+    assert!(walked);
+    assert!(seen[0].is_ok(), "{:?}", seen[0]);
+    for s in &seen[1..] {
+        let e = s.as_ref().expect_err("a damaged index answered");
+        assert!(e.contains("claimgraph reindex"), "{e}");
+    }
+    workload::check_view(&store.snapshot()).unwrap();
+}
