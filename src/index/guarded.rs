@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, mpsc};
 use std::time::Duration;
 
 use super::IndexError;
@@ -25,12 +25,24 @@ pub struct Guarded {
     damage: OnceLock<String>,
     /// A write or flush failed: dropping the backend could hang.
     leak: AtomicBool,
+    /// The helper thread writes and flushes run on (started on first use;
+    /// one per index, so the allocator reuses its memory across writes).
+    worker: Mutex<Option<mpsc::Sender<Job>>>,
 }
+
+/// A write or flush for the helper thread.
+type Job = Box<dyn FnOnce() + Send>;
 
 impl Guarded {
     /// `kv` with writes and flushes given up after `deadline`.
     pub fn new(kv: Box<dyn IndexBackend>, deadline: Duration) -> Guarded {
-        Guarded { kv: Some(Arc::from(kv)), deadline, damage: OnceLock::new(), leak: AtomicBool::new(false) }
+        Guarded {
+            kv: Some(Arc::from(kv)),
+            deadline,
+            damage: OnceLock::new(),
+            leak: AtomicBool::new(false),
+            worker: Mutex::new(None),
+        }
     }
 
     fn kv(&self) -> &Arc<dyn IndexBackend> {
@@ -77,17 +89,17 @@ impl Guarded {
         op: impl FnOnce(&dyn IndexBackend) -> Result<(), IndexError> + Send + 'static,
     ) -> Result<(), IndexError> {
         self.usable()?;
-        let (send, recv) = std::sync::mpsc::channel();
+        let (send, recv) = mpsc::channel();
         let kv = Arc::clone(self.kv());
-        let spawned = std::thread::Builder::new().name("claimgraph-index-io".into()).spawn(move || {
+        let job: Job = Box::new(move || {
             let done = op(&*kv);
             // Let go before answering, so the caller's handle is the last.
             drop(kv);
             let _ = send.send(done);
         });
-        let outcome = match spawned {
+        let outcome = match self.submit(job) {
             Err(e) => Err(IndexError::Io(e)),
-            Ok(_) => match recv.recv_timeout(self.deadline) {
+            Ok(()) => match recv.recv_timeout(self.deadline) {
                 Ok(r) => r,
                 Err(_) => Err(IndexError::Io(std::io::Error::new(
                     std::io::ErrorKind::TimedOut,
@@ -99,6 +111,29 @@ impl Guarded {
             self.mark_write_failed(format!("the index {what} failed: {e}"));
         }
         outcome
+    }
+
+    /// Hands a job to the helper thread, starting it if needed. (After a
+    /// timeout the index is never written again, so a helper stuck in a job
+    /// is never waited for.)
+    fn submit(&self, job: Job) -> std::io::Result<()> {
+        let mut worker = self.worker.lock().unwrap_or_else(PoisonError::into_inner);
+        let job = match worker.as_ref() {
+            Some(send) => match send.send(job) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::SendError(job)) => job,
+            },
+            None => job,
+        };
+        let (send, jobs) = mpsc::channel::<Job>();
+        std::thread::Builder::new().name("claimgraph-index-io".into()).spawn(move || {
+            for job in jobs {
+                job();
+            }
+        })?;
+        send.send(job).map_err(|_| std::io::Error::other("the index helper thread stopped"))?;
+        *worker = Some(send);
+        Ok(())
     }
 }
 
