@@ -3,8 +3,12 @@
 //! five orderings.
 //!
 //! [`keys`] owns every byte layout; [`writer`] turns transactions into one
-//! atomic batch; [`snapshot`] reads the state as of a tx. Everything here can
-//! be rebuilt from the log alone.
+//! atomic batch (a logged transaction too large for one, into several);
+//! [`snapshot`] reads the state as of a tx; [`guarded`] is the index a store
+//! uses: it stops trusting itself after a read error or a failed write and
+//! puts writes and flushes behind a deadline; `faults` (hidden from the docs)
+//! injects out-of-space, I/O, hang and read faults for the test suites.
+//! Everything here can be rebuilt from the log alone.
 
 pub mod backend;
 pub mod claim_block;
@@ -62,7 +66,7 @@ fn io_message(e: &std::io::Error) -> String {
     } else if e.kind() == std::io::ErrorKind::PermissionDenied {
         format!("no permission to use the index files: {e}")
     } else {
-        format!("index I/O error: {e}")
+        format!("index I/O error: {e}{REINDEX}")
     }
 }
 

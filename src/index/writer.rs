@@ -480,6 +480,11 @@ impl<'a, B: IndexBackend> ChunkWriter<'a, B> {
         }
         // New postings open new blocks: the spilled ones are in the base.
         self.open.clear();
+        // The caches only save reads of what is now in the base; emptied,
+        // so a huge transaction does not grow them without bound.
+        self.terms.borrow_mut().clear();
+        self.refs.borrow_mut().clear();
+        self.preds.clear();
         let mut out = std::mem::take(&mut self.chunk);
         out.append(&mut self.tx);
         out.append(&mut self.blocks);

@@ -113,7 +113,7 @@ const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
 /// The default most events in one transaction.
 pub const MAX_TX_EVENTS: usize = 100_000;
-/// The default time an index flush may take before it is given up.
+/// The default time an index write or flush may take before it is given up.
 const FLUSH_DEADLINE: Duration = Duration::from_secs(30);
 /// The default free space kept on the store's file system.
 const MIN_FREE_BYTES: u64 = 8 << 20;
@@ -208,8 +208,8 @@ pub struct Options {
     pub future_tolerance: Option<std::time::Duration>,
     /// The most events one transaction may hold (default [`MAX_TX_EVENTS`]).
     pub max_tx_events: Option<usize>,
-    /// How long an index flush may take before it is given up and the index
-    /// marked stale (default 30 s).
+    /// How long an index write or flush may take before it is given up and
+    /// the index marked stale (default 30 s).
     pub index_flush_deadline: Option<Duration>,
     /// Free bytes the store keeps on its file system: a write that would
     /// leave less (counting four times its log bytes for the log and the
@@ -255,7 +255,7 @@ impl Inner {
         if live.backend.damage().is_some() {
             return Ok(());
         }
-        live.backend.flush_within(self.settings.flush_deadline)?;
+        live.backend.flush()?;
         if self.dirty.load(AtomicOrdering::Acquire) {
             index_dir::mark_clean(&self.dir);
             self.dirty.store(false, AtomicOrdering::Release);
@@ -610,7 +610,13 @@ impl Store {
         if !damaged {
             return true;
         }
-        match self.writer() {
+        // Not waiting for the writer: its holder may be this very thread
+        // (inside `for_each_tx`), or a long import; the read then fails
+        // naming `reindex`, and the next one tries again.
+        if self.inner.poisoned.load(AtomicOrdering::Acquire) {
+            return false;
+        }
+        match self.inner.writer.try_lock() {
             Ok(w) => self.heal_locked(&w).is_ok(),
             Err(_) => false,
         }
@@ -809,8 +815,10 @@ fn open_index(dir: &Path, settings: &Settings) -> Result<Guarded, crate::index::
 /// The store's handle on a sled index (inside the test faults, if any).
 fn wrap(sled: SledBackend, settings: &Settings) -> Guarded {
     match &settings.faults {
-        Some(faults) => Guarded::new(Box::new(FaultyBackend::new(sled, faults.clone()))),
-        None => Guarded::new(Box::new(sled)),
+        Some(faults) => {
+            Guarded::new(Box::new(FaultyBackend::new(sled, faults.clone())), settings.flush_deadline)
+        }
+        None => Guarded::new(Box::new(sled), settings.flush_deadline),
     }
 }
 
@@ -1018,7 +1026,15 @@ fn recover_index(dir: &Path, log: &Log, settings: &Settings) -> Result<Recovered
                 }
                 Ok(Ok(Err(why))) => why,
                 Ok(Err(fatal)) => return Err(fatal),
-                Err(panic) => format!("the index panicked ({})", crate::index::backend::panic_text(&panic)),
+                Err(panic) => {
+                    let text = crate::index::backend::panic_text(&panic);
+                    // sled panics on some I/O errors: a full disk is still
+                    // the environment's fault, not the index's.
+                    if let Some(e) = environment_in(&text) {
+                        return Err(StoreError::Index(IndexError::Io(e)));
+                    }
+                    format!("the index panicked ({text})")
+                }
             }
         }
     };
@@ -1027,6 +1043,21 @@ fn recover_index(dir: &Path, log: &Log, settings: &Settings) -> Result<Recovered
     // missing directory: the next open replays the log into a new one there.
     let _ = std::fs::remove_dir_all(&path);
     rebuild_on_open(dir, log, why, settings)
+}
+
+/// The environment error a panic message names, if any.
+fn environment_in(text: &str) -> Option<std::io::Error> {
+    let lower = text.to_lowercase();
+    let kind = if lower.contains("no space left") || lower.contains("os error 28") {
+        std::io::ErrorKind::StorageFull
+    } else if lower.contains("permission denied") || lower.contains("os error 13") {
+        std::io::ErrorKind::PermissionDenied
+    } else if lower.contains("read-only file system") || lower.contains("os error 30") {
+        std::io::ErrorKind::ReadOnlyFilesystem
+    } else {
+        return None;
+    };
+    Some(std::io::Error::new(kind, format!("while opening the index: {text}")))
 }
 
 /// An environment error (out of space, no permission) is the caller's to
@@ -1073,8 +1104,7 @@ fn catch_up(
         // Replaying writes to the index: dirty until flushed clean.
         let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
         index_dir::mark_dirty(store, name)?;
-        let replay_result = replay(&*index, log, start, &mut replayed)
-            .and_then(|()| Ok(index.flush_within(settings.flush_deadline)?));
+        let replay_result = replay(&*index, log, start, &mut replayed).and_then(|()| Ok(index.flush()?));
         if let Err(e) = replay_result {
             return if environment(&e) { Err(e) } else { Ok(Err(format!("replay failed ({e})"))) };
         }
@@ -1102,8 +1132,7 @@ fn build_fresh(dir: &Path, log: &Log, settings: &Settings) -> Result<(LiveIndex,
     let path = dir.join(&name);
     let backend = Arc::new(wrap(SledBackend::open(&path)?, settings));
     let mut replayed = 0;
-    let built = replay(&*backend, log, 1, &mut replayed)
-        .and_then(|()| Ok(backend.flush_within(settings.flush_deadline)?));
+    let built = replay(&*backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
     if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
         if backend.damage().is_none() {
             backend.mark_damaged("the rebuild did not finish");
@@ -1196,4 +1225,19 @@ pub(crate) fn replay<B: IndexBackend>(
 fn last_recorded_at<B: IndexBackend>(index: &B, head: u64) -> Result<Timestamp, StoreError> {
     let view = crate::index::Snapshot::new(index, head);
     Ok(view.tx_meta(head)?.map_or(Timestamp(i64::MIN), |m| m.recorded_at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_about_a_full_disk_or_permissions_is_the_environment_not_damage() {
+        for text in ["No space left on device (os error 28)", "Permission denied (os error 13)"] {
+            let e = IndexError::Io(environment_in(text).expect(text));
+            assert!(e.is_environment(), "{text}");
+        }
+        assert!(environment_in("Read corrupted data at file offset 4096").is_none());
+        assert!(IndexError::Io(environment_in("os error 28").unwrap()).is_out_of_space());
+    }
 }

@@ -156,6 +156,29 @@ fn a_hung_index_flush_is_an_error_at_the_deadline_and_close_does_not_hang() {
     faults.release();
 }
 
+/// Finding 2: an index write that never returns is given up at the
+/// deadline; the commit is acknowledged (the log has it) and the next read
+/// is answered from a rebuild.
+#[test]
+fn a_hung_index_write_is_given_up_at_the_deadline_and_the_commit_stands() {
+    let tmp = crate::mem_tempdir();
+    let faults = IndexFaults::new(8);
+    let mut acked = Vec::new();
+    {
+        let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+        commit_range(&store, 1, 4, &mut acked);
+        faults.fail_nth(Op::Write, 1, Fault::Hang);
+        commit_range(&store, 5, 7, &mut acked);
+        assert_eq!(faults.hits(), 1);
+        workload::check_view(&store.snapshot()).unwrap();
+        assert_eq!(store.snapshot().at(), 7);
+    }
+    faults.release();
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(workload::check_log(&store, &acked).unwrap(), 7);
+    assert!(store.verify().unwrap().ok());
+}
+
 fn entity_lines(n: usize) -> String {
     (1..=n)
         .map(|i| {
@@ -384,7 +407,9 @@ fn replay_in_pieces(events: usize) {
     // Lose the index: the reopen replays the whole log.
     std::fs::remove_dir_all(claimgraph::store::live_index_dir(tmp.path())).unwrap();
     let faults = IndexFaults::new(14);
-    let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+    // Batches of 100,000 keys take longer than the other tests' deadline.
+    let slow = Options { index_flush_deadline: Some(Duration::from_secs(600)), ..options(&faults) };
+    let store = Store::open_with(tmp.path(), slow).unwrap();
     assert_eq!(store.open_report().replayed, 3);
     let counts = faults.counts();
     // Each new entity writes five keys (record, term both ways, name, kind
@@ -455,4 +480,77 @@ fn reindex_goes_on_after_the_last_index_generation_number() {
         workload::check_view(&store.snapshot()).unwrap();
     }
     assert_eq!(workload::check_log(&store, &acked).unwrap(), 6);
+}
+
+/// Finding 4: replay in pieces gives the same index as the commit that
+/// wrote the transaction in one batch, for a transaction that declares,
+/// asserts, retracts claims it asserted itself (across the piece
+/// boundaries), merges and re-declares; `verify` compares the live index
+/// (one batch) with a replay (in pieces) entry by entry.
+#[test]
+fn a_transaction_replayed_in_pieces_equals_the_one_batch_it_was_committed_as() {
+    use claimgraph::model::Term;
+    let tmp = crate::mem_tempdir();
+    let big = Options { max_tx_events: Some(50_000), ..Options::default() };
+    let store = Store::open_with(tmp.path(), big).unwrap();
+    let mut t = claimgraph::Transaction::new("bulk");
+    for i in 0..8_000 {
+        t.entity(&format!("p{i}"), "Person", &format!("Person {i}"));
+    }
+    for i in 0..16_000 {
+        let a = t.assert(&format!("p{}", i % 8_000), "knows", Term::Entity(format!("p{}", (i * 7) % 8_000)));
+        a.claim = Some(format!("c{i}"));
+    }
+    // Retractions of claims from before each piece boundary (20,000 events).
+    for i in (0..16_000).step_by(5) {
+        t.retract(&format!("c{i}"), "wrong");
+    }
+    t.merge("p1", "p2");
+    for i in 0..5_000 {
+        t.entity(&format!("p{i}"), "Person", &format!("Renamed {i}"));
+    }
+    assert_eq!(t.events.len(), 32_201);
+    store.commit(t).unwrap();
+    let report = store.verify().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    let stats = store.snapshot().stats().unwrap();
+    assert_eq!((stats.claims_live, stats.claims_retracted), (12_800, 3_200));
+    drop(store);
+    std::fs::remove_dir_all(claimgraph::store::live_index_dir(tmp.path())).unwrap();
+    let store = Store::open(tmp.path()).unwrap();
+    assert_eq!(store.snapshot().stats().unwrap(), stats);
+}
+
+/// A read inside `for_each_tx` (which holds the writer lock) that meets a
+/// damaged index fails naming `reindex` instead of waiting for the lock it
+/// holds itself; the next read outside heals.
+#[test]
+fn a_damaged_index_met_inside_for_each_tx_does_not_deadlock() {
+    let tmp = crate::mem_tempdir();
+    let faults = IndexFaults::new(15);
+    let store = Store::open_with(tmp.path(), options(&faults)).unwrap();
+    commit_range(&store, 1, 5, &mut Vec::new());
+    let (send, recv) = std::sync::mpsc::channel();
+    let inner = store.clone();
+    let reader = std::thread::spawn(move || {
+        let mut seen = Vec::new();
+        let walked = inner.for_each_tx(1, |rec| {
+            if rec.tx == 2 {
+                faults.fail_nth(Op::Read, 1, Fault::Corrupt);
+                assert!(inner.snapshot().stats().is_err(), "the failing read succeeded");
+            }
+            seen.push(inner.snapshot().stats().map_err(|e| e.to_string()));
+            Ok(())
+        });
+        let _ = send.send((walked.is_ok(), seen));
+    });
+    let (walked, seen) = recv.recv_timeout(Duration::from_secs(120)).expect("deadlocked inside for_each_tx");
+    reader.join().unwrap();
+    assert!(walked);
+    assert!(seen[0].is_ok(), "{:?}", seen[0]);
+    for s in &seen[1..] {
+        let e = s.as_ref().expect_err("a damaged index answered");
+        assert!(e.contains("claimgraph reindex"), "{e}");
+    }
+    workload::check_view(&store.snapshot()).unwrap();
 }
