@@ -491,7 +491,8 @@ fn reindex_goes_on_after_the_last_index_generation_number() {
 fn a_transaction_replayed_in_pieces_equals_the_one_batch_it_was_committed_as() {
     use claimgraph::model::Term;
     let tmp = crate::mem_tempdir();
-    let big = Options { max_tx_events: Some(50_000), ..Options::default() };
+    let big =
+        Options { max_tx_events: Some(50_000), create: true, create_predicates: true, ..Options::default() };
     let store = Store::open_with(tmp.path(), big).unwrap();
     let mut t = claimgraph::Transaction::new("bulk");
     for i in 0..8_000 {
@@ -521,9 +522,10 @@ fn a_transaction_replayed_in_pieces_equals_the_one_batch_it_was_committed_as() {
     assert_eq!(store.snapshot().stats().unwrap(), stats);
 }
 
-/// A read inside `for_each_tx` (which holds the writer lock) that meets a
-/// damaged index fails naming `reindex` instead of waiting for the lock it
-/// holds itself; the next read outside heals.
+/// A read inside `for_each_tx` that meets a damaged index neither deadlocks
+/// (`for_each_tx` holds the writer lock only while it reads a chunk of
+/// records, never while its callback runs) nor half-answers: the reads after
+/// the damage heal the index and answer in full.
 #[test]
 fn a_damaged_index_met_inside_for_each_tx_does_not_deadlock() {
     let tmp = crate::mem_tempdir();
@@ -548,9 +550,9 @@ fn a_damaged_index_met_inside_for_each_tx_does_not_deadlock() {
     reader.join().unwrap();
     assert!(walked);
     assert!(seen[0].is_ok(), "{:?}", seen[0]);
+    assert_eq!(seen.len(), 5);
     for s in &seen[1..] {
-        let e = s.as_ref().expect_err("a damaged index answered");
-        assert!(e.contains("claimgraph reindex"), "{e}");
+        assert_eq!(s, &seen[0], "a read after the damage did not heal to the full answer");
     }
     workload::check_view(&store.snapshot()).unwrap();
 }

@@ -233,6 +233,7 @@ fn index_fault_run(
         clock: Some(clock),
         index_faults: Some(faults.clone()),
         index_flush_deadline: Some(std::time::Duration::from_millis(200)),
+        create: true,
         ..Options::default()
     };
     let mut acked = Vec::new();
