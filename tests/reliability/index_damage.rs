@@ -200,7 +200,12 @@ fn a_truncated_sled_db_is_rebuilt_not_an_open_error() {
     let db = claimgraph::store::live_index_dir(&dir).join("db");
     let len = std::fs::metadata(&db).unwrap().len();
     std::fs::OpenOptions::new().write(true).open(&db).unwrap().set_len(len / 2).unwrap();
-    assert_eq!(check_damaged(&dir, &before).unwrap(), "rebuilt on open");
+    // Rebuilt on open when the cut reaches data sled has written (the usual
+    // case); on a loaded machine sled may not have written that far yet, and
+    // the cut store opens or is caught by verify instead. Never an open error,
+    // never a changed answer.
+    let how = check_damaged(&dir, &before).unwrap_or_else(|e| panic!("{e}"));
+    assert!(["rebuilt on open", "opened", "found by verify"].contains(&how), "{how}");
 }
 
 /// Regression test: a bit flipped inside sled's `db` file where the open does
