@@ -119,6 +119,14 @@ fn per_query_limits_stop_a_runaway_query() {
         QueryOptions { limits: Limits { max_rows: 5, ..Limits::default() }, ..QueryOptions::default() };
     let out: Vec<_> = q.rows(&store.snapshot(), &params! {}, &opts).unwrap().collect();
     assert!(matches!(out.last(), Some(Err(QueryError::LimitExceeded(_)))), "{out:?}");
+    // The collecting form takes the same options.
+    assert!(matches!(q.run_with(&store, &params! {}, &opts), Err(QueryError::LimitExceeded(_))));
+    let all = q.run_with(&store, &params! {}, &QueryOptions::default()).unwrap();
+    assert_eq!(all.rows.len(), 27);
+    let cancelled = CancelHandle::new();
+    cancelled.cancel();
+    let opts = QueryOptions { cancel: Some(cancelled), ..QueryOptions::default() };
+    assert!(matches!(q.run_with(&store, &params! {}, &opts), Err(QueryError::Cancelled)));
 }
 
 #[test]

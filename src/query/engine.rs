@@ -624,6 +624,27 @@ impl Prepared {
 }
 
 impl Prepared {
+    /// [`Prepared::run`] under `opts`' budgets and cancel token: a read runs
+    /// as [`Prepared::rows`] on the store's current snapshot and is collected;
+    /// any other statement runs as `run` does, after checking the token.
+    pub fn run_with(
+        &self,
+        store: &Store,
+        params: &Params,
+        opts: &QueryOptions,
+    ) -> Result<QueryResult, QueryError> {
+        if opts.cancel.as_ref().is_some_and(CancelHandle::is_cancelled) {
+            return Err(QueryError::Cancelled);
+        }
+        if !matches!(self.stmt, Statement::Match(_) | Statement::History(_) | Statement::Conflicts(_)) {
+            return self.run(store, params);
+        }
+        let rows = self.rows(&store.snapshot(), params, opts)?;
+        let columns = rows.columns().to_vec();
+        let rows = rows.map(|r| r.map(super::rows::Row::into_values)).collect::<Result<_, _>>()?;
+        Ok(QueryResult { columns, rows, ..QueryResult::default() })
+    }
+
     /// Runs a read (MATCH, HISTORY, CONFLICTS) on `view` and returns its
     /// rows as they are produced, in bounded memory (see [`Rows`]). The
     /// query reads the view's transaction unless it says `AS OF` an earlier
