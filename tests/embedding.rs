@@ -319,3 +319,13 @@ fn a_commit_goes_through_while_an_export_reads_the_log() {
     assert_eq!(seen, (1..=head).collect::<Vec<_>>());
     assert_eq!(store.head(), head + 1);
 }
+
+#[test]
+fn a_session_cancel_sent_before_a_statement_stops_it_and_is_used_up() {
+    let store = news_store();
+    let mut session = Session::new(store.clone());
+    session.cancel.cancel();
+    assert!(matches!(session.execute("MATCH (a) RETURN a.key"), Err(QueryError::Cancelled)));
+    // Used up: the next statement runs.
+    assert_eq!(session.execute("MATCH (a) RETURN a.key").unwrap().rows.len(), 3);
+}

@@ -249,8 +249,8 @@ impl Session {
         src: &str,
         sink: &mut RowSink<'_>,
     ) -> Result<QueryResult, QueryError> {
-        self.cancel.reset();
-        match stmt {
+        self.take_early_cancel()?;
+        let result = match stmt {
             Statement::Match(q) => self.guarded(stmt, |session| {
                 let at = session
                     .resolve_as_of(&session.params, q.time.as_of.as_ref().map(|a| (&a.point, a.span)))?;
@@ -284,14 +284,27 @@ impl Session {
                 }
                 Ok(QueryResult { rows: Vec::new(), ..result })
             }
+        };
+        // A cancel meant for this statement does not carry over to the next.
+        self.cancel.reset();
+        result
+    }
+
+    /// A cancel that fired before a statement starts stops it before it
+    /// reads anything (and is used up); one that fires while it runs stops it
+    /// at its next budget check.
+    fn take_early_cancel(&self) -> Result<(), QueryError> {
+        if self.cancel.is_cancelled() {
+            self.cancel.reset();
+            return Err(QueryError::Cancelled);
         }
+        Ok(())
     }
 
     /// Runs one parsed statement (`src` is the text its spans point into).
     /// A read that meets a damaged index is answered again, once, after the
     /// store has rebuilt the index from the log (if it cannot, the error
     /// names `claimgraph reindex`).
-    ///
     ///
     /// Inside `BEGIN … COMMIT`, a write is validated as it is queued (against
     /// the store plus the block so far), and a failing statement aborts the
@@ -314,11 +327,14 @@ impl Session {
     }
 
     fn run_once(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
+        self.take_early_cancel()?;
+        let result = if matches!(stmt, Statement::Match(_)) {
+            self.run_unguarded(stmt, src)
+        } else {
+            self.guarded(stmt, |session| session.run_unguarded(stmt, src))
+        };
         self.cancel.reset();
-        if matches!(stmt, Statement::Match(_)) {
-            return self.run_unguarded(stmt, src);
-        }
-        self.guarded(stmt, |session| session.run_unguarded(stmt, src))
+        result
     }
 
     fn run_unguarded(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {

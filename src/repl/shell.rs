@@ -269,6 +269,9 @@ impl Shell {
         let started = Instant::now();
         let mut renderer = Renderer::new(&mut *io.out, opts, Some(lookup));
         let mut write_error: Option<io::Error> = None;
+        // A Ctrl-C that reached the handler while the prompt was up was for
+        // the prompt (or a statement already over), not for this statement.
+        self.session.cancel.reset();
         let result =
             self.session.run_streaming(stmt, src, &mut |columns, row| match renderer.row(columns, row) {
                 Ok(()) => Ok(true),
