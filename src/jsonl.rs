@@ -259,6 +259,12 @@ pub struct ImportError {
     /// The last transaction in the log when the import stopped (every
     /// transaction up to it is committed, this import's included).
     pub last_tx: u64,
+    /// The store's refusal, when the store refused the line's transaction,
+    /// for a program to match (`StoreError::Invalid` with its
+    /// `ValidationKind`, `OutOfSpace`, …); `None` for a line that did not
+    /// parse. Not `source()`: `message` already says it, and an error chain
+    /// would say it twice.
+    pub store_error: Option<crate::StoreError>,
 }
 
 /// How to import.
@@ -306,6 +312,7 @@ pub fn import_with(
             message,
             committed: s.transactions,
             last_tx: store.head(),
+            store_error: None,
         };
         let n = n.map_err(|e| fail(lineno + 1, format!("cannot read: {e}"), &summary))?;
         if n == 0 {
@@ -355,6 +362,7 @@ pub fn import_with(
             ),
             committed: summary.transactions,
             last_tx: store.head(),
+            store_error: None,
         });
     }
     Ok(summary)
@@ -516,6 +524,7 @@ fn flush(
             message: e.to_string(),
             committed: summary.transactions,
             last_tx: store.head(),
+            store_error: Some(e),
         }),
     }
 }

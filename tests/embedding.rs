@@ -329,3 +329,40 @@ fn a_session_cancel_sent_before_a_statement_stops_it_and_is_used_up() {
     // Used up: the next statement runs.
     assert_eq!(session.execute("MATCH (a) RETURN a.key").unwrap().rows.len(), 3);
 }
+
+#[test]
+fn an_import_refused_by_the_store_keeps_the_store_error() {
+    let store = news_store();
+    let lines = concat!(
+        r#"{"events":[{"op":"entity","key":"ukraine","kind":"Country","name":"Ukraine"}]}"#,
+        "\n",
+        r#"{"events":[{"op":"assert","s":"ukrane","p":"borders","o":{"entity":"russia"}}]}"#,
+        "\n",
+    );
+    let err = claimgraph::jsonl::import(&store, lines.as_bytes(), "feed.jsonl").unwrap_err();
+    assert_eq!((err.line, err.committed), (2, 1));
+    match err.store_error {
+        Some(StoreError::Invalid(v)) => assert_eq!(
+            v.kind,
+            ValidationKind::UnknownEntity { key: "ukrane".into(), suggestion: Some("ukraine".into()) }
+        ),
+        other => panic!("expected the store's validation error, got {other:?}"),
+    }
+    // A line that does not parse has no store error.
+    let err = claimgraph::jsonl::import(&store, "{not json\n".as_bytes(), "bad.jsonl").unwrap_err();
+    assert!(err.store_error.is_none());
+}
+
+#[test]
+fn the_index_cache_size_is_an_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let options =
+        claimgraph::Options { create: true, index_cache_bytes: Some(1 << 20), ..Default::default() };
+    let store = Store::open_with(dir.path(), options).unwrap();
+    store
+        .transact("a", |tx| {
+            tx.entity("us", "Country", "United States");
+        })
+        .unwrap();
+    assert_eq!(store.snapshot().entity("us").unwrap().unwrap().name, "United States");
+}

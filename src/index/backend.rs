@@ -107,16 +107,26 @@ fn backend_err(e: sled::Error) -> IndexError {
     }
 }
 
+/// sled's page cache unless the store's options say otherwise.
+pub const DEFAULT_CACHE_BYTES: u64 = 256 << 20;
+
 /// [`IndexBackend`] over one sled tree.
 pub struct SledBackend {
     db: sled::Db,
 }
 
 impl SledBackend {
-    /// Opens sled at `path`; an error or a panic inside sled becomes an error.
+    /// Opens sled at `path` with the default page cache
+    /// ([`DEFAULT_CACHE_BYTES`]); an error or a panic inside sled becomes an
+    /// error.
     pub fn open(path: &Path) -> Result<SledBackend, IndexError> {
+        SledBackend::open_with_cache(path, DEFAULT_CACHE_BYTES)
+    }
+
+    /// [`SledBackend::open`] with a page cache of `cache_bytes`.
+    pub fn open_with_cache(path: &Path, cache_bytes: u64) -> Result<SledBackend, IndexError> {
         let config =
-            sled::Config::new().path(path).cache_capacity(256 << 20).mode(sled::Mode::HighThroughput);
+            sled::Config::new().path(path).cache_capacity(cache_bytes).mode(sled::Mode::HighThroughput);
         let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || config.open()));
         match opened {
             Ok(Ok(db)) => Ok(SledBackend { db }),

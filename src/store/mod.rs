@@ -122,6 +122,7 @@ const MIN_FREE_BYTES: u64 = 8 << 20;
 #[derive(Clone)]
 struct Settings {
     max_tx_events: usize,
+    cache_bytes: u64,
     flush_deadline: Duration,
     min_free_bytes: u64,
     faults: Option<Arc<IndexFaults>>,
@@ -208,6 +209,10 @@ pub struct Options {
     pub future_tolerance: Option<std::time::Duration>,
     /// The most events one transaction may hold (default [`MAX_TX_EVENTS`]).
     pub max_tx_events: Option<usize>,
+    /// Bytes of index pages the store keeps in memory (sled's page cache;
+    /// default 256 MiB). A small embedded process sets less, a large read
+    /// workload more.
+    pub index_cache_bytes: Option<u64>,
     /// How long an index write or flush may take before it is given up and
     /// the index marked stale (default 30 s).
     pub index_flush_deadline: Option<Duration>,
@@ -374,6 +379,7 @@ impl Store {
         let clock = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
         let settings = Settings {
             max_tx_events: options.max_tx_events.unwrap_or(MAX_TX_EVENTS).max(1),
+            cache_bytes: options.index_cache_bytes.unwrap_or(crate::index::backend::DEFAULT_CACHE_BYTES),
             flush_deadline: options.index_flush_deadline.unwrap_or(FLUSH_DEADLINE),
             min_free_bytes: options.min_free_bytes.unwrap_or(MIN_FREE_BYTES),
             faults: options.index_faults,
@@ -809,7 +815,8 @@ impl Store {
 /// store still holds sled's file lock (its background flusher lets go a
 /// moment after the drop): that is not damage and must not cost a rebuild.
 fn open_index(dir: &Path, settings: &Settings) -> Result<Guarded, crate::index::IndexError> {
-    retry_while_busy(|| SledBackend::open(dir), is_lock_error).map(|sled| wrap(sled, settings))
+    retry_while_busy(|| SledBackend::open_with_cache(dir, settings.cache_bytes), is_lock_error)
+        .map(|sled| wrap(sled, settings))
 }
 
 /// The store's handle on a sled index (inside the test faults, if any).
@@ -1130,7 +1137,7 @@ fn rebuild_on_open(dir: &Path, log: &Log, why: String, settings: &Settings) -> R
 fn build_fresh(dir: &Path, log: &Log, settings: &Settings) -> Result<(LiveIndex, u64), StoreError> {
     let name = index_dir::fresh_name(dir);
     let path = dir.join(&name);
-    let backend = Arc::new(wrap(SledBackend::open(&path)?, settings));
+    let backend = Arc::new(wrap(SledBackend::open_with_cache(&path, settings.cache_bytes)?, settings));
     let mut replayed = 0;
     let built = replay(&*backend, log, 1, &mut replayed).and_then(|()| Ok(backend.flush()?));
     if let Err(e) = built.and_then(|()| index_dir::switch(dir, &name)) {
