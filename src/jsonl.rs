@@ -264,7 +264,7 @@ pub struct ImportError {
     /// `ValidationKind`, `OutOfSpace`, …); `None` for a line that did not
     /// parse. Not `source()`: `message` already says it, and an error chain
     /// would say it twice.
-    pub store_error: Option<crate::StoreError>,
+    pub store_error: Option<Box<crate::StoreError>>,
 }
 
 /// How to import.
@@ -524,7 +524,7 @@ fn flush(
             message: e.to_string(),
             committed: summary.transactions,
             last_tx: store.head(),
-            store_error: Some(e),
+            store_error: Some(Box::new(e)),
         }),
     }
 }

@@ -341,7 +341,7 @@ fn an_import_refused_by_the_store_keeps_the_store_error() {
     );
     let err = claimgraph::jsonl::import(&store, lines.as_bytes(), "feed.jsonl").unwrap_err();
     assert_eq!((err.line, err.committed), (2, 1));
-    match err.store_error {
+    match err.store_error.map(|e| *e) {
         Some(StoreError::Invalid(v)) => assert_eq!(
             v.kind,
             ValidationKind::UnknownEntity { key: "ukrane".into(), suggestion: Some("ukraine".into()) }
