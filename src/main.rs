@@ -38,7 +38,7 @@ use claimgraph::{Session, Store, jsonl};
 const USAGE: &str = "\
 claimgraph — an event-sourced knowledge graph of claims
 
-usage: claimgraph [--store PATH] [<command> [args]]
+usage: claimgraph [--store PATH] [--author NAME] [<command> [args]]
 
 commands:
   init [PATH]             create an empty store at PATH (else the store path below)
@@ -68,6 +68,8 @@ commands:
 
 The store is PATH, else $CLAIMGRAPH_STORE, else ./claimgraph.db. Only `init`
 and `import` create a store; the other commands refuse a path with none.
+Writes are recorded as --author NAME, else $CLAIMGRAPH_AUTHOR, else $USER
+(`:author NAME` in the REPL).
 `claimgraph COMMAND --help` describes one command.
 ";
 
@@ -166,6 +168,13 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
             return Err(usage("--store needs a path"));
         }
         store_path = Some(PathBuf::from(args.remove(i + 1)));
+        args.remove(i);
+    }
+    if let Some(i) = args.iter().position(|a| a == "--author") {
+        if i + 1 >= args.len() || args[i + 1].trim().is_empty() {
+            return Err(usage("--author needs a name"));
+        }
+        let _ = AUTHOR.set(args.remove(i + 1));
         args.remove(i);
     }
     let path = store_path.unwrap_or_else(|| PathBuf::from("claimgraph.db"));
@@ -459,6 +468,19 @@ impl Target {
     }
 }
 
+/// Who this run's writes are recorded as, when `--author` says.
+static AUTHOR: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// A session on `store` writing as `--author` (else the session's default:
+/// `$CLAIMGRAPH_AUTHOR`, `$USER`).
+fn session(store: &Store) -> Session {
+    let mut session = Session::new(store.clone());
+    if let Some(author) = AUTHOR.get() {
+        session.set_author(author.clone());
+    }
+    session
+}
+
 /// A shell for one-shot commands: plain output in `format`, coloured errors
 /// only on a terminal.
 fn plain_shell(store: &Store, format: Option<Format>) -> Shell {
@@ -467,7 +489,7 @@ fn plain_shell(store: &Store, format: Option<Format>) -> Shell {
         error_color: repl::color_wanted(std::io::stderr().is_terminal()),
         ..Settings::plain()
     };
-    Shell::new(Session::new(store.clone()), settings)
+    Shell::new(session(store), settings)
 }
 
 /// A failure whose message was already printed.
@@ -572,7 +594,7 @@ fn repl_command(path: &PathBuf, rest: &[String]) -> Result<(), Failure> {
             store.head()
         ),
     };
-    let mut shell = Shell::new(Session::new(store.clone()), settings);
+    let mut shell = Shell::new(session(store), settings);
     repl::interactive(&mut shell, &welcome).map_err(failed)
 }
 

@@ -405,3 +405,30 @@ fn a_byte_order_mark_at_the_start_of_an_import_is_skipped() {
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("late.jsonl:2:"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn writes_are_recorded_as_the_author_the_command_line_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.db");
+    assert!(cg(&store, &["init"]).status.success());
+    let write = "CREATE ENTITY us :Country {name: 'United States'};";
+    let out = cg(&store, &["--author", "desk-7", "query", write]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The environment names the author when the flag does not.
+    let out = Command::new(env!("CARGO_BIN_EXE_claimgraph"))
+        .args(["--store", store.to_str().unwrap(), "query", "CREATE ENTITY ru :Country {name: 'Russia'};"])
+        .env("CLAIMGRAPH_AUTHOR", "night-shift")
+        .env_remove("CLAIMGRAPH_STORE")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let log = text(&cg(&store, &["export"]).stdout);
+    let authors: Vec<String> = log
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["author"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(authors, ["desk-7", "night-shift"]);
+    assert_eq!(cg(&store, &["--author"]).status.code(), Some(2));
+}

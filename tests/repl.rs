@@ -558,3 +558,21 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn author_in_the_repl_shows_and_sets_who_writes_are_recorded_as() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let s = store.to_str().unwrap();
+    assert!(cg(&["--store", s, "init"]).status.success());
+    let out = cg_stdin(
+        &["--store", s, "--author", "first", "repl"],
+        ":author\n:author desk 9\nCREATE ENTITY x :Thing {name: 'X'};\n",
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(said.contains("writes are recorded as first"), "{said}");
+    assert!(said.contains("writes are now recorded as desk 9"), "{said}");
+    let log = text(&cg(&["--store", s, "export"]).stdout);
+    assert!(log.contains(r#""author":"desk 9""#), "{log}");
+}

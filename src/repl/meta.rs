@@ -41,6 +41,7 @@ pub const COMMANDS: &[Command] = &[
     cmd("begin", "[message]", "open a transaction"),
     cmd("commit", "", "commit the open transaction"),
     cmd("rollback", "", "drop the open transaction"),
+    cmd("author", "[name]", "who your writes are recorded as (show, or set)"),
     cmd("asof", "[TX|timestamp|off]", "read the store as it stood then"),
     cmd("valid", "[DATE|DATE .. DATE|off]", "keep only claims valid then"),
     cmd("schema", "", "kinds and predicates, with counts"),
@@ -100,6 +101,11 @@ pub fn run(shell: &mut Shell, line: &str, io: &mut Io<'_>) -> Outcome {
         "begin" => shell.statement(&format!("BEGIN MESSAGE {}", quote(args)), io),
         "commit" => shell.statement("COMMIT", io),
         "rollback" => shell.statement("ROLLBACK", io),
+        "author" if args.is_empty() => say(io, &format!("writes are recorded as {}", shell.session.author)),
+        "author" => {
+            shell.session.set_author(args);
+            say(io, &format!("writes are now recorded as {args}"))
+        }
         "asof" => asof(shell, args, io),
         "valid" => valid(shell, args, io),
         "schema" => schema(shell, io),
