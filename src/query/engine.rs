@@ -36,6 +36,12 @@ pub enum QueryError {
     /// A predicate the statement names exists nowhere in the store.
     #[error("unknown predicate `{name}`{}", did_you_mean(suggestion.as_deref()))]
     UnknownPredicate { span: Span, name: String, suggestion: Option<String> },
+    /// The store refused what a write statement asked for (the statement's
+    /// own events; `kind` says which rule, for a program to branch on). The
+    /// message is the rule's, without the event numbering a transaction of
+    /// many events needs.
+    #[error("{}", .0.message)]
+    Rejected(crate::store::ValidationError),
     #[error(transparent)]
     Store(#[from] StoreError),
     /// A budget (rows, time) ran out.
@@ -423,7 +429,11 @@ impl Session {
                     None => {
                         let mut tx = Transaction::new(&self.author);
                         tx.events = events;
-                        Ok(receipt_result(self.store.commit(tx)?))
+                        match self.store.commit(tx) {
+                            Ok(receipt) => Ok(receipt_result(receipt)),
+                            Err(StoreError::Invalid(v)) => Err(QueryError::Rejected(v)),
+                            Err(e) => Err(e.into()),
+                        }
                     }
                 }
             }
@@ -576,7 +586,7 @@ fn queue(store: &Store, block: &mut Block, events: Vec<crate::model::Event>) -> 
         return Err(match e {
             StoreError::Invalid(mut v) if v.index > before => {
                 v.index -= before;
-                StoreError::Invalid(v).into()
+                QueryError::Rejected(v)
             }
             other => other.into(),
         });
