@@ -366,3 +366,29 @@ fn the_index_cache_size_is_an_option() {
         .unwrap();
     assert_eq!(store.snapshot().entity("us").unwrap().unwrap().name, "United States");
 }
+
+#[test]
+fn a_query_as_of_before_an_entity_existed_answers_as_of_then() {
+    let store = news_store();
+    let before = store.head();
+    let mut session = Session::new(store.clone());
+    session
+        .run_script(
+            "CREATE ENTITY ukraine :Country {name: 'Ukraine'}; ASSERT (@russia)-[:borders]->(@ukraine);",
+        )
+        .unwrap();
+    let q = format!("MATCH (a)-[c]->(@ukraine) RETURN c.id AS OF TX {before}");
+    assert!(store.query(&q).unwrap().rows.is_empty());
+    assert_eq!(store.query("MATCH (a)-[c]->(@ukraine) RETURN c.id").unwrap().rows.len(), 1);
+    // HISTORY at the session's AS OF: nothing yet, rather than an error.
+    session.as_of = Some(claimgraph::query::AsOf::Tx(before));
+    assert!(session.execute("HISTORY @ukraine").unwrap().rows.is_empty());
+    session.as_of = None;
+    assert_eq!(session.execute("HISTORY @ukraine").unwrap().rows.len(), 2);
+    // Never declared: still an error with a suggestion.
+    let err = store.query(&format!("MATCH (a)-[c]->(@ukrain) RETURN c.id AS OF TX {before}")).unwrap_err();
+    assert!(
+        matches!(err, QueryError::UnknownEntity { suggestion: Some(ref s), .. } if s == "ukraine"),
+        "{err:?}"
+    );
+}

@@ -1375,13 +1375,17 @@ impl Eval<'_> {
     ///   uniqueness, unlike Cypher; the engine never promised it).
     fn bindings(&self, q: &Q) -> Result<Vec<Binding>, String> {
         let st = self.st;
-        // Entities that do not exist as of the tx, and predicates that never
-        // exist, are errors (at plan time).
+        // Entities and predicates the store never had are errors (at plan
+        // time); an entity declared only after the tx binds nothing there.
+        let mut binds_nothing = false;
         for n in &q.nodes {
             if let Some(k) = &n.entity
                 && !st.entities.contains_key(k)
             {
-                return Err(format!("unknown entity {k}"));
+                if !self.latest.entities.contains_key(k) {
+                    return Err(format!("unknown entity {k}"));
+                }
+                binds_nothing = true;
             }
         }
         for e in &q.edges {
@@ -1393,6 +1397,9 @@ impl Eval<'_> {
             && a.first_day() >= b.end_day()
         {
             return Err(format!("VALID DURING {a} .. {b} runs backwards"));
+        }
+        if binds_nothing {
+            return Ok(Vec::new());
         }
         let visible = self.visible(q);
         // Per edge: (claims, left value, right value).

@@ -49,7 +49,19 @@ pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError
             Ok(id)
         }
         None => {
-            let known: Vec<String> = ctx.snap.entities()?.into_iter().map(|(_, e)| e.key).collect();
+            // Declared only after the snapshot: its id matches nothing here
+            // (no claim, record or merge of it is visible yet), so the query
+            // answers as of then instead of failing.
+            let latest = crate::index::Snapshot::new(ctx.snap.kv().clone(), u64::MAX);
+            let later = match &r.target {
+                EntityTarget::Key(k) => latest.declared_entity_id(k)?,
+                EntityTarget::Name(n) => latest.lookup(n)?.first().copied(),
+            };
+            if let Some(id) = later {
+                ctx.refs.borrow_mut().insert(text.to_string(), id);
+                return Ok(id);
+            }
+            let known: Vec<String> = latest.entities()?.into_iter().map(|(_, e)| e.key).collect();
             let suggestion =
                 closest(&text.to_lowercase(), known.iter().map(|s| s.as_str())).map(str::to_string);
             Err(QueryError::UnknownEntity { span: r.span, name: text.to_string(), suggestion })

@@ -189,9 +189,13 @@ pub(crate) fn history(view: &ReadView, params: &Params, h: &History) -> Result<Q
             (start, Some(filter))
         }
     };
-    let key = view.index().key_of(subject)?.unwrap_or_default();
+    // An entity declared after the view has no history in it yet.
+    let entries = match view.index().key_of(subject)? {
+        Some(key) => view.history(&key)?,
+        None => Vec::new(),
+    };
     let mut rows = Vec::new();
-    for e in view.history(&key)? {
+    for e in entries {
         if let Some(filter) = &filter {
             let Some(c) = &e.claim else { continue };
             if !filter.keeps(&ctx, c)? {
