@@ -322,7 +322,15 @@ impl<'c, 's> Planner<'c, 's> {
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {
-            match self.ctx.snap.predicate_id(&ident.name)? {
+            // A Cypher relationship type (`:KNOWS`) names the snake_case
+            // predicate it folds to (`knows`) when no predicate is spelt so.
+            let found = match self.ctx.snap.predicate_id(&ident.name)? {
+                None if ident.name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                    self.ctx.snap.predicate_id(&ident.name.to_ascii_lowercase())?
+                }
+                found => found,
+            };
+            match found {
                 Some(id) => preds.push(id),
                 None => {
                     let known: Vec<String> =
