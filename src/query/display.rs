@@ -388,12 +388,16 @@ impl Display for TimeClauses {
 
 impl Display for Query {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("MATCH ")?;
-        list(f, &self.patterns, ", ")?;
-        if let Some(w) = &self.filter {
-            write!(f, " WHERE {w}")?;
+        // A query without patterns is a standalone `RETURN`.
+        if !self.patterns.is_empty() {
+            f.write_str("MATCH ")?;
+            list(f, &self.patterns, ", ")?;
+            if let Some(w) = &self.filter {
+                write!(f, " WHERE {w}")?;
+            }
+            f.write_str(" ")?;
         }
-        f.write_str(if self.distinct { " RETURN DISTINCT " } else { " RETURN " })?;
+        f.write_str(if self.distinct { "RETURN DISTINCT " } else { "RETURN " })?;
         list(f, &self.items, ", ")?;
         if !self.order_by.is_empty() {
             f.write_str(" ORDER BY ")?;

@@ -11,6 +11,7 @@ mod expr;
 mod input;
 mod pattern;
 mod read;
+mod unsupported;
 mod values;
 mod write;
 
@@ -151,9 +152,12 @@ fn script(mut i: Tokens<'_>) -> PResult<'_, Vec<(Statement, Span)>> {
 
 /// `statement`: any one statement.
 fn statement(i: Tokens<'_>) -> PResult<'_, Statement> {
+    unsupported::statement_start(i)?;
     let query = map(read::query, |q| Statement::Match(Box::new(q)));
+    let ret = map(read::return_query, |q| Statement::Match(Box::new(q)));
     let any = alt((
         query,
+        ret,
         read::explain,
         read::history,
         read::conflicts,

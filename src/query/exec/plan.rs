@@ -322,12 +322,13 @@ impl<'c, 's> Planner<'c, 's> {
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {
-            // A Cypher relationship type (`:KNOWS`) names the snake_case
-            // predicate it folds to (`knows`) when no predicate is spelt so.
+            // A Cypher relationship type in capitals (`:KNOWS`) names the
+            // snake_case predicate it folds to (`knows`) when no predicate is
+            // spelt so; mixed case (`President_Of`) stays a typo.
+            let upper = ident.name.bytes().any(|b| b.is_ascii_uppercase())
+                && !ident.name.bytes().any(|b| b.is_ascii_lowercase());
             let found = match self.ctx.snap.predicate_id(&ident.name)? {
-                None if ident.name.bytes().any(|b| b.is_ascii_uppercase()) => {
-                    self.ctx.snap.predicate_id(&ident.name.to_ascii_lowercase())?
-                }
+                None if upper => self.ctx.snap.predicate_id(&ident.name.to_ascii_lowercase())?,
                 found => found,
             };
             match found {

@@ -280,6 +280,9 @@ fn call_or_variable(i: Tokens<'_>) -> PResult<'_, Expr> {
     if rest.peek().tok != Tok::Punct("(") {
         return Ok((rest, Expr::new(ExprKind::Var(name.name), name.span)));
     }
+    if let Some(what) = super::unsupported::call_name(&name.name) {
+        return super::input::fatal(name.span.start, format!("{what} is not supported yet"));
+    }
     let _guard = i.enter()?;
     let (rest, kind) = match aggregate(&name.name) {
         Some(func) => aggregate_args(rest, func)?,

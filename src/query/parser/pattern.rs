@@ -76,7 +76,9 @@ fn parenthesised_node(i: Tokens<'_>) -> PResult<'_, NodePattern> {
 
 /// `kind_label`: `':' identifier`.
 pub(crate) fn kind_label(i: Tokens<'_>) -> PResult<'_, Ident> {
-    preceded(punct(":"), cut(ident("a kind name"))).parse(i)
+    let (rest, kind) = preceded(punct(":"), cut(ident("a kind name"))).parse(i)?;
+    super::unsupported::second_label(rest)?;
+    Ok((rest, kind))
 }
 
 /// `edge_pattern`: `-[...]->`, `<-[...]-` or `-[...]-`.

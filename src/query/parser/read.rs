@@ -13,10 +13,11 @@ use super::input::{
     string, variable,
 };
 use super::pattern::{chain, pattern_list};
+use super::unsupported;
 use super::values::date;
 use crate::query::ast::{
-    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Query, ReturnItem, Show, Span,
-    Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
+    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Pattern, Query, ReturnItem,
+    Show, Span, Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
 };
 use crate::query::lexer::Tok;
 
@@ -28,14 +29,28 @@ pub(crate) fn query(i: Tokens<'_>) -> PResult<'_, Query> {
     Ok((rest, q))
 }
 
+/// A standalone `RETURN` (no patterns): one row of expressions.
+pub(crate) fn return_query(i: Tokens<'_>) -> PResult<'_, Query> {
+    let (rest, mut q) = query_tail(i, Vec::new(), None)?;
+    q.span = i.span_to(&rest);
+    Ok((rest, q))
+}
+
 fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
     let (i, patterns) = pattern_list(i)?;
     let (i, filter) = opt(where_clause).parse(i)?;
+    unsupported::after_match(i)?;
+    query_tail(i, patterns, filter)
+}
+
+/// `RETURN` and what follows it.
+fn query_tail(i: Tokens<'_>, patterns: Vec<Pattern>, filter: Option<Expr>) -> PResult<'_, Query> {
     let (i, (distinct, items)) = return_clause(i)?;
     let (i, order_by) = opt(label("`ORDER BY`", order_by)).parse(i)?;
     let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
     let (i, limit) = opt(preceded(kw("LIMIT"), cut(count))).parse(i)?;
     let (i, time) = time_clauses(i, true)?;
+    unsupported::after_return(i)?;
     let order_by = order_by.unwrap_or_default();
     let span = Span::default();
     let q = Query { patterns, filter, distinct, items, order_by, skip, limit, time, span };
