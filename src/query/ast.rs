@@ -143,6 +143,44 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
     }
+
+    /// The direct subexpressions of the Cypher expression forms (map,
+    /// index, slice, CASE); empty for the others, which tree walkers match
+    /// one by one.
+    pub fn cypher_children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Map(entries) => entries.iter().map(|e| &e.value).collect(),
+            ExprKind::Index { base, index } => vec![base, index],
+            ExprKind::Slice { base, from, to } => {
+                std::iter::once(&**base).chain(from.as_deref()).chain(to.as_deref()).collect()
+            }
+            ExprKind::Case { operand, whens, otherwise } => operand
+                .as_deref()
+                .into_iter()
+                .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.as_deref())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// [`Expr::cypher_children`], mutably.
+    pub fn cypher_children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Map(entries) => entries.iter_mut().map(|e| &mut e.value).collect(),
+            ExprKind::Index { base, index } => vec![&mut **base, &mut **index],
+            ExprKind::Slice { base, from, to } => {
+                std::iter::once(&mut **base).chain(from.as_deref_mut()).chain(to.as_deref_mut()).collect()
+            }
+            ExprKind::Case { operand, whens, otherwise } => operand
+                .as_deref_mut()
+                .into_iter()
+                .chain(whens.iter_mut().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The expression forms.
@@ -199,6 +237,35 @@ pub enum ExprKind {
         /// The argument; `None` only for `count(*)`.
         arg: Option<Box<Expr>>,
     },
+    /// `{k: v, ...}`
+    Map(Vec<MapEntry<Expr>>),
+    /// `base[index]`: a list element (negative counts from the end) or a
+    /// map / entity / claim property by name.
+    Index {
+        /// The indexed value.
+        base: Box<Expr>,
+        /// The index.
+        index: Box<Expr>,
+    },
+    /// `base[from..to]`: a sub-list (either bound may be omitted).
+    Slice {
+        /// The sliced list.
+        base: Box<Expr>,
+        /// First index (inclusive).
+        from: Option<Box<Expr>>,
+        /// Last index (exclusive).
+        to: Option<Box<Expr>>,
+    },
+    /// `CASE [operand] WHEN a THEN b ... [ELSE c] END`: with an operand the
+    /// simple form (`operand = a`), without it the searched form.
+    Case {
+        /// The compared value of a simple `CASE`.
+        operand: Option<Box<Expr>>,
+        /// `(WHEN, THEN)` pairs, at least one.
+        whens: Vec<(Expr, Expr)>,
+        /// `ELSE` value (null when absent).
+        otherwise: Option<Box<Expr>>,
+    },
     /// Any other function call, `name(args)`; resolved by the checker.
     Call {
         /// Function name.
@@ -241,6 +308,12 @@ pub enum BinOp {
     Div,
     /// `%`
     Mod,
+    /// `^` (always a float, as in Cypher)
+    Pow,
+    /// `XOR`
+    Xor,
+    /// `=~` (the whole string must match the regular expression)
+    Regex,
 }
 
 /// Aggregate functions, with Cypher's implicit grouping.

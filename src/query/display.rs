@@ -17,14 +17,16 @@ use crate::query::time::format_timestamp;
 
 /// Precedence levels, loosest first; atoms bind tightest.
 const OR: u8 = 1;
-const AND: u8 = 2;
-const NOT: u8 = 3;
-const CMP: u8 = 4;
-const ADD: u8 = 5;
-const MUL: u8 = 6;
-const NEG: u8 = 7;
-const POSTFIX: u8 = 8;
-const ATOM: u8 = 9;
+const XOR: u8 = 2;
+const AND: u8 = 3;
+const NOT: u8 = 4;
+const CMP: u8 = 5;
+const ADD: u8 = 6;
+const MUL: u8 = 7;
+const POW: u8 = 8;
+const NEG: u8 = 9;
+const POSTFIX: u8 = 10;
+const ATOM: u8 = 11;
 
 /// Writes `name` bare when it can be, else in backticks.
 struct Name<'a>(&'a str);
@@ -141,7 +143,7 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::IsNull { .. } => CMP,
         ExprKind::Binary { op, .. } => binary_precedence(*op),
         ExprKind::Neg(_) => NEG,
-        ExprKind::Property { .. } => POSTFIX,
+        ExprKind::Property { .. } | ExprKind::Index { .. } | ExprKind::Slice { .. } => POSTFIX,
         _ => ATOM,
     }
 }
@@ -150,6 +152,8 @@ fn binary_precedence(op: BinOp) -> u8 {
     match op {
         BinOp::Add | BinOp::Sub => ADD,
         BinOp::Mul | BinOp::Div | BinOp::Mod => MUL,
+        BinOp::Pow => POW,
+        BinOp::Xor => XOR,
         _ => CMP,
     }
 }
@@ -171,6 +175,9 @@ fn binary_symbol(op: BinOp) -> &'static str {
         BinOp::Mul => "*",
         BinOp::Div => "/",
         BinOp::Mod => "%",
+        BinOp::Pow => "^",
+        BinOp::Xor => "XOR",
+        BinOp::Regex => "=~",
     }
 }
 
@@ -208,7 +215,7 @@ impl Display for Expr {
             ExprKind::Entity(r) => r.fmt(f),
             ExprKind::Var(v) => Name(v).fmt(f),
             ExprKind::Property { base, path } => {
-                Operand(base, ATOM).fmt(f)?;
+                Operand(base, POSTFIX).fmt(f)?;
                 path.iter().try_for_each(|key| write!(f, ".{}", Key(&key.name)))
             }
             ExprKind::List(items) => {
@@ -240,6 +247,36 @@ impl Display for Expr {
                     Some(arg) => write!(f, "{name}({distinct}{arg})"),
                     None => write!(f, "{name}(*)"),
                 }
+            }
+            ExprKind::Map(entries) => {
+                f.write_char('{')?;
+                list(f, entries, ", ")?;
+                f.write_char('}')
+            }
+            ExprKind::Index { base, index } => write!(f, "{}[{index}]", Operand(base, POSTFIX)),
+            ExprKind::Slice { base, from, to } => {
+                write!(f, "{}[", Operand(base, POSTFIX))?;
+                if let Some(e) = from {
+                    e.fmt(f)?;
+                }
+                f.write_str("..")?;
+                if let Some(e) = to {
+                    e.fmt(f)?;
+                }
+                f.write_char(']')
+            }
+            ExprKind::Case { operand, whens, otherwise } => {
+                f.write_str("CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in whens {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = otherwise {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
             }
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;

@@ -65,11 +65,11 @@ pub(crate) struct Lexed {
 }
 
 /// Two-character punctuation, tried before single characters.
-const PUNCT2: [&str; 5] = ["..", "<>", "!=", "<=", ">="];
+const PUNCT2: [&str; 6] = ["..", "<>", "!=", "<=", ">=", "=~"];
 
 /// Single-character punctuation.
-const PUNCT1: [&str; 19] =
-    ["(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">"];
+const PUNCT1: [&str; 20] =
+    ["(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">", "^"];
 
 const TIMESTAMP_SHAPE: &str = "`YYYY-MM-DDTHH:MM:SS[.ffffff]` and `Z` or `+HH:MM`";
 

@@ -286,6 +286,9 @@ fn to_param(v: &TckValue) -> Result<Value, String> {
         TckValue::Float(f) => Value::Float(*f),
         TckValue::String(s) => Value::String(s.clone()),
         TckValue::List(items) => Value::List(items.iter().map(to_param).collect::<Result<_, _>>()?),
+        TckValue::Map(m) => {
+            Value::Map(m.iter().map(|(k, v)| Ok((k.clone(), to_param(v)?))).collect::<Result<_, String>>()?)
+        }
         other => return Err(format!("parameter value {other} is not supported by the runner")),
     })
 }
@@ -336,6 +339,11 @@ pub fn to_tck(store: &Store, types: &HashMap<String, String>, v: &Value) -> Resu
         Value::List(items) => {
             TckValue::List(items.iter().map(|i| to_tck(store, types, i)).collect::<Result<_, _>>()?)
         }
+        Value::Map(m) => TckValue::Map(
+            m.iter()
+                .map(|(k, v)| Ok((k.clone(), to_tck(store, types, v)?)))
+                .collect::<Result<_, String>>()?,
+        ),
         Value::Path { nodes, claims, forward } => {
             let first = nodes.first().ok_or("an empty path")?;
             let mut steps = Vec::new();

@@ -24,7 +24,7 @@ pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
 }
 
 /// The scalar functions the language knows (aggregates are separate).
-pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "coalesce", "year", "to_string"];
+pub(crate) const FUNCTIONS: &[&str] = super::functions::NAMES;
 
 /// Resolves `@key` / `@"Name"` to a canonical entity id, or an error naming
 /// the nearest known entity.
@@ -93,7 +93,9 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             // A node variable may hold a literal object, which has no
             // properties: reading one is null, so the answer never depends on
             // which rows a plan filters first. Other scalars are type errors.
-            if matches!(base.kind, ExprKind::Var(_)) && !matches!(v, Val::Entity(_) | Val::Claim(_)) {
+            if matches!(base.kind, ExprKind::Var(_))
+                && !matches!(v, Val::Entity(_) | Val::Claim(_) | Val::Map(_))
+            {
                 return Ok(Val::Null);
             }
             for ident in path {
@@ -152,9 +154,99 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
         }
         ExprKind::Call { name, args } => {
             let vals: Vec<Val> = args.iter().map(|a| eval(ctx, scope, row, a)).collect::<Result<_, _>>()?;
-            call(&name.name, vals, e.span)?
+            super::functions::call(ctx, &name.name, vals, e.span)?
+        }
+        ExprKind::Map(entries) => Val::Map(
+            entries
+                .iter()
+                .map(|m| Ok((m.key.name.clone(), eval(ctx, scope, row, &m.value)?)))
+                .collect::<Result<_, QueryError>>()?,
+        ),
+        ExprKind::Index { base, index } => {
+            let (b, i) = (eval(ctx, scope, row, base)?, eval(ctx, scope, row, index)?);
+            index_val(ctx, b, i, e.span)?
+        }
+        ExprKind::Slice { base, from, to } => {
+            let b = eval(ctx, scope, row, base)?;
+            let bound = |x: &Option<Box<Expr>>| x.as_ref().map(|x| eval(ctx, scope, row, x)).transpose();
+            slice_val(b, bound(from)?, bound(to)?, e.span)?
+        }
+        ExprKind::Case { operand, whens, otherwise } => {
+            let subject = operand.as_ref().map(|o| eval(ctx, scope, row, o)).transpose()?;
+            for (when, then) in whens {
+                let w = eval(ctx, scope, row, when)?;
+                let hit = match &subject {
+                    Some(s) => equals(s, &w) == Some(true),
+                    None => matches!(w, Val::Bool(true)),
+                };
+                if hit {
+                    return eval(ctx, scope, row, then);
+                }
+            }
+            match otherwise {
+                Some(o) => eval(ctx, scope, row, o)?,
+                None => Val::Null,
+            }
         }
     })
+}
+
+/// `base[index]`: a list element (negative from the end, out of range is
+/// null) or a property by name.
+fn index_val(ctx: &Ctx<'_>, base: Val, index: Val, span: Span) -> Result<Val, QueryError> {
+    Ok(match (base, index) {
+        (Val::Null, _) | (_, Val::Null) => Val::Null,
+        (Val::List(items), Val::Int(i)) => {
+            let len = items.len() as i64;
+            let at = if i < 0 { len + i } else { i };
+            if (0..len).contains(&at) { items[at as usize].clone() } else { Val::Null }
+        }
+        (Val::Map(m), Val::Str(k)) => m.get(&k).cloned().unwrap_or(Val::Null),
+        (v @ (Val::Entity(_) | Val::Claim(_)), Val::Str(k)) => property(ctx, &v, &k, span)?,
+        (b, i) => {
+            return Err(semantic(
+                span,
+                format!(
+                    "type mismatch: cannot index {} with {}",
+                    with_article(b.type_name()),
+                    with_article(i.type_name())
+                ),
+            ));
+        }
+    })
+}
+
+/// `base[from..to]`: indexes as in [`index_val`], clamped to the list.
+fn slice_val(base: Val, from: Option<Val>, to: Option<Val>, span: Span) -> Result<Val, QueryError> {
+    let items = match base {
+        Val::Null => return Ok(Val::Null),
+        Val::List(items) => items,
+        other => {
+            return Err(semantic(
+                span,
+                format!("type mismatch: cannot slice {}", with_article(other.type_name())),
+            ));
+        }
+    };
+    let len = items.len() as i64;
+    let at = |v: Option<Val>, default: i64| -> Result<Option<i64>, QueryError> {
+        match v {
+            None => Ok(Some(default)),
+            Some(Val::Null) => Ok(None),
+            Some(Val::Int(i)) => Ok(Some((if i < 0 { len + i } else { i }).clamp(0, len))),
+            Some(other) => Err(semantic(
+                span,
+                format!(
+                    "type mismatch: a slice bound must be an integer, got {}",
+                    with_article(other.type_name())
+                ),
+            )),
+        }
+    };
+    let (Some(a), Some(b)) = (at(from, 0)?, at(to, len)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(Val::List(if a < b { items[a as usize..b as usize].to_vec() } else { Vec::new() }))
 }
 
 fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
@@ -174,6 +266,7 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
         },
         Value::List(items) => Val::List(items.iter().map(|i| param_val(ctx, i)).collect()),
         Value::Path { .. } => Val::Null,
+        Value::Map(m) => Val::Map(m.iter().map(|(k, v)| (k.clone(), param_val(ctx, v))).collect()),
     }
 }
 
@@ -214,18 +307,36 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
                 ));
             }
         },
+        // Cypher: a string operator on anything but two strings is null
+        // (so `c.object CONTAINS 'oil'` on an entity object is null).
         StartsWith | EndsWith | Contains => match (&a, &b) {
             (Val::Str(x), Val::Str(y)) => Val::Bool(match op {
                 StartsWith => x.starts_with(y.as_str()),
                 EndsWith => x.ends_with(y.as_str()),
                 _ => x.contains(y.as_str()),
             }),
+            _ => Val::Null,
+        },
+        Regex => match (&a, &b) {
+            (Val::Str(x), Val::Str(p)) => Val::Bool(super::regex::full_match(p, x, span)?),
+            _ => Val::Null,
+        },
+        Xor => match (&a, &b) {
+            (Val::Bool(x), Val::Bool(y)) => Val::Bool(x != y),
+            (Val::Null | Val::Bool(_), Val::Null | Val::Bool(_)) => Val::Null,
+            (x, y) => {
+                let bad = if matches!(x, Val::Null | Val::Bool(_)) { y } else { x };
+                return Err(type_error(span, "XOR", bad));
+            }
+        },
+        Pow => match (&a, &b) {
             (Val::Null, _) | (_, Val::Null) => Val::Null,
+            (Val::Int(_) | Val::Float(_), Val::Int(_) | Val::Float(_)) => Val::Float(num(&a).powf(num(&b))),
             (x, y) => {
                 return Err(semantic(
                     span,
                     format!(
-                        "type mismatch: string operator on {} and {}",
+                        "type mismatch: `^` on {} and {}",
                         with_article(x.type_name()),
                         with_article(y.type_name())
                     ),
@@ -281,51 +392,6 @@ fn num(v: &Val) -> f64 {
     }
 }
 
-fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
-    let one = |args: &[Val]| -> Result<Val, QueryError> {
-        match args {
-            [v] => Ok(v.clone()),
-            _ => Err(semantic(span, format!("`{name}` takes one argument"))),
-        }
-    };
-    Ok(match name.to_lowercase().as_str() {
-        "lower" => match one(&args)? {
-            Val::Str(s) => Val::Str(s.to_lowercase()),
-            other => other,
-        },
-        "upper" => match one(&args)? {
-            Val::Str(s) => Val::Str(s.to_uppercase()),
-            other => other,
-        },
-        "size" => match one(&args)? {
-            Val::Str(s) => Val::Int(s.chars().count() as i64),
-            Val::List(l) => Val::Int(l.len() as i64),
-            Val::Path(p) => Val::Int((p.len() / 2) as i64),
-            _ => Val::Null,
-        },
-        "year" => match one(&args)? {
-            Val::Date(d) => Val::Int(d.year() as i64),
-            Val::Time(t) => Val::Int(t.date().year() as i64),
-            _ => Val::Null,
-        },
-        "to_string" => match one(&args)? {
-            Val::Null => Val::Null,
-            Val::Str(s) => Val::Str(s),
-            Val::Date(d) => Val::Str(d.to_string()),
-            Val::Time(t) => Val::Str(t.to_string()),
-            Val::Int(i) => Val::Str(i.to_string()),
-            Val::Float(f) => Val::Str(f.to_string()),
-            Val::Bool(b) => Val::Str(b.to_string()),
-            other => Val::Str(other.type_name().to_string()),
-        },
-        "coalesce" => args.into_iter().find(|v| !matches!(v, Val::Null)).unwrap_or(Val::Null),
-        _ => {
-            let hint = closest(name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
-            return Err(semantic(span, format!("unknown function `{name}`{}", hint.unwrap_or_default())));
-        }
-    })
-}
-
 /// `base.name`.
 pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Result<Val, QueryError> {
     Ok(match base {
@@ -354,6 +420,7 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Res
             }
         },
         Val::Claim(seq) => claim_property(ctx, *seq, name)?,
+        Val::Map(m) => m.get(name).cloned().unwrap_or(Val::Null),
         other => {
             return Err(semantic(
                 span,

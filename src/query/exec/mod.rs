@@ -3,8 +3,10 @@
 
 pub(crate) mod ctx;
 pub(crate) mod eval;
+pub(crate) mod functions;
 pub(crate) mod ops;
 pub(crate) mod plan;
+pub(crate) mod regex;
 pub(crate) mod run;
 pub(crate) mod statements;
 pub(crate) mod writes;

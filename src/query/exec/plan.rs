@@ -276,7 +276,7 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::Aggregate { arg: Some(a), .. } => walk(a, f),
         ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
-        _ => {}
+        _ => e.cypher_children().into_iter().for_each(|c| walk(c, f)),
     }
 }
 

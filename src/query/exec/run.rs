@@ -67,7 +67,7 @@ fn rewrite(e: &mut Expr, aggs: &mut Vec<AggSpec>) -> Result<(), QueryError> {
             rewrite(rhs, aggs)
         }
         ExprKind::Call { args, .. } => args.iter_mut().try_for_each(|a| rewrite(a, aggs)),
-        _ => Ok(()),
+        _ => e.cypher_children_mut().into_iter().try_for_each(|c| rewrite(c, aggs)),
     }
 }
 

@@ -18,24 +18,29 @@ use super::input::{
     PErr, PResult, Tokens, comma_list, commit, entity_ref, ident, is_reserved, kw, kw_op, labelled,
     note_keywords, op, punct, variable,
 };
-use super::values::literal;
-use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Span};
+use super::values::{literal, map_literal};
+use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Literal, Span};
 use crate::query::lexer::Tok;
 
 /// Precedence of `OR` (loosest).
 pub(crate) const OR: u8 = 1;
+/// Precedence of `XOR`.
+pub(crate) const XOR: u8 = 2;
 /// Precedence of `AND`.
-pub(crate) const AND: u8 = 2;
+pub(crate) const AND: u8 = 3;
 /// Precedence of prefix `NOT`.
-pub(crate) const NOT: u8 = 3;
-/// Precedence of comparisons, `IN`, `STARTS WITH`, `IS NULL`, ...
-pub(crate) const CMP: u8 = 4;
+pub(crate) const NOT: u8 = 4;
+/// Precedence of comparisons, `IN`, `STARTS WITH`, `=~`, `IS NULL`, ...
+pub(crate) const CMP: u8 = 5;
 /// Precedence of `+` and `-`.
-pub(crate) const ADD: u8 = 5;
+pub(crate) const ADD: u8 = 6;
 /// Precedence of `*`, `/` and `%`.
-pub(crate) const MUL: u8 = 6;
-/// Precedence of unary minus.
-pub(crate) const NEG: u8 = 7;
+pub(crate) const MUL: u8 = 7;
+/// Precedence of `^`.
+pub(crate) const POW: u8 = 8;
+/// Precedence of unary minus (its operand binds tighter than `^`, so
+/// `-2 ^ 2` is `(-2) ^ 2`, as in openCypher's grammar).
+pub(crate) const NEG: u8 = 9;
 
 /// An infix operator found after an operand.
 #[derive(Debug, Clone, Copy)]
@@ -54,6 +59,8 @@ impl Infix {
             Infix::IsNull(_) => CMP,
             Infix::Bin(BinOp::Add | BinOp::Sub) => ADD,
             Infix::Bin(BinOp::Mul | BinOp::Div | BinOp::Mod) => MUL,
+            Infix::Bin(BinOp::Pow) => POW,
+            Infix::Bin(BinOp::Xor) => XOR,
             Infix::Bin(_) => CMP,
         }
     }
@@ -135,6 +142,8 @@ fn symbol(p: &str) -> Option<BinOp> {
         "*" => BinOp::Mul,
         "/" => BinOp::Div,
         "%" => BinOp::Mod,
+        "^" => BinOp::Pow,
+        "=~" => BinOp::Regex,
         _ => return None,
     };
     Some(op)
@@ -151,13 +160,14 @@ fn keyword_infix<'a>(
     let infix = match upper.as_str() {
         "OR" => Infix::Or,
         "AND" => Infix::And,
+        "XOR" => Infix::Bin(BinOp::Xor),
         "IN" => Infix::Bin(BinOp::In),
         "STARTS" => Infix::Bin(BinOp::StartsWith),
         "ENDS" => Infix::Bin(BinOp::EndsWith),
         "CONTAINS" => Infix::Bin(BinOp::Contains),
         "IS" => Infix::IsNull(false),
         _ => {
-            note_keywords(i, &["AND", "OR", "CONTAINS", "STARTS", "ENDS"]);
+            note_keywords(i, &["AND", "OR", "XOR", "CONTAINS", "STARTS", "ENDS"]);
             return Ok(None);
         }
     };
@@ -205,13 +215,24 @@ fn prefix_operand<'a>(at: Tokens<'a>, rest: Tokens<'a>, op: Span, level: u8) -> 
     Ok((rest, Expr::new(kind, span)))
 }
 
-/// `postfix`: a primary followed by `.name` accesses, flattened into one path.
+/// `postfix`: a primary followed by `.name` accesses (flattened into one
+/// path), `[index]` and `[from..to]`.
 fn postfix(i: Tokens<'_>) -> PResult<'_, Expr> {
-    let (rest, base) = primary(i)?;
-    if rest.peek().tok != Tok::Punct(".") {
-        return Ok((rest, base));
+    let (mut rest, mut base) = primary(i)?;
+    loop {
+        match rest.peek().tok {
+            Tok::Punct(".") => {
+                let (after, e) = property_path(i, rest, base)?;
+                (rest, base) = (after, e);
+            }
+            Tok::Punct("[") => {
+                rest.deepen()?;
+                let (after, e) = subscript(i, rest, base)?;
+                (rest, base) = (after, e);
+            }
+            _ => return Ok((rest, base)),
+        }
     }
-    property_path(i, rest, base)
 }
 
 fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PResult<'a, Expr> {
@@ -231,11 +252,44 @@ fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PRe
     Ok((rest, Expr::new(kind, start.span_to(&rest))))
 }
 
+/// `[index]` or `[from..to]` after `base`.
+fn subscript<'a>(start: Tokens<'a>, rest: Tokens<'a>, base: Expr) -> PResult<'a, Expr> {
+    let (rest, _) = punct("[")(rest)?;
+    let _guard = start.enter()?;
+    let (rest, from) = match op("..")(rest) {
+        Ok(_) => (rest, None),
+        Err(_) => {
+            let (r, e) = commit(expression(rest))?;
+            (r, Some(Box::new(e)))
+        }
+    };
+    let base = Box::new(base);
+    let (rest, kind) = match op("..")(rest) {
+        Ok((after, _)) => {
+            let (after, to) = if after.peek().tok == Tok::Punct("]") {
+                (after, None)
+            } else {
+                let (r, e) = commit(expression(after))?;
+                (r, Some(Box::new(e)))
+            };
+            (after, ExprKind::Slice { base, from, to })
+        }
+        Err(_) => match from {
+            Some(index) => (rest, ExprKind::Index { base, index }),
+            None => return commit(super::input::fail(rest, super::input::Expect::Label("an expression"))),
+        },
+    };
+    let (rest, _) = commit(punct("]")(rest))?;
+    Ok((rest, Expr::new(kind, start.span_to(&rest))))
+}
+
 /// `primary`, dispatched on the next token.
 fn primary(i: Tokens<'_>) -> PResult<'_, Expr> {
     labelled(i, "an expression", |i| match &i.peek().tok {
         Tok::Punct("(") => parenthesised(i),
         Tok::Punct("[") => list(i),
+        Tok::Punct("{") => map_expr(i),
+        Tok::Ident(w) if w.eq_ignore_ascii_case("CASE") => case(i),
         Tok::Ident(w) if is_reserved(w) => literal_expr(i),
         Tok::Ident(_) | Tok::Quoted(_) => call_or_variable(i),
         Tok::Param(_) | Tok::EntityKey(_) | Tok::EntityName(_) => reference(i),
@@ -264,6 +318,45 @@ fn list(i: Tokens<'_>) -> PResult<'_, Expr> {
     let _guard = i.enter()?;
     let (rest, items) = comma_list(rest, expression, "]")?;
     Ok((rest, Expr::new(ExprKind::List(items), i.span_to(&rest))))
+}
+
+/// `map`: `{k: v, ...}`.
+fn map_expr(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let _guard = i.enter()?;
+    let (rest, entries) = map_literal(i)?;
+    Ok((rest, Expr::new(ExprKind::Map(entries), i.span_to(&rest))))
+}
+
+/// `case`: `CASE [operand] (WHEN e THEN e)+ [ELSE e] END`.
+fn case(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (mut rest, _) = kw("CASE")(i)?;
+    let _guard = i.enter()?;
+    let mut operand = None;
+    if kw("WHEN")(rest).is_err() {
+        let (r, e) = commit(expression(rest))?;
+        operand = Some(Box::new(e));
+        rest = r;
+    }
+    let mut whens = Vec::new();
+    while let Ok((r, _)) = kw("WHEN")(rest) {
+        let (r, cond) = commit(expression(r))?;
+        let (r, _) = commit(kw("THEN")(r))?;
+        let (r, then) = commit(expression(r))?;
+        whens.push((cond, then));
+        rest = r;
+    }
+    if whens.is_empty() {
+        return commit(kw("WHEN")(rest))
+            .map(|(r, _)| (r, Expr::new(ExprKind::Lit(Literal::Null), i.span_to(&r))));
+    }
+    let mut otherwise = None;
+    if let Ok((r, _)) = kw("ELSE")(rest) {
+        let (r, e) = commit(expression(r))?;
+        otherwise = Some(Box::new(e));
+        rest = r;
+    }
+    let (rest, _) = commit(kw("END")(rest))?;
+    Ok((rest, Expr::new(ExprKind::Case { operand, whens, otherwise }, i.span_to(&rest))))
 }
 
 fn parenthesised(i: Tokens<'_>) -> PResult<'_, Expr> {
@@ -332,7 +425,7 @@ mod tests {
 
     #[test]
     fn levels_are_ordered() {
-        let levels = [OR, AND, NOT, CMP, ADD, MUL, NEG];
+        let levels = [OR, XOR, AND, NOT, CMP, ADD, MUL, POW, NEG];
         assert!(levels.windows(2).all(|w| w[0] < w[1]));
     }
 }
