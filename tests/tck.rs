@@ -33,6 +33,7 @@ const SUBSET: &[&str] = &[
     "expressions/conditional/",
     "expressions/mathematical/",
     "expressions/typeConversion/",
+    "expressions/quantifier/",
 ];
 
 /// `../shared/tck` beside the repository, or `CLAIMGRAPH_TCK` when set (a

@@ -160,8 +160,40 @@ impl Expr {
                 .chain(whens.iter().flat_map(|(w, t)| [w, t]))
                 .chain(otherwise.as_deref())
                 .collect(),
+            ExprKind::Quantifier { list, pred, .. } => vec![list, pred],
+            ExprKind::ListComp { list, pred, map, .. } => {
+                std::iter::once(&**list).chain(pred.as_deref()).chain(map.as_deref()).collect()
+            }
             _ => Vec::new(),
         }
+    }
+
+    /// Every direct subexpression, mutably (all forms).
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        if !self.cypher_children().is_empty() {
+            return self.cypher_children_mut();
+        }
+        match &mut self.kind {
+            ExprKind::Property { base, .. } => vec![&mut **base],
+            ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().collect(),
+            ExprKind::Not(x) | ExprKind::Neg(x) => vec![&mut **x],
+            ExprKind::IsNull { expr, .. } => vec![&mut **expr],
+            ExprKind::Binary { lhs, rhs, .. } => vec![&mut **lhs, &mut **rhs],
+            ExprKind::Aggregate { arg, .. } => arg.as_deref_mut().into_iter().collect(),
+            ExprKind::Call { args, .. } => args.iter_mut().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Turns the variable `name` into [`ExprKind::Local`] throughout.
+    pub fn bind_local(&mut self, name: &str) {
+        if let ExprKind::Var(v) = &self.kind
+            && v == name
+        {
+            self.kind = ExprKind::Local(name.to_string());
+            return;
+        }
+        self.children_mut().into_iter().for_each(|c| c.bind_local(name));
     }
 
     /// [`Expr::cypher_children`], mutably.
@@ -178,6 +210,10 @@ impl Expr {
                 .chain(whens.iter_mut().flat_map(|(w, t)| [w, t]))
                 .chain(otherwise.as_deref_mut())
                 .collect(),
+            ExprKind::Quantifier { list, pred, .. } => vec![&mut **list, &mut **pred],
+            ExprKind::ListComp { list, pred, map, .. } => {
+                std::iter::once(&mut **list).chain(pred.as_deref_mut()).chain(map.as_deref_mut()).collect()
+            }
             _ => Vec::new(),
         }
     }
@@ -266,6 +302,31 @@ pub enum ExprKind {
         /// `ELSE` value (null when absent).
         otherwise: Option<Box<Expr>>,
     },
+    /// A variable bound inside the expression by a quantifier or a list
+    /// comprehension (`x` in `all(x IN l WHERE x > 0)`).
+    Local(String),
+    /// `all(x IN list WHERE p)`, `any`, `none`, `single`.
+    Quantifier {
+        /// Which quantifier.
+        kind: Quantifier,
+        /// The element variable.
+        var: Ident,
+        /// The list.
+        list: Box<Expr>,
+        /// The predicate, over [`ExprKind::Local`] `var`.
+        pred: Box<Expr>,
+    },
+    /// `[x IN list WHERE p | e]` (both parts optional).
+    ListComp {
+        /// The element variable.
+        var: Ident,
+        /// The list.
+        list: Box<Expr>,
+        /// Keeps the elements for which this is true.
+        pred: Option<Box<Expr>>,
+        /// Maps each kept element.
+        map: Option<Box<Expr>>,
+    },
     /// Any other function call, `name(args)`; resolved by the checker.
     Call {
         /// Function name.
@@ -273,6 +334,19 @@ pub enum ExprKind {
         /// Arguments.
         args: Vec<Expr>,
     },
+}
+
+/// The list quantifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quantifier {
+    /// `all`
+    All,
+    /// `any`
+    Any,
+    /// `none`
+    None,
+    /// `single`
+    Single,
 }
 
 /// Binary operators.

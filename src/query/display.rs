@@ -9,8 +9,8 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use crate::query::ast::{
     AggFunc, AsOf, AssertObject, BinOp, Conflicts, DateLit, Direction, EdgePattern, EntityRef, EntityTarget,
-    Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Query, ReturnItem,
-    Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind, VarLength,
+    Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Quantifier, Query,
+    ReturnItem, Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind, VarLength,
 };
 use crate::query::parser::is_reserved;
 use crate::query::time::format_timestamp;
@@ -277,6 +277,26 @@ impl Display for Expr {
                     write!(f, " ELSE {e}")?;
                 }
                 f.write_str(" END")
+            }
+            ExprKind::Local(v) => Name(v).fmt(f),
+            ExprKind::Quantifier { kind, var, list, pred } => {
+                let name = match kind {
+                    Quantifier::All => "all",
+                    Quantifier::Any => "any",
+                    Quantifier::None => "none",
+                    Quantifier::Single => "single",
+                };
+                write!(f, "{name}({} IN {list} WHERE {pred})", Name(&var.name))
+            }
+            ExprKind::ListComp { var, list, pred, map } => {
+                write!(f, "[{} IN {list}", Name(&var.name))?;
+                if let Some(p) = pred {
+                    write!(f, " WHERE {p}")?;
+                }
+                if let Some(m) = map {
+                    write!(f, " | {m}")?;
+                }
+                f.write_char(']')
             }
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;

@@ -93,6 +93,8 @@ pub const PRODUCTIONS: &[&str] = &[
     "subscript",
     "primary",
     "case_expr",
+    "quantifier",
+    "list_comprehension",
     "map",
     "function_call",
     "list",

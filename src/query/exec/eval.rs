@@ -156,6 +156,56 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             let vals: Vec<Val> = args.iter().map(|a| eval(ctx, scope, row, a)).collect::<Result<_, _>>()?;
             super::functions::call(ctx, &name.name, vals, e.span)?
         }
+        ExprKind::Local(name) => match scope.get(name) {
+            Some(&slot) => row.get(slot).cloned().unwrap_or(Val::Null),
+            None => return Err(semantic(e.span, format!("unknown variable `{name}`"))),
+        },
+        ExprKind::Quantifier { kind, var, list, pred } => {
+            let Some(items) = list_operand(eval(ctx, scope, row, list)?, list.span)? else {
+                return Ok(Val::Null);
+            };
+            let (mut trues, mut nulls, total) = (0usize, 0usize, items.len());
+            let mut inner = Local::new(scope, row, &var.name);
+            for item in items {
+                match inner.eval(ctx, item, pred)? {
+                    Val::Bool(true) => trues += 1,
+                    Val::Bool(false) => {}
+                    Val::Null => nulls += 1,
+                    other => return Err(type_error(pred.span, "a quantifier's WHERE", &other)),
+                }
+            }
+            let falses = total - trues - nulls;
+            use super::super::ast::Quantifier as Q;
+            match kind {
+                Q::All if falses > 0 => Val::Bool(false),
+                Q::Any | Q::None if trues > 0 => Val::Bool(*kind == Q::Any),
+                Q::Single if trues > 1 => Val::Bool(false),
+                _ if nulls > 0 => Val::Null,
+                Q::All => Val::Bool(true),
+                Q::Any => Val::Bool(false),
+                Q::None => Val::Bool(true),
+                Q::Single => Val::Bool(trues == 1),
+            }
+        }
+        ExprKind::ListComp { var, list, pred, map } => {
+            let Some(items) = list_operand(eval(ctx, scope, row, list)?, list.span)? else {
+                return Ok(Val::Null);
+            };
+            let mut inner = Local::new(scope, row, &var.name);
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(p) = pred
+                    && !matches!(inner.eval(ctx, item.clone(), p)?, Val::Bool(true))
+                {
+                    continue;
+                }
+                out.push(match map {
+                    Some(m) => inner.eval(ctx, item, m)?,
+                    None => item,
+                });
+            }
+            Val::List(out)
+        }
         ExprKind::Map(entries) => Val::Map(
             entries
                 .iter()
@@ -189,6 +239,43 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             }
         }
     })
+}
+
+/// The list a quantifier or comprehension ranges over; None for null.
+fn list_operand(v: Val, span: Span) -> Result<Option<Vec<Val>>, QueryError> {
+    match v {
+        Val::Null => Ok(None),
+        Val::List(items) => Ok(Some(items)),
+        other => Err(semantic(
+            span,
+            format!("type mismatch: expected a list, got {}", with_article(other.type_name())),
+        )),
+    }
+}
+
+/// A row extended by one local variable (a quantifier's or
+/// comprehension's element), reused across the elements.
+struct Local {
+    scope: Scope,
+    row: Vec<Val>,
+}
+
+impl Local {
+    fn new(scope: &Scope, row: &[Val], name: &str) -> Local {
+        let mut scope = scope.clone();
+        let slot = row.len().max(scope.values().copied().max().map_or(0, |m| m + 1));
+        scope.insert(name.to_string(), slot);
+        let mut row = row.to_vec();
+        row.resize(slot + 1, Val::Null);
+        Local { scope, row }
+    }
+
+    fn eval(&mut self, ctx: &Ctx<'_>, item: Val, e: &Expr) -> Result<Val, QueryError> {
+        if let Some(last) = self.row.last_mut() {
+            *last = item;
+        }
+        eval(ctx, &self.scope, &self.row, e)
+    }
 }
 
 /// `base[index]`: a list element (negative from the end, out of range is

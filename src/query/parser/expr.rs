@@ -19,7 +19,7 @@ use super::input::{
     note_keywords, op, punct, variable,
 };
 use super::values::{literal, map_literal};
-use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Literal, Span};
+use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Ident, Literal, Quantifier, Span};
 use crate::query::lexer::Tok;
 
 /// Precedence of `OR` (loosest).
@@ -312,10 +312,56 @@ fn literal_expr(i: Tokens<'_>) -> PResult<'_, Expr> {
     Ok((rest, Expr::new(ExprKind::Lit(lit), i.peek().span)))
 }
 
-/// `list`: `[a, b, ...]`.
+/// The quantifier a function name denotes, if any.
+fn quantifier(name: &str) -> Option<Quantifier> {
+    let all = [
+        ("all", Quantifier::All),
+        ("any", Quantifier::Any),
+        ("none", Quantifier::None),
+        ("single", Quantifier::Single),
+    ];
+    all.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, q)| *q)
+}
+
+/// The parts of a comprehension after its opening bracket: `x IN list
+/// [WHERE p] [| e]` (`|` only for list comprehensions). `x` becomes
+/// [`ExprKind::Local`] in `p` and `e`.
+type Comprehension = (Ident, Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>);
+
+fn comprehension(i: Tokens<'_>, quantifier: bool) -> PResult<'_, Comprehension> {
+    let (i, var) = variable(i)?;
+    let (i, _) = commit(kw("IN")(i))?;
+    let (mut i, list) = commit(expression(i))?;
+    let mut pred = None;
+    if let Ok((rest, _)) = kw("WHERE")(i) {
+        let (rest, mut p) = commit(expression(rest))?;
+        p.bind_local(&var.name);
+        pred = Some(Box::new(p));
+        i = rest;
+    } else if quantifier {
+        commit(kw("WHERE")(i))?;
+    }
+    let mut map = None;
+    if !quantifier && let Ok((rest, _)) = op("|")(i) {
+        let (rest, mut m) = commit(expression(rest))?;
+        m.bind_local(&var.name);
+        map = Some(Box::new(m));
+        i = rest;
+    }
+    Ok((i, (var, Box::new(list), pred, map)))
+}
+
+/// `list`: `[a, b, ...]`, or a comprehension `[x IN l WHERE p | e]`.
 fn list(i: Tokens<'_>) -> PResult<'_, Expr> {
     let (rest, _) = punct("[")(i)?;
     let _guard = i.enter()?;
+    let is_comprehension = matches!(rest.peek().tok, Tok::Ident(_) | Tok::Quoted(_))
+        && matches!(&rest.next().peek().tok, Tok::Ident(w) if w.eq_ignore_ascii_case("IN"));
+    if is_comprehension {
+        let (rest, (var, list, pred, map)) = comprehension(rest, false)?;
+        let (rest, _) = commit(punct("]")(rest))?;
+        return Ok((rest, Expr::new(ExprKind::ListComp { var, list, pred, map }, i.span_to(&rest))));
+    }
     let (rest, items) = comma_list(rest, expression, "]")?;
     Ok((rest, Expr::new(ExprKind::List(items), i.span_to(&rest))))
 }
@@ -372,6 +418,18 @@ fn call_or_variable(i: Tokens<'_>) -> PResult<'_, Expr> {
     let (rest, name) = variable(i)?;
     if rest.peek().tok != Tok::Punct("(") {
         return Ok((rest, Expr::new(ExprKind::Var(name.name), name.span)));
+    }
+    if let Some(q) = quantifier(&name.name)
+        && let Tok::Ident(_) | Tok::Quoted(_) = rest.next().peek().tok
+        && matches!(&rest.next().next().peek().tok, Tok::Ident(w) if w.eq_ignore_ascii_case("IN"))
+    {
+        let _guard = i.enter()?;
+        let (after, (var, list, pred, _)) = comprehension(rest.next(), true)?;
+        let (after, _) = commit(punct(")")(after))?;
+        let pred =
+            pred.ok_or_else(|| nom::Err::Failure(PErr::custom(after.offset(), "expected `WHERE`".into())))?;
+        let kind = ExprKind::Quantifier { kind: q, var, list, pred };
+        return Ok((after, Expr::new(kind, i.span_to(&after))));
     }
     if let Some(what) = super::unsupported::call_name(&name.name) {
         return super::input::fatal(name.span.start, format!("{what} is not supported yet"));

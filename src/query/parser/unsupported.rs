@@ -87,10 +87,6 @@ pub(crate) fn call_name(name: &str) -> Option<&'static str> {
         ("shortestpath", "shortestPath"),
         ("allshortestpaths", "allShortestPaths"),
         ("exists", "exists(…)"),
-        ("all", "the quantifier all(…)"),
-        ("any", "the quantifier any(…)"),
-        ("none", "the quantifier none(…)"),
-        ("single", "the quantifier single(…)"),
         ("reduce", "reduce(…)"),
     ];
     let lower = name.to_ascii_lowercase();
