@@ -585,6 +585,40 @@ pub struct TimeClauses {
     pub include_retracted: bool,
 }
 
+/// `WITH`: a projection (with implicit grouping, as `RETURN`) that the rest
+/// of the query reads instead of the rows before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct With {
+    /// `WITH DISTINCT` was written.
+    pub distinct: bool,
+    /// The projected items; an expression other than a variable needs an
+    /// alias.
+    pub items: Vec<ReturnItem>,
+    /// `ORDER BY` keys.
+    pub order_by: Vec<OrderItem>,
+    /// `SKIP`.
+    pub skip: Option<Expr>,
+    /// `LIMIT`.
+    pub limit: Option<Expr>,
+    /// `WHERE` on the projected rows.
+    pub filter: Option<Expr>,
+}
+
+/// A clause between the first `MATCH` and `RETURN`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// `WITH ...`
+    With(Box<With>),
+    /// `UNWIND expr AS var`: one row per element of the list.
+    Unwind {
+        /// The list (null or an empty list gives no rows; another value
+        /// gives one row with it).
+        expr: Expr,
+        /// The element variable.
+        var: Ident,
+    },
+}
+
 /// A `MATCH` read query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
@@ -592,6 +626,8 @@ pub struct Query {
     pub patterns: Vec<Pattern>,
     /// `WHERE` condition.
     pub filter: Option<Expr>,
+    /// `WITH` / `UNWIND` clauses after the patterns, in order.
+    pub stages: Vec<Stage>,
     /// `RETURN DISTINCT` was written.
     pub distinct: bool,
     /// `RETURN` items.

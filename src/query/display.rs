@@ -10,7 +10,8 @@ use std::fmt::{self, Display, Formatter, Write as _};
 use crate::query::ast::{
     AggFunc, AsOf, AssertObject, BinOp, Conflicts, DateLit, Direction, EdgePattern, EntityRef, EntityTarget,
     Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Quantifier, Query,
-    ReturnItem, Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind, VarLength,
+    ReturnItem, Show, Stage, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind,
+    VarLength,
 };
 use crate::query::parser::is_reserved;
 use crate::query::time::format_timestamp;
@@ -445,7 +446,8 @@ impl Display for TimeClauses {
 
 impl Display for Query {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        // A query without patterns is a standalone `RETURN`.
+        // A query without patterns is a standalone `RETURN` (or starts
+        // with its first WITH / UNWIND).
         if !self.patterns.is_empty() {
             f.write_str("MATCH ")?;
             list(f, &self.patterns, ", ")?;
@@ -453,6 +455,29 @@ impl Display for Query {
                 write!(f, " WHERE {w}")?;
             }
             f.write_str(" ")?;
+        }
+        for stage in &self.stages {
+            match stage {
+                Stage::Unwind { expr, var } => write!(f, "UNWIND {expr} AS {var} ")?,
+                Stage::With(w) => {
+                    f.write_str(if w.distinct { "WITH DISTINCT " } else { "WITH " })?;
+                    list(f, &w.items, ", ")?;
+                    if !w.order_by.is_empty() {
+                        f.write_str(" ORDER BY ")?;
+                        list(f, &w.order_by, ", ")?;
+                    }
+                    if let Some(s) = &w.skip {
+                        write!(f, " SKIP {s}")?;
+                    }
+                    if let Some(l) = &w.limit {
+                        write!(f, " LIMIT {l}")?;
+                    }
+                    if let Some(c) = &w.filter {
+                        write!(f, " WHERE {c}")?;
+                    }
+                    f.write_str(" ")?;
+                }
+            }
         }
         f.write_str(if self.distinct { "RETURN DISTINCT " } else { "RETURN " })?;
         list(f, &self.items, ", ")?;

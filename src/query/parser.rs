@@ -37,6 +37,8 @@ pub const PRODUCTIONS: &[&str] = &[
     "script",
     "statement",
     "query",
+    "with_clause",
+    "unwind_clause",
     "pattern_list",
     "pattern",
     "node_pattern",

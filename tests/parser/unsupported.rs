@@ -8,9 +8,8 @@ use claimgraph::query::parse_statement;
 const CASES: &[(&str, &str, usize)] = &[
     ("MATCH (n) OPTIONAL MATCH (n)-[r]->(m) RETURN m", "OPTIONAL MATCH is not supported yet", 11),
     ("OPTIONAL MATCH (n) RETURN n", "OPTIONAL MATCH is not supported yet", 1),
-    ("MATCH (n) WITH n RETURN n", "WITH is not supported yet", 11),
-    ("WITH 1 AS x RETURN x", "WITH is not supported yet", 1),
-    ("UNWIND [1, 2] AS x RETURN x", "UNWIND is not supported yet", 1),
+    ("MATCH (n) WITH n MATCH (n)-[r]->(m) RETURN m", "MATCH after WITH or UNWIND is not supported yet", 18),
+    ("UNWIND [1] AS x OPTIONAL MATCH (n) RETURN n", "OPTIONAL MATCH is not supported yet", 17),
     ("MATCH (n) RETURN n UNION RETURN 1 AS n", "UNION is not supported yet", 20),
     ("MATCH (n) MATCH (m) RETURN n", "a second MATCH clause", 11),
     ("MATCH (n) CALL { RETURN 1 } RETURN n", "CALL is not supported yet", 11),
@@ -40,6 +39,9 @@ fn supported_statements_that_share_the_words_still_parse() {
         "CREATE ENTITY x :Person {name: 'X'}",
         "MERGE ENTITY @a INTO @b",
         "RETURN 1 + 2 AS three",
+        "MATCH (n) WITH n RETURN n",
+        "WITH 1 AS x RETURN x",
+        "UNWIND [1, 2] AS x RETURN x",
         "MATCH (n) WHERE n.name STARTS WITH 'U' RETURN n",
         "MATCH (n) RETURN n.with AS w",
     ] {

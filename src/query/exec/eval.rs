@@ -336,7 +336,7 @@ fn slice_val(base: Val, from: Option<Val>, to: Option<Val>, span: Span) -> Resul
     Ok(Val::List(if a < b { items[a as usize..b as usize].to_vec() } else { Vec::new() }))
 }
 
-fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
+pub(crate) fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
     use super::super::value::Value;
     match v {
         Value::Null => Val::Null,

@@ -4,6 +4,7 @@
 pub(crate) mod ctx;
 pub(crate) mod eval;
 pub(crate) mod functions;
+pub(crate) mod multipart;
 pub(crate) mod ops;
 pub(crate) mod plan;
 pub(crate) mod regex;

@@ -17,7 +17,7 @@ use super::unsupported;
 use super::values::date;
 use crate::query::ast::{
     AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Pattern, Query, ReturnItem,
-    Show, Span, Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
+    Show, Span, Stage, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, With,
 };
 use crate::query::lexer::Tok;
 
@@ -29,8 +29,13 @@ pub(crate) fn query(i: Tokens<'_>) -> PResult<'_, Query> {
     Ok((rest, q))
 }
 
-/// A standalone `RETURN` (no patterns): one row of expressions.
+/// A query without `MATCH`: `RETURN` alone (one row of expressions), or
+/// `WITH` / `UNWIND` clauses and then `RETURN`.
 pub(crate) fn return_query(i: Tokens<'_>) -> PResult<'_, Query> {
+    let starts = matches!(&i.peek().tok, Tok::Ident(w) if ["RETURN", "WITH", "UNWIND"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+    if !starts {
+        return fail(i, Expect::Kw("RETURN"));
+    }
     let (rest, mut q) = query_tail(i, Vec::new(), None)?;
     q.span = i.span_to(&rest);
     Ok((rest, q))
@@ -43,8 +48,40 @@ fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
     query_tail(i, patterns, filter)
 }
 
-/// `RETURN` and what follows it.
+/// `stage`: `WITH ...` or `UNWIND expr AS var`.
+fn stage(i: Tokens<'_>) -> PResult<'_, Stage> {
+    if let Ok((rest, _)) = kw("UNWIND")(i) {
+        let (rest, expr) = cut(expression).parse(rest)?;
+        let (rest, _) = cut(kw("AS")).parse(rest)?;
+        let (rest, var) = cut(variable).parse(rest)?;
+        return Ok((rest, Stage::Unwind { expr, var }));
+    }
+    let (i, _) = kw("WITH")(i)?;
+    let (i, distinct) = cut(opt(kw("DISTINCT"))).parse(i)?;
+    let (i, first) = cut(return_item).parse(i)?;
+    let (i, mut items) = many0(preceded(punct(","), cut(return_item))).parse(i)?;
+    items.insert(0, first);
+    if let Some(bad) = items.iter().find(|it| it.alias.is_none() && !matches!(it.expr.kind, ExprKind::Var(_)))
+    {
+        return fatal(bad.span.start, "an expression in WITH needs an alias (`AS name`)".to_string());
+    }
+    let (i, order_by) = opt(label("`ORDER BY`", order_by)).parse(i)?;
+    let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
+    let (i, limit) = opt(preceded(kw("LIMIT"), cut(count))).parse(i)?;
+    let (i, filter) = opt(where_clause).parse(i)?;
+    let order_by = order_by.unwrap_or_default();
+    Ok((
+        i,
+        Stage::With(Box::new(With { distinct: distinct.is_some(), items, order_by, skip, limit, filter })),
+    ))
+}
+
+/// `WITH` / `UNWIND` stages, then `RETURN` and what follows it.
 fn query_tail(i: Tokens<'_>, patterns: Vec<Pattern>, filter: Option<Expr>) -> PResult<'_, Query> {
+    let (i, stages) = many0(stage).parse(i)?;
+    if !stages.is_empty() {
+        unsupported::after_stage(i)?;
+    }
     let (i, (distinct, items)) = return_clause(i)?;
     let (i, order_by) = opt(label("`ORDER BY`", order_by)).parse(i)?;
     let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
@@ -53,7 +90,7 @@ fn query_tail(i: Tokens<'_>, patterns: Vec<Pattern>, filter: Option<Expr>) -> PR
     unsupported::after_return(i)?;
     let order_by = order_by.unwrap_or_default();
     let span = Span::default();
-    let q = Query { patterns, filter, distinct, items, order_by, skip, limit, time, span };
+    let q = Query { patterns, filter, stages, distinct, items, order_by, skip, limit, time, span };
     Ok((i, q))
 }
 
@@ -226,6 +263,12 @@ pub(crate) fn explain(i: Tokens<'_>) -> PResult<'_, Statement> {
     let explain = map(explain, |(analyze, q)| (analyze.is_some(), q));
     let profile = map(preceded(kw("PROFILE"), cut(query)), |q| (true, q));
     let (rest, (analyze, q)) = alt((explain, profile)).parse(i)?;
+    if !q.stages.is_empty() {
+        return fatal(
+            q.span.start,
+            "EXPLAIN of a query with WITH or UNWIND is not supported yet".to_string(),
+        );
+    }
     Ok((rest, Statement::Explain { analyze, inner: Box::new(q) }))
 }
 

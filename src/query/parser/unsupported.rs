@@ -29,8 +29,6 @@ fn clause_name(i: Tokens<'_>) -> Option<&'static str> {
     let paren = next.peek().tok == Tok::Punct("(");
     Some(match word_at(i)?.as_str() {
         "OPTIONAL" if second.as_deref() == Some("MATCH") => "OPTIONAL MATCH",
-        "WITH" => "WITH",
-        "UNWIND" => "UNWIND",
         "UNION" => "UNION",
         "CALL" => "CALL",
         "FOREACH" => "FOREACH",
@@ -61,6 +59,15 @@ pub(crate) fn after_match(i: Tokens<'_>) -> PResult<'_, ()> {
             i,
             "a second MATCH clause (several patterns go in one MATCH, separated by commas)",
         );
+    }
+    statement_start(i)
+}
+
+/// After `WITH` / `UNWIND` stages: a clause other than another stage or
+/// `RETURN`.
+pub(crate) fn after_stage(i: Tokens<'_>) -> PResult<'_, ()> {
+    if word_at(i).as_deref() == Some("MATCH") {
+        return not_supported(i, "MATCH after WITH or UNWIND");
     }
     statement_start(i)
 }

@@ -1,0 +1,165 @@
+//! Multi-part queries: `WITH` and `UNWIND` between the first `MATCH` (or
+//! none) and `RETURN`.
+//!
+//! Each `WITH` runs the RETURN stage of [`super::run`] (projection, implicit
+//! grouping, `DISTINCT`, `ORDER BY`, `SKIP`, `LIMIT`) over the rows so far
+//! and materialises its result; its `WHERE` then filters the projected rows,
+//! and the next part reads only the projected names. `UNWIND` is a pull
+//! operator that repeats each row once per list element. Every row
+//! materialised or unwound counts against the query's row budget
+//! ([`Ctx::tick`]). A `MATCH` after `WITH` / `UNWIND` is not supported yet
+//! (the parser says so).
+
+use std::time::Duration;
+
+use super::super::QueryError;
+use super::super::ast::{Expr, Query, Stage, With};
+use super::super::value::{Val, Value};
+use super::ctx::Ctx;
+use super::eval::{Scope, eval, param_val, semantic, with_article};
+use super::ops::{BoxOp, Op, PlanLine, Row};
+use super::plan::{Planned, plan};
+use super::run::{Sink, columns, run};
+
+/// Runs a query with stages, feeding the final rows to `sink`.
+pub(crate) fn run_multipart<'s>(
+    ctx: &Ctx<'s>,
+    q: &Query,
+    src: &str,
+    sink: &mut Sink<'_>,
+) -> Result<(), QueryError> {
+    let first = Query { stages: Vec::new(), ..q.clone() };
+    let mut planned = plan(ctx, &first, src)?;
+    for stage in &q.stages {
+        planned = match stage {
+            Stage::Unwind { expr, var } => {
+                let Planned { op, mut scope, width } = planned;
+                let input_scope = scope.clone();
+                let slot = width.max(scope.values().copied().max().map_or(0, |m| m + 1));
+                scope.insert(var.name.clone(), slot);
+                let op = Box::new(Unwind {
+                    input: op,
+                    scope: input_scope,
+                    expr: expr.clone(),
+                    slot,
+                    pending: Vec::new(),
+                    base: None,
+                    rows: 0,
+                });
+                Planned { op, scope, width: slot + 1 }
+            }
+            Stage::With(w) => with(ctx, w, src, planned)?,
+        };
+    }
+    run(ctx, q, planned, sink)
+}
+
+/// Projects the rows so far through one `WITH`.
+fn with<'s>(ctx: &Ctx<'s>, w: &With, src: &str, planned: Planned<'s>) -> Result<Planned<'s>, QueryError> {
+    let part = Query {
+        patterns: Vec::new(),
+        filter: None,
+        stages: Vec::new(),
+        distinct: w.distinct,
+        items: w.items.clone(),
+        order_by: w.order_by.clone(),
+        skip: w.skip.clone(),
+        limit: w.limit.clone(),
+        time: Default::default(),
+        span: Default::default(),
+    };
+    let names = columns(&part, src);
+    let mut rows: Vec<Vec<Value>> = Vec::new();
+    run(ctx, &part, planned, &mut |row| {
+        ctx.tick(1)?;
+        rows.push(row);
+        Ok(true)
+    })?;
+    let mut scope = Scope::default();
+    for (slot, name) in names.iter().enumerate() {
+        scope.insert(name.clone(), slot);
+    }
+    let mut kept = Vec::with_capacity(rows.len());
+    for row in rows {
+        let vals: Row = row.iter().map(|v| param_val(ctx, v)).collect();
+        if let Some(c) = &w.filter {
+            match eval(ctx, &scope, &vals, c)? {
+                Val::Bool(true) => {}
+                Val::Bool(false) | Val::Null => continue,
+                other => {
+                    return Err(semantic(
+                        c.span,
+                        format!("WHERE needs a boolean, got {}", with_article(other.type_name())),
+                    ));
+                }
+            }
+        }
+        kept.push(vals);
+    }
+    let width = names.len();
+    Ok(Planned { op: Box::new(Rows { rows: kept.into_iter(), count: 0 }), scope, width })
+}
+
+/// Rows materialised by a `WITH`.
+struct Rows {
+    rows: std::vec::IntoIter<Row>,
+    count: u64,
+}
+
+impl<'s> Op<'s> for Rows {
+    fn next(&mut self, _: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        let row = self.rows.next();
+        self.count += u64::from(row.is_some());
+        Ok(row)
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        out.push(PlanLine {
+            depth,
+            text: "With".into(),
+            estimate: None,
+            rows: self.count,
+            time: Duration::ZERO,
+        });
+    }
+}
+
+/// `UNWIND expr AS var`.
+struct Unwind<'s> {
+    input: BoxOp<'s>,
+    scope: Scope,
+    expr: Expr,
+    slot: usize,
+    /// Elements of the current input row still to emit, last first.
+    pending: Vec<Val>,
+    base: Option<Row>,
+    rows: u64,
+}
+
+impl<'s> Op<'s> for Unwind<'s> {
+    fn next(&mut self, ctx: &Ctx<'s>) -> Result<Option<Row>, QueryError> {
+        loop {
+            if let (Some(v), Some(base)) = (self.pending.pop(), &self.base) {
+                ctx.tick(1)?;
+                let mut row = base.clone();
+                row.resize(self.slot + 1, Val::Null);
+                row[self.slot] = v;
+                self.rows += 1;
+                return Ok(Some(row));
+            }
+            let Some(row) = self.input.next(ctx)? else { return Ok(None) };
+            let mut items = match eval(ctx, &self.scope, &row, &self.expr)? {
+                Val::Null => Vec::new(),
+                Val::List(items) => items,
+                other => vec![other],
+            };
+            items.reverse();
+            self.pending = items;
+            self.base = Some(row);
+        }
+    }
+    fn explain(&self, depth: usize, out: &mut Vec<PlanLine>) {
+        let text = format!("Unwind {}", self.expr);
+        out.push(PlanLine { depth, text, estimate: None, rows: self.rows, time: Duration::ZERO });
+        self.input.explain(depth + 1, out);
+    }
+}
