@@ -34,6 +34,13 @@ const SUBSET: &[&str] = &[
     "expressions/mathematical/",
     "expressions/typeConversion/",
     "expressions/quantifier/",
+    "clauses/unwind/",
+    "clauses/with/",
+    "clauses/with-where/",
+    "clauses/with-skip-limit/",
+    "expressions/aggregation/",
+    "expressions/map/",
+    "expressions/precedence/",
 ];
 
 /// `../shared/tck` beside the repository, or `CLAIMGRAPH_TCK` when set (a

@@ -405,6 +405,14 @@ pub enum AggFunc {
     Avg,
     /// `collect`
     Collect,
+    /// `stDev` (sample standard deviation)
+    StDev,
+    /// `stDevP` (population standard deviation)
+    StDevP,
+    /// `percentileCont(x, p)`: the argument is the list `[x, p]`.
+    PercentileCont,
+    /// `percentileDisc(x, p)`: the argument is the list `[x, p]`.
+    PercentileDisc,
 }
 
 /// One `key: value` entry of a map, generic over the value type.

@@ -190,6 +190,10 @@ fn aggregate_name(func: AggFunc) -> &'static str {
         AggFunc::Sum => "sum",
         AggFunc::Avg => "avg",
         AggFunc::Collect => "collect",
+        AggFunc::StDev => "stDev",
+        AggFunc::StDevP => "stDevP",
+        AggFunc::PercentileCont => "percentileCont",
+        AggFunc::PercentileDisc => "percentileDisc",
     }
 }
 
@@ -245,6 +249,14 @@ impl Display for Expr {
                 let name = aggregate_name(*func);
                 let distinct = if *distinct { "DISTINCT " } else { "" };
                 match arg {
+                    // The two arguments of a percentile are kept as a list.
+                    Some(arg)
+                        if matches!(func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
+                            && matches!(&arg.kind, ExprKind::List(items) if items.len() == 2) =>
+                    {
+                        let ExprKind::List(items) = &arg.kind else { return Ok(()) };
+                        write!(f, "{name}({distinct}{}, {})", items[0], items[1])
+                    }
                     Some(arg) => write!(f, "{name}({distinct}{arg})"),
                     None => write!(f, "{name}(*)"),
                 }
@@ -480,6 +492,9 @@ impl Display for Query {
             }
         }
         f.write_str(if self.distinct { "RETURN DISTINCT " } else { "RETURN " })?;
+        if self.items.is_empty() {
+            f.write_str("*")?;
+        }
         list(f, &self.items, ", ")?;
         if !self.order_by.is_empty() {
             f.write_str(" ORDER BY ")?;

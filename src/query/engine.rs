@@ -347,9 +347,8 @@ fn run_match(
     let mut ctx = Ctx::new(view.index(), params, limits, cancel);
     ctx.valid = valid;
     ctx.include_retracted = q.time.include_retracted;
-    if !q.stages.is_empty() {
-        let columns = run::columns(q, src);
-        super::exec::multipart::run_multipart(&ctx, q, src, &mut |row| sink(&columns, row))?;
+    if !q.stages.is_empty() || q.items.is_empty() {
+        let columns = super::exec::multipart::run_query(&ctx, q, src, &mut |c, row| sink(c, row))?;
         return Ok(QueryResult { columns, ..QueryResult::default() });
     }
     let planned = plan::plan(&ctx, q, src)?;

@@ -56,7 +56,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN"##,
-        r##"error: expected `DISTINCT` or an expression, found end of input
+        r##"error: expected `DISTINCT`, `*` or an expression, found end of input
  --> line 1, column 17
   |
 1 | MATCH (a) RETURN
@@ -686,8 +686,11 @@ fn error_fields_are_plain_data() {
     assert_eq!(e.expected, ["`)`", "`:`"]);
     let e = parse_statement("MATCH (a)\nRETURN").unwrap_err();
     assert_eq!((e.offset, e.line, e.column, e.found.as_str()), (16, 2, 7, "end of input"));
-    assert_eq!(e.expected, ["`DISTINCT`", "an expression"]);
-    assert_eq!(e.to_string(), "line 2, column 7: expected `DISTINCT` or an expression, found end of input");
+    assert_eq!(e.expected, ["`DISTINCT`", "`*`", "an expression"]);
+    assert_eq!(
+        e.to_string(),
+        "line 2, column 7: expected `DISTINCT`, `*` or an expression, found end of input"
+    );
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Execution: the per-query context, expression evaluation, operators, the
 //! planner, the RETURN stage, and the non-MATCH statements.
 
+pub(crate) mod aggregates;
 pub(crate) mod ctx;
 pub(crate) mod eval;
 pub(crate) mod functions;

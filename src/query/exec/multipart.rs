@@ -13,21 +13,43 @@
 use std::time::Duration;
 
 use super::super::QueryError;
-use super::super::ast::{Expr, Query, Stage, With};
+use super::super::ast::{Expr, ExprKind, Ident, Query, ReturnItem, Stage, With};
 use super::super::value::{Val, Value};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, param_val, semantic, with_article};
 use super::ops::{BoxOp, Op, PlanLine, Row};
 use super::plan::{Planned, plan};
-use super::run::{Sink, columns, run};
+use super::run::{columns, run};
 
-/// Runs a query with stages, feeding the final rows to `sink`.
-pub(crate) fn run_multipart<'s>(
+/// `RETURN *` (a query without items) as the variables in `scope`, sorted
+/// by name; other queries unchanged.
+pub(crate) fn expand_star(q: &Query, scope: &Scope) -> Result<Query, QueryError> {
+    if !q.items.is_empty() {
+        return Ok(q.clone());
+    }
+    let mut names: Vec<&String> = scope.keys().filter(|n| !n.starts_with('\u{1}')).collect();
+    if names.is_empty() {
+        return Err(semantic(q.span, "RETURN * needs at least one variable in scope"));
+    }
+    names.sort();
+    let items = names
+        .into_iter()
+        .map(|n| {
+            let ident = Ident { name: n.clone(), span: q.span };
+            ReturnItem { expr: Expr::new(ExprKind::Var(n.clone()), q.span), alias: Some(ident), span: q.span }
+        })
+        .collect();
+    Ok(Query { items, ..q.clone() })
+}
+
+/// Runs a query (with stages, or a plain one), feeding its column names
+/// and each final row to `sink`; returns the column names.
+pub(crate) fn run_query<'s>(
     ctx: &Ctx<'s>,
     q: &Query,
     src: &str,
-    sink: &mut Sink<'_>,
-) -> Result<(), QueryError> {
+    sink: &mut crate::query::engine::RowSink<'_>,
+) -> Result<Vec<String>, QueryError> {
     let first = Query { stages: Vec::new(), ..q.clone() };
     let mut planned = plan(ctx, &first, src)?;
     for stage in &q.stages {
@@ -51,7 +73,10 @@ pub(crate) fn run_multipart<'s>(
             Stage::With(w) => with(ctx, w, src, planned)?,
         };
     }
-    run(ctx, q, planned, sink)
+    let q = expand_star(q, &planned.scope)?;
+    let names = columns(&q, src);
+    run(ctx, &q, planned, &mut |row| sink(&names, row))?;
+    Ok(names)
 }
 
 /// Projects the rows so far through one `WITH`.

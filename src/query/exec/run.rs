@@ -517,6 +517,12 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
             let n = numbers()?;
             if n.is_empty() { Val::Null } else { Val::Float(n.iter().sum::<f64>() / n.len() as f64) }
         }
+        AggFunc::StDev | AggFunc::StDevP => {
+            super::aggregates::stdev(&numbers()?, spec.func == AggFunc::StDevP)
+        }
+        AggFunc::PercentileCont | AggFunc::PercentileDisc => {
+            super::aggregates::percentile(&acc.values, spec.func == AggFunc::PercentileCont, span)?
+        }
     })
 }
 

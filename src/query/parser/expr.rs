@@ -454,6 +454,10 @@ fn aggregate(name: &str) -> Option<AggFunc> {
         ("sum", AggFunc::Sum),
         ("avg", AggFunc::Avg),
         ("collect", AggFunc::Collect),
+        ("stdev", AggFunc::StDev),
+        ("stdevp", AggFunc::StDevP),
+        ("percentilecont", AggFunc::PercentileCont),
+        ("percentiledisc", AggFunc::PercentileDisc),
     ];
     all.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| *f)
 }
@@ -472,7 +476,15 @@ fn aggregate_args(i: Tokens<'_>, func: AggFunc) -> PResult<'_, ExprKind> {
         Ok((rest, _)) => (rest, true),
         Err(_) => (i, false),
     };
-    let (i, arg) = commit(expression(i))?;
+    let (i, mut arg) = commit(expression(i))?;
+    let mut i = i;
+    if matches!(func, AggFunc::PercentileCont | AggFunc::PercentileDisc) {
+        let (rest, _) = commit(punct(",")(i))?;
+        let (rest, p) = commit(expression(rest))?;
+        let span = arg.span.to(p.span);
+        arg = Expr::new(ExprKind::List(vec![arg, p]), span);
+        i = rest;
+    }
     let (i, _) = commit(punct(")")(i))?;
     Ok((i, ExprKind::Aggregate { func, distinct, arg: Some(Box::new(arg)) }))
 }

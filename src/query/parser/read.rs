@@ -103,6 +103,13 @@ pub(crate) fn where_clause(i: Tokens<'_>) -> PResult<'_, Expr> {
 pub(crate) fn return_clause(i: Tokens<'_>) -> PResult<'_, (bool, Vec<ReturnItem>)> {
     let (i, _) = kw("RETURN")(i)?;
     let (i, distinct) = cut(opt(kw("DISTINCT"))).parse(i)?;
+    // `RETURN *` (every variable in scope) is kept as no items.
+    if let Ok((rest, _)) = punct("*")(i) {
+        if rest.peek().tok == Tok::Punct(",") {
+            return fatal(rest.offset(), "`RETURN *` with further items is not supported yet".to_string());
+        }
+        return Ok((rest, (distinct.is_some(), Vec::new())));
+    }
     let (i, first) = cut(return_item).parse(i)?;
     let (i, mut items) = many0(preceded(punct(","), cut(return_item))).parse(i)?;
     items.insert(0, first);
@@ -263,11 +270,9 @@ pub(crate) fn explain(i: Tokens<'_>) -> PResult<'_, Statement> {
     let explain = map(explain, |(analyze, q)| (analyze.is_some(), q));
     let profile = map(preceded(kw("PROFILE"), cut(query)), |q| (true, q));
     let (rest, (analyze, q)) = alt((explain, profile)).parse(i)?;
-    if !q.stages.is_empty() {
-        return fatal(
-            q.span.start,
-            "EXPLAIN of a query with WITH or UNWIND is not supported yet".to_string(),
-        );
+    if !q.stages.is_empty() || q.items.is_empty() {
+        let msg = "EXPLAIN of a query with WITH, UNWIND or RETURN * is not supported yet";
+        return fatal(q.span.start, msg.to_string());
     }
     Ok((rest, Statement::Explain { analyze, inner: Box::new(q) }))
 }
