@@ -16,7 +16,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETRN a"##,
-        r##"error: expected an edge pattern, `,`, `WHERE`, `UNWIND`, `WITH` or `RETURN`, found `RETRN` (did you mean `RETURN`?)
+        r##"error: expected an edge pattern, `,`, `WHERE`, `MATCH`, `UNWIND`, `WITH` or `RETURN`, found `RETRN` (did you mean `RETURN`?)
  --> line 1, column 11
   |
 1 | MATCH (a) RETRN a
@@ -48,7 +48,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a)"##,
-        r##"error: expected an edge pattern, `,`, `WHERE`, `UNWIND`, `WITH` or `RETURN`, found end of input
+        r##"error: expected an edge pattern, `,`, `WHERE`, `MATCH`, `UNWIND`, `WITH` or `RETURN`, found end of input
  --> line 1, column 10
   |
 1 | MATCH (a)
@@ -608,7 +608,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) WHERE a.x = 1 ADN a.y = 2 RETURN a"##,
-        r##"error: expected `UNWIND`, `WITH` or `RETURN`, found `ADN` (did you mean `AND`?)
+        r##"error: expected `MATCH`, `UNWIND`, `WITH` or `RETURN`, found `ADN` (did you mean `AND`?)
  --> line 1, column 25
   |
 1 | MATCH (a) WHERE a.x = 1 ADN a.y = 2 RETURN a

@@ -41,9 +41,36 @@ pub(crate) fn return_query(i: Tokens<'_>) -> PResult<'_, Query> {
     Ok((rest, q))
 }
 
+/// Patterns and `WHERE` of one or more leading `MATCH` clauses. Later
+/// clauses join the first: `MATCH p1 WHERE w1 MATCH p2 WHERE w2` is
+/// `MATCH p1, p2 WHERE w1 AND w2`, the same rows, since claims may repeat
+/// across the patterns of one MATCH here anyway (no relationship
+/// isomorphism, see the grammar).
 fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
-    let (i, patterns) = pattern_list(i)?;
-    let (i, filter) = opt(where_clause).parse(i)?;
+    let (mut i, mut patterns) = pattern_list(i)?;
+    let (rest, mut filter) = opt(where_clause).parse(i)?;
+    i = rest;
+    while let Ok((rest, _)) = kw("MATCH")(i) {
+        let (rest, more) = cut(pattern_list).parse(rest)?;
+        let (rest, cond) = opt(where_clause).parse(rest)?;
+        patterns.extend(more);
+        filter = match (filter, cond) {
+            (Some(a), Some(b)) => {
+                let span = a.span.to(b.span);
+                let mut items = match a.kind {
+                    ExprKind::And(items) => items,
+                    kind => vec![Expr::new(kind, a.span)],
+                };
+                match b.kind {
+                    ExprKind::And(more) => items.extend(more),
+                    kind => items.push(Expr::new(kind, b.span)),
+                }
+                Some(Expr::new(ExprKind::And(items), span))
+            }
+            (a, b) => a.or(b),
+        };
+        i = rest;
+    }
     unsupported::after_match(i)?;
     query_tail(i, patterns, filter)
 }

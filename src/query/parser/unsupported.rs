@@ -54,12 +54,6 @@ pub(crate) fn statement_start(i: Tokens<'_>) -> PResult<'_, ()> {
 
 /// After a `MATCH`'s patterns and `WHERE`: another clause before `RETURN`.
 pub(crate) fn after_match(i: Tokens<'_>) -> PResult<'_, ()> {
-    if word_at(i).as_deref() == Some("MATCH") {
-        return not_supported(
-            i,
-            "a second MATCH clause (several patterns go in one MATCH, separated by commas)",
-        );
-    }
     statement_start(i)
 }
 
