@@ -339,6 +339,9 @@ impl Lexer<'_> {
     }
 
     fn number(&mut self, start: usize) -> LexResult<Tok> {
+        if self.byte(start) == b'0' && matches!(self.byte(start + 1), b'x' | b'X' | b'o' | b'O') {
+            return self.radix_number(start);
+        }
         let digits_end = self.scan_while(start, |b| b.is_ascii_digit());
         if digits_end - start == 4 && self.two_digit_part(digits_end) {
             return self.date(start);
@@ -354,6 +357,25 @@ impl Lexer<'_> {
             float = true;
         }
         self.finish_number(start, end, float)
+    }
+
+    /// A hexadecimal (`0x1F`) or octal (`0o17`) integer, as in Cypher.
+    fn radix_number(&mut self, start: usize) -> LexResult<Tok> {
+        let hex = matches!(self.byte(start + 1), b'x' | b'X');
+        let (radix, what) = if hex { (16, "hexadecimal") } else { (8, "octal") };
+        let digit: fn(u8) -> bool =
+            if hex { |b| b.is_ascii_hexdigit() } else { |b| (b'0'..=b'7').contains(&b) };
+        let end = self.scan_while(start + 2, digit);
+        if end == start + 2 {
+            let msg = format!("invalid {what} number: no digits after `{}`", &self.src[start..start + 2]);
+            return Err(self.error(start, &[], msg));
+        }
+        self.end_literal(end)?;
+        let text = &self.src[start + 2..end];
+        i64::from_str_radix(text, radix).map(Tok::Int).map_err(|_| {
+            let lit = &self.src[start..end];
+            self.error(start, &[], format!("integer `{lit}` is too large (maximum {})", i64::MAX))
+        })
     }
 
     /// End of an exponent `e[+-]digits` starting at `at`, if there is one.

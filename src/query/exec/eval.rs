@@ -458,6 +458,11 @@ fn arithmetic(op: BinOp, a: &Val, b: &Val, span: Span) -> Result<Val, QueryError
             })
         }
         (Val::Str(x), Val::Str(y)) if op == BinOp::Add => Val::Str(format!("{x}{y}")),
+        // Cypher's list `+`: concatenation, or appending / prepending one
+        // element.
+        (Val::List(x), Val::List(y)) if op == BinOp::Add => Val::List(x.iter().chain(y).cloned().collect()),
+        (Val::List(x), y) if op == BinOp::Add => Val::List(x.iter().chain([y]).cloned().collect()),
+        (x, Val::List(y)) if op == BinOp::Add => Val::List([x].into_iter().chain(y).cloned().collect()),
         (x, y) => {
             return Err(semantic(
                 span,

@@ -54,6 +54,11 @@ pub(crate) const NAMES: &[&str] = &[
     "length",
     "labels",
     "properties",
+    "nodes",
+    "relationships",
+    "startnode",
+    "endnode",
+    "rand",
 ];
 
 /// Longest list `range` builds.
@@ -285,6 +290,28 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<Val>, span: Span) -> Res
             Val::List((0..count as i64).map(|k| Val::Int(a + k * step)).collect())
         }
         "coalesce" => args.into_iter().find(|v| !matches!(v, Val::Null)).unwrap_or(Val::Null),
+        "rand" => {
+            if !args.is_empty() {
+                return Err(f.arity("no arguments"));
+            }
+            Val::Float(random_unit())
+        }
+        "nodes" | "relationships" => match f.one(args)? {
+            // A path alternates nodes (even positions) and claims.
+            Val::Path(items) => {
+                let parity = usize::from(lower == "relationships");
+                Val::List(
+                    items.into_iter().enumerate().filter(|(k, _)| k % 2 == parity).map(|(_, v)| v).collect(),
+                )
+            }
+            other => f.not_null(other, "a path")?,
+        },
+        "startnode" | "endnode" => match f.one(args)? {
+            v @ Val::Claim(_) => {
+                property(ctx, &v, if lower == "startnode" { "subject" } else { "object" }, span)?
+            }
+            other => f.not_null(other, "a claim")?,
+        },
         "keys" => match f.one(args)? {
             Val::Map(m) => Val::List(m.into_keys().map(Val::Str).collect()),
             v @ (Val::Entity(_) | Val::Claim(_)) => {
@@ -316,6 +343,29 @@ pub(crate) fn call(ctx: &Ctx<'_>, name: &str, args: Vec<Val>, span: Span) -> Res
             let hint = closest(&lower, NAMES.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
             return Err(semantic(span, format!("unknown function `{name}`{}", hint.unwrap_or_default())));
         }
+    })
+}
+
+/// A uniformly distributed float in [0, 1): xorshift64* per thread, seeded
+/// from the standard library's random hasher keys (no new dependency for a
+/// function whose results are only ever compared statistically).
+fn random_unit() -> f64 {
+    use std::cell::Cell;
+    use std::hash::{BuildHasher, Hasher};
+    thread_local! {
+        static STATE: Cell<u64> = Cell::new({
+            let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+            h.write_u64(0x9e37_79b9_7f4a_7c15);
+            h.finish() | 1
+        });
+    }
+    STATE.with(|s| {
+        let mut x = s.get();
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        s.set(x);
+        (x.wrapping_mul(0x2545_f491_4f6c_dd1d) >> 11) as f64 / (1u64 << 53) as f64
     })
 }
 
