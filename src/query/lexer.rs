@@ -157,12 +157,18 @@ impl Lexer<'_> {
         LexError { offset, found, expected, message }
     }
 
+    /// Whether the `--` at `at` is part of a Cypher arrow (`-->`, `<--`,
+    /// `)--(`) rather than a comment: followed by `>` or `(`, or after `<`.
+    fn arrow_at(&self, at: usize) -> bool {
+        matches!(self.byte(at + 2), b'>' | b'(') || (at > 0 && self.byte(at - 1) == b'<')
+    }
+
     fn skip_trivia(&mut self) -> LexResult<()> {
         while let Some(c) = self.char_at(self.pos) {
             let rest = &self.src[self.pos..];
             if c.is_whitespace() {
                 self.pos += c.len_utf8();
-            } else if rest.starts_with("//") || rest.starts_with("--") {
+            } else if rest.starts_with("//") || (rest.starts_with("--") && !self.arrow_at(self.pos)) {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else if let Some(body) = rest.strip_prefix("/*") {
                 let Some(close) = body.find("*/") else {

@@ -50,3 +50,12 @@ fn supported_statements_that_share_the_words_still_parse() {
     let s = parse_statement("return 1 as x order by x limit 1").unwrap();
     assert_eq!(s.to_string(), "RETURN 1 AS x ORDER BY x LIMIT 1");
 }
+
+#[test]
+fn bare_arrows_are_edges_and_other_dashes_still_comment() {
+    let s = parse_statement("MATCH (a)-->(b)<--(c)--(d) RETURN d").unwrap();
+    let again = parse_statement(&s.to_string()).unwrap();
+    assert_eq!(s, again, "{s}");
+    let s = parse_statement("MATCH (a) -- all nodes\nRETURN a").unwrap();
+    assert_eq!(s.to_string(), "MATCH (a) RETURN a");
+}
