@@ -22,12 +22,13 @@ const XOR: u8 = 2;
 const AND: u8 = 3;
 const NOT: u8 = 4;
 const CMP: u8 = 5;
-const ADD: u8 = 6;
-const MUL: u8 = 7;
-const POW: u8 = 8;
-const NEG: u8 = 9;
-const POSTFIX: u8 = 10;
-const ATOM: u8 = 11;
+const PRED: u8 = 6;
+const ADD: u8 = 7;
+const MUL: u8 = 8;
+const POW: u8 = 9;
+const NEG: u8 = 10;
+const POSTFIX: u8 = 11;
+const ATOM: u8 = 12;
 
 /// Writes `name` bare when it can be, else in backticks.
 struct Name<'a>(&'a str);
@@ -141,7 +142,7 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Or(_) => OR,
         ExprKind::And(_) => AND,
         ExprKind::Not(_) => NOT,
-        ExprKind::IsNull { .. } => CMP,
+        ExprKind::IsNull { .. } => PRED,
         ExprKind::Binary { op, .. } => binary_precedence(*op),
         ExprKind::Neg(_) => NEG,
         ExprKind::Property { .. } | ExprKind::Index { .. } | ExprKind::Slice { .. } => POSTFIX,
@@ -155,6 +156,7 @@ fn binary_precedence(op: BinOp) -> u8 {
         BinOp::Mul | BinOp::Div | BinOp::Mod => MUL,
         BinOp::Pow => POW,
         BinOp::Xor => XOR,
+        BinOp::In | BinOp::StartsWith | BinOp::EndsWith | BinOp::Contains | BinOp::Regex => PRED,
         _ => CMP,
     }
 }
@@ -243,7 +245,7 @@ impl Display for Expr {
             ExprKind::Or(items) => junction(f, items, " OR ", AND),
             ExprKind::IsNull { expr, negated } => {
                 let not = if *negated { "NOT " } else { "" };
-                write!(f, "{} IS {not}NULL", Operand(expr, CMP))
+                write!(f, "{} IS {not}NULL", Operand(expr, PRED))
             }
             ExprKind::Aggregate { func, distinct, arg } => {
                 let name = aggregate_name(*func);

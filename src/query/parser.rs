@@ -87,6 +87,7 @@ pub const PRODUCTIONS: &[&str] = &[
     "not_expr",
     "comparison",
     "comparison_op",
+    "predicate",
     "additive",
     "multiplicative",
     "power",

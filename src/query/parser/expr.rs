@@ -30,17 +30,21 @@ pub(crate) const XOR: u8 = 2;
 pub(crate) const AND: u8 = 3;
 /// Precedence of prefix `NOT`.
 pub(crate) const NOT: u8 = 4;
-/// Precedence of comparisons, `IN`, `STARTS WITH`, `=~`, `IS NULL`, ...
+/// Precedence of the comparisons `= <> < <= > >=`.
 pub(crate) const CMP: u8 = 5;
+/// Precedence of the predicates `IN`, `STARTS WITH`, `ENDS WITH`,
+/// `CONTAINS`, `=~` and `IS [NOT] NULL`, which bind tighter than the
+/// comparisons (openCypher: `a = b IN c` is `a = (b IN c)`).
+pub(crate) const PRED: u8 = 6;
 /// Precedence of `+` and `-`.
-pub(crate) const ADD: u8 = 6;
+pub(crate) const ADD: u8 = 7;
 /// Precedence of `*`, `/` and `%`.
-pub(crate) const MUL: u8 = 7;
+pub(crate) const MUL: u8 = 8;
 /// Precedence of `^`.
-pub(crate) const POW: u8 = 8;
+pub(crate) const POW: u8 = 9;
 /// Precedence of unary minus (its operand binds tighter than `^`, so
 /// `-2 ^ 2` is `(-2) ^ 2`, as in openCypher's grammar).
-pub(crate) const NEG: u8 = 9;
+pub(crate) const NEG: u8 = 10;
 
 /// An infix operator found after an operand.
 #[derive(Debug, Clone, Copy)]
@@ -56,7 +60,10 @@ impl Infix {
         match self {
             Infix::Or => OR,
             Infix::And => AND,
-            Infix::IsNull(_) => CMP,
+            Infix::IsNull(_) => PRED,
+            Infix::Bin(BinOp::In | BinOp::StartsWith | BinOp::EndsWith | BinOp::Contains | BinOp::Regex) => {
+                PRED
+            }
             Infix::Bin(BinOp::Add | BinOp::Sub) => ADD,
             Infix::Bin(BinOp::Mul | BinOp::Div | BinOp::Mod) => MUL,
             Infix::Bin(BinOp::Pow) => POW,
@@ -495,7 +502,7 @@ mod tests {
 
     #[test]
     fn levels_are_ordered() {
-        let levels = [OR, XOR, AND, NOT, CMP, ADD, MUL, POW, NEG];
+        let levels = [OR, XOR, AND, NOT, CMP, PRED, ADD, MUL, POW, NEG];
         assert!(levels.windows(2).all(|w| w[0] < w[1]));
     }
 }
