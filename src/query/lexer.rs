@@ -190,6 +190,14 @@ impl Lexer<'_> {
             _ if is_ident_start(b) => Ok(Tok::Ident(self.bare_ident(start))),
             b'`' => self.quoted_ident(start).map(Tok::Quoted),
             b'0'..=b'9' => self.number(start),
+            // `.5`: a float without integer digits, as Cypher allows.
+            b'.' if self.byte(start + 1).is_ascii_digit() => {
+                let mut end = self.scan_while(start + 1, |b| b.is_ascii_digit());
+                if let Some(exp_end) = self.exponent(end) {
+                    end = exp_end;
+                }
+                self.finish_number(start, end, true)
+            }
             b'\'' | b'"' => self.string(start).map(Tok::Str),
             b'@' => self.entity_ref(start),
             b'$' => self.param(start),
