@@ -164,6 +164,7 @@ impl Expr {
             ExprKind::ListComp { list, pred, map, .. } => {
                 std::iter::once(&**list).chain(pred.as_deref()).chain(map.as_deref()).collect()
             }
+            ExprKind::HasLabel { expr, .. } => vec![expr],
             _ => Vec::new(),
         }
     }
@@ -211,6 +212,7 @@ impl Expr {
                 .chain(otherwise.as_deref_mut())
                 .collect(),
             ExprKind::Quantifier { list, pred, .. } => vec![&mut **list, &mut **pred],
+            ExprKind::HasLabel { expr, .. } => vec![&mut **expr],
             ExprKind::ListComp { list, pred, map, .. } => {
                 std::iter::once(&mut **list).chain(pred.as_deref_mut()).chain(map.as_deref_mut()).collect()
             }
@@ -301,6 +303,14 @@ pub enum ExprKind {
         whens: Vec<(Expr, Expr)>,
         /// `ELSE` value (null when absent).
         otherwise: Option<Box<Expr>>,
+    },
+    /// `n:Label` (`n:A:B`: every label): whether an entity is of that kind
+    /// (or a claim of that predicate).
+    HasLabel {
+        /// The tested variable.
+        expr: Box<Expr>,
+        /// The labels, at least one.
+        labels: Vec<Ident>,
     },
     /// A variable bound inside the expression by a quantifier or a list
     /// comprehension (`x` in `all(x IN l WHERE x > 0)`).

@@ -146,6 +146,7 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Binary { op, .. } => binary_precedence(*op),
         ExprKind::Neg(_) => NEG,
         ExprKind::Property { .. } | ExprKind::Index { .. } | ExprKind::Slice { .. } => POSTFIX,
+        ExprKind::HasLabel { .. } => POSTFIX,
         _ => ATOM,
     }
 }
@@ -294,6 +295,10 @@ impl Display for Expr {
                 f.write_str(" END")
             }
             ExprKind::Local(v) => Name(v).fmt(f),
+            ExprKind::HasLabel { expr, labels } => {
+                Operand(expr, POSTFIX).fmt(f)?;
+                labels.iter().try_for_each(|l| write!(f, ":{}", Key(&l.name)))
+            }
             ExprKind::Quantifier { kind, var, list, pred } => {
                 let name = match kind {
                     Quantifier::All => "all",

@@ -156,6 +156,18 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             let vals: Vec<Val> = args.iter().map(|a| eval(ctx, scope, row, a)).collect::<Result<_, _>>()?;
             super::functions::call(ctx, &name.name, vals, e.span)?
         }
+        ExprKind::HasLabel { expr, labels } => match eval(ctx, scope, row, expr)? {
+            Val::Null => Val::Null,
+            Val::Entity(id) => match ctx.entity(id)? {
+                Some(ent) => Val::Bool(labels.iter().all(|l| l.name == ent.kind)),
+                None => Val::Null,
+            },
+            v @ Val::Claim(_) => {
+                let Val::Str(p) = property(ctx, &v, "predicate", e.span)? else { return Ok(Val::Null) };
+                Val::Bool(labels.iter().all(|l| l.name == p || l.name.to_ascii_lowercase() == p))
+            }
+            other => return Err(type_error(expr.span, ":Label", &other)),
+        },
         ExprKind::Local(name) => match scope.get(name) {
             Some(&slot) => row.get(slot).cloned().unwrap_or(Val::Null),
             None => return Err(semantic(e.span, format!("unknown variable `{name}`"))),

@@ -226,6 +226,20 @@ fn prefix_operand<'a>(at: Tokens<'a>, rest: Tokens<'a>, op: Span, level: u8) -> 
 /// path), `[index]` and `[from..to]`.
 fn postfix(i: Tokens<'_>) -> PResult<'_, Expr> {
     let (mut rest, mut base) = primary(i)?;
+    // `n:Label[:Label...]` after a variable: a label predicate.
+    if matches!(base.kind, ExprKind::Var(_) | ExprKind::Local(_))
+        && rest.peek().tok == Tok::Punct(":")
+        && matches!(rest.next().peek().tok, Tok::Ident(_) | Tok::Quoted(_))
+    {
+        let mut labels = Vec::new();
+        while let Ok((after, _)) = punct(":")(rest) {
+            let (after, label) = commit(ident("a label")(after))?;
+            labels.push(label);
+            rest = after;
+        }
+        let kind = ExprKind::HasLabel { expr: Box::new(base), labels };
+        return Ok((rest, Expr::new(kind, i.span_to(&rest))));
+    }
     loop {
         match rest.peek().tok {
             Tok::Punct(".") => {
