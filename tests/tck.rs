@@ -41,6 +41,7 @@ const SUBSET: &[&str] = &[
     "expressions/aggregation/",
     "expressions/map/",
     "expressions/precedence/",
+    "clauses/union/",
 ];
 
 /// `../shared/tck` beside the repository, or `CLAIMGRAPH_TCK` when set (a

@@ -646,6 +646,8 @@ pub struct Query {
     pub filter: Option<Expr>,
     /// `WITH` / `UNWIND` clauses after the patterns, in order.
     pub stages: Vec<Stage>,
+    /// `UNION [ALL] query ...` after this one: `true` for `UNION ALL`.
+    pub unions: Vec<(bool, Query)>,
     /// `RETURN DISTINCT` was written.
     pub distinct: bool,
     /// `RETURN` items.

@@ -513,7 +513,11 @@ impl Display for Query {
         if let Some(l) = &self.limit {
             write!(f, " LIMIT {l}")?;
         }
-        self.time.fmt(f)
+        self.time.fmt(f)?;
+        for (all, part) in &self.unions {
+            write!(f, " UNION {}{part}", if *all { "ALL " } else { "" })?;
+        }
+        Ok(())
     }
 }
 

@@ -347,6 +347,10 @@ fn run_match(
     let mut ctx = Ctx::new(view.index(), params, limits, cancel);
     ctx.valid = valid;
     ctx.include_retracted = q.time.include_retracted;
+    if !q.unions.is_empty() {
+        let columns = super::exec::multipart::run_union(&ctx, q, src, sink)?;
+        return Ok(QueryResult { columns, ..QueryResult::default() });
+    }
     if !q.stages.is_empty() || q.items.is_empty() {
         let columns = super::exec::multipart::run_query(&ctx, q, src, &mut |c, row| sink(c, row))?;
         return Ok(QueryResult { columns, ..QueryResult::default() });

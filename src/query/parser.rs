@@ -163,11 +163,13 @@ fn script(mut i: Tokens<'_>) -> PResult<'_, Vec<(Statement, Span)>> {
 /// `statement`: any one statement.
 fn statement(i: Tokens<'_>) -> PResult<'_, Statement> {
     unsupported::statement_start(i)?;
-    let query = map(read::query, |q| Statement::Match(Box::new(q)));
-    let ret = map(read::return_query, |q| Statement::Match(Box::new(q)));
+    let union = |i| {
+        let (i, mut q) = alt((read::query, read::return_query)).parse(i)?;
+        let (i, ()) = read::unions(i, &mut q)?;
+        Ok((i, Statement::Match(Box::new(q))))
+    };
     let any = alt((
-        query,
-        ret,
+        union,
         read::explain,
         read::history,
         read::conflicts,

@@ -32,7 +32,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN a LIMT 5"##,
-        r##"error: expected `AS`, `,`, `ORDER BY`, `SKIP`, `LIMIT`, a time clause, `;` or end of input, found `LIMT` (did you mean `LIMIT`?)
+        r##"error: expected `AS`, `,`, `ORDER BY`, `SKIP`, `LIMIT`, a time clause, `UNION`, `;` or end of input, found `LIMT` (did you mean `LIMIT`?)
  --> line 1, column 20
   |
 1 | MATCH (a) RETURN a LIMT 5
@@ -280,7 +280,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN a LIMIT 1 SKIP 1"##,
-        r##"error: expected a time clause, `;` or end of input, found `SKIP`
+        r##"error: expected a time clause, `UNION`, `;` or end of input, found `SKIP`
  --> line 1, column 28
   |
 1 | MATCH (a) RETURN a LIMIT 1 SKIP 1

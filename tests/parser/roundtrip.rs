@@ -254,6 +254,7 @@ fn query() -> impl Strategy<Value = Query> {
         patterns,
         filter,
         stages: Vec::new(),
+        unions: Vec::new(),
         distinct,
         items,
         order_by,

@@ -10,7 +10,6 @@ const CASES: &[(&str, &str, usize)] = &[
     ("OPTIONAL MATCH (n) RETURN n", "OPTIONAL MATCH is not supported yet", 1),
     ("MATCH (n) WITH n MATCH (n)-[r]->(m) RETURN m", "MATCH after WITH or UNWIND is not supported yet", 18),
     ("UNWIND [1] AS x OPTIONAL MATCH (n) RETURN n", "OPTIONAL MATCH is not supported yet", 17),
-    ("MATCH (n) RETURN n UNION RETURN 1 AS n", "UNION is not supported yet", 20),
     ("MATCH (n) CALL { RETURN 1 } RETURN n", "CALL is not supported yet", 11),
     ("MATCH (n:A:B) RETURN n", "several labels on a node is not supported yet", 11),
     ("MATCH p = shortestPath((a)-[*]-(b)) RETURN p", "expected", 11),

@@ -79,12 +79,58 @@ pub(crate) fn run_query<'s>(
     Ok(names)
 }
 
+/// `q UNION [ALL] q2 ...`: each part in turn (they must name the same
+/// columns); `UNION` drops repeated rows of the whole result, `UNION ALL`
+/// keeps them.
+pub(crate) fn run_union<'s>(
+    ctx: &Ctx<'s>,
+    q: &Query,
+    src: &str,
+    sink: &mut crate::query::engine::RowSink<'_>,
+) -> Result<Vec<String>, QueryError> {
+    let distinct = q.unions.iter().any(|(all, _)| !all);
+    let first = Query { unions: Vec::new(), ..q.clone() };
+    let parts = std::iter::once(&first).chain(q.unions.iter().map(|(_, p)| p));
+    let mut names: Option<Vec<String>> = None;
+    let mut seen = std::collections::HashSet::new();
+    let mut open = true;
+    for part in parts {
+        let got = run_query(ctx, part, src, &mut |cols, row| {
+            if let Some(n) = &names
+                && n.as_slice() != cols
+            {
+                return Err(semantic(
+                    part.span,
+                    format!("all parts of a UNION must return the same columns: {n:?} and {cols:?}"),
+                ));
+            }
+            if !open || (distinct && !seen.insert(format!("{row:?}"))) {
+                return Ok(open);
+            }
+            ctx.tick(1)?;
+            open = sink(cols, row)?;
+            Ok(open)
+        })?;
+        match &names {
+            Some(n) if *n != got => {
+                return Err(semantic(
+                    part.span,
+                    format!("all parts of a UNION must return the same columns: {n:?} and {got:?}"),
+                ));
+            }
+            _ => names = Some(got),
+        }
+    }
+    Ok(names.unwrap_or_default())
+}
+
 /// Projects the rows so far through one `WITH`.
 fn with<'s>(ctx: &Ctx<'s>, w: &With, src: &str, planned: Planned<'s>) -> Result<Planned<'s>, QueryError> {
     let part = Query {
         patterns: Vec::new(),
         filter: None,
         stages: Vec::new(),
+        unions: Vec::new(),
         distinct: w.distinct,
         items: w.items.clone(),
         order_by: w.order_by.clone(),

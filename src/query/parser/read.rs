@@ -29,6 +29,28 @@ pub(crate) fn query(i: Tokens<'_>) -> PResult<'_, Query> {
     Ok((rest, q))
 }
 
+/// `UNION [ALL]` and the next query, as many times as written. All must
+/// be `UNION` or all `UNION ALL`, and no part may carry time clauses (the
+/// whole statement reads one snapshot).
+pub(crate) fn unions<'a>(mut i: Tokens<'a>, first: &mut Query) -> PResult<'a, ()> {
+    while let Ok((rest, at)) = kw("UNION")(i) {
+        let (rest, all) = opt(kw("ALL")).parse(rest)?;
+        let (rest, part) = cut(alt((query, return_query))).parse(rest)?;
+        let all = all.is_some();
+        if first.unions.first().is_some_and(|(a, _)| *a != all) {
+            return fatal(at.start, "mixing UNION and UNION ALL in one query is not allowed".to_string());
+        }
+        for q in std::iter::once(&*first).chain(std::iter::once(&part)) {
+            if q.time != TimeClauses::default() {
+                return fatal(q.span.start, "time clauses with UNION are not supported yet".to_string());
+            }
+        }
+        first.unions.push((all, part));
+        i = rest;
+    }
+    Ok((i, ()))
+}
+
 /// A query without `MATCH`: `RETURN` alone (one row of expressions), or
 /// `WITH` / `UNWIND` clauses and then `RETURN`.
 pub(crate) fn return_query(i: Tokens<'_>) -> PResult<'_, Query> {
@@ -114,10 +136,10 @@ fn query_tail(i: Tokens<'_>, patterns: Vec<Pattern>, filter: Option<Expr>) -> PR
     let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
     let (i, limit) = opt(preceded(kw("LIMIT"), cut(count))).parse(i)?;
     let (i, time) = time_clauses(i, true)?;
-    unsupported::after_return(i)?;
     let order_by = order_by.unwrap_or_default();
     let span = Span::default();
-    let q = Query { patterns, filter, stages, distinct, items, order_by, skip, limit, time, span };
+    let unions = Vec::new();
+    let q = Query { patterns, filter, stages, unions, distinct, items, order_by, skip, limit, time, span };
     Ok((i, q))
 }
 

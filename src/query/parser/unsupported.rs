@@ -66,14 +66,6 @@ pub(crate) fn after_stage(i: Tokens<'_>) -> PResult<'_, ()> {
     statement_start(i)
 }
 
-/// After `RETURN …`: `UNION` and the like.
-pub(crate) fn after_return(i: Tokens<'_>) -> PResult<'_, ()> {
-    match word_at(i).as_deref() {
-        Some("UNION") => not_supported(i, "UNION"),
-        _ => Ok((i, ())),
-    }
-}
-
 /// After a node's `:Kind`: a second label.
 pub(crate) fn second_label(i: Tokens<'_>) -> PResult<'_, ()> {
     if i.peek().tok == Tok::Punct(":") && matches!(i.next().peek().tok, Tok::Ident(_) | Tok::Quoted(_)) {
