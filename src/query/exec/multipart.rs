@@ -18,7 +18,7 @@ use super::super::value::{Val, Value};
 use super::ctx::Ctx;
 use super::eval::{Scope, eval, param_val, semantic, with_article};
 use super::ops::{BoxOp, Op, PlanLine, Row};
-use super::plan::{Planned, plan};
+use super::plan::{Planned, plan, walk};
 use super::run::{columns, run};
 
 /// `RETURN *` (a query without items) as the variables in `scope`, sorted
@@ -126,13 +126,43 @@ pub(crate) fn run_union<'s>(
 
 /// Projects the rows so far through one `WITH`.
 fn with<'s>(ctx: &Ctx<'s>, w: &With, src: &str, planned: Planned<'s>) -> Result<Planned<'s>, QueryError> {
+    // WITH's WHERE also sees the variables before the projection (Cypher):
+    // those it reads ride along as hidden columns, unless the projection
+    // groups or is DISTINCT (extra columns would change its rows).
+    let visible = w.items.len();
+    let mut items = w.items.clone();
+    let mut hidden: Vec<String> = Vec::new();
+    let mut aggregating = false;
+    for i in &w.items {
+        walk(&i.expr, &mut |x| aggregating |= matches!(x.kind, ExprKind::Aggregate { .. }));
+    }
+    if let Some(c) = &w.filter
+        && !w.distinct
+        && !aggregating
+    {
+        let projected: Vec<String> = columns(&Query { items: w.items.clone(), ..empty_query() }, src);
+        walk(c, &mut |x| {
+            if let ExprKind::Var(n) = &x.kind
+                && !projected.contains(n)
+                && !hidden.contains(n)
+                && planned.scope.contains_key(n)
+            {
+                hidden.push(n.clone());
+            }
+        });
+    }
+    for n in &hidden {
+        let alias = Ident { name: format!("\u{1}with:{n}"), span: Default::default() };
+        let expr = Expr::new(ExprKind::Var(n.clone()), Default::default());
+        items.push(ReturnItem { expr, alias: Some(alias), span: Default::default() });
+    }
     let part = Query {
         patterns: Vec::new(),
         filter: None,
         stages: Vec::new(),
         unions: Vec::new(),
         distinct: w.distinct,
-        items: w.items.clone(),
+        items,
         order_by: w.order_by.clone(),
         skip: w.skip.clone(),
         limit: w.limit.clone(),
@@ -147,14 +177,18 @@ fn with<'s>(ctx: &Ctx<'s>, w: &With, src: &str, planned: Planned<'s>) -> Result<
         Ok(true)
     })?;
     let mut scope = Scope::default();
-    for (slot, name) in names.iter().enumerate() {
+    for (slot, name) in names.iter().enumerate().take(visible) {
         scope.insert(name.clone(), slot);
+    }
+    let mut filter_scope = scope.clone();
+    for (k, n) in hidden.iter().enumerate() {
+        filter_scope.insert(n.clone(), visible + k);
     }
     let mut kept = Vec::with_capacity(rows.len());
     for row in rows {
-        let vals: Row = row.iter().map(|v| param_val(ctx, v)).collect();
+        let mut vals: Row = row.iter().map(|v| param_val(ctx, v)).collect();
         if let Some(c) = &w.filter {
-            match eval(ctx, &scope, &vals, c)? {
+            match eval(ctx, &filter_scope, &vals, c)? {
                 Val::Bool(true) => {}
                 Val::Bool(false) | Val::Null => continue,
                 other => {
@@ -165,10 +199,28 @@ fn with<'s>(ctx: &Ctx<'s>, w: &With, src: &str, planned: Planned<'s>) -> Result<
                 }
             }
         }
+        vals.truncate(visible);
         kept.push(vals);
     }
-    let width = names.len();
+    let width = visible;
     Ok(Planned { op: Box::new(Rows { rows: kept.into_iter(), count: 0 }), scope, width })
+}
+
+/// A query with nothing in it, to fill in.
+fn empty_query() -> Query {
+    Query {
+        patterns: Vec::new(),
+        filter: None,
+        stages: Vec::new(),
+        unions: Vec::new(),
+        distinct: false,
+        items: Vec::new(),
+        order_by: Vec::new(),
+        skip: None,
+        limit: None,
+        time: Default::default(),
+        span: Default::default(),
+    }
 }
 
 /// Rows materialised by a `WITH`.
