@@ -662,7 +662,7 @@ fn a_zero_length_hop_adds_nothing_to_the_path() {
     assert!(matches!(&claims[0], Value::Claim { .. }), "{:?}", claims[0]);
     // `length` is for paths.
     let err = store.query("MATCH (x @c) RETURN length(x.key)").unwrap_err();
-    assert!(err.to_string().contains("`length` needs a path, got a string"), "{err}");
+    assert!(err.to_string().contains("`length` takes a path, got a string"), "{err}");
 }
 
 /// The memory error's text for a budget of `text`.

@@ -418,10 +418,7 @@ fn run_parses_statement_by_statement_and_every_error_names_file_line_col() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     // A runtime error names the statement's start; a parse error the spot.
-    assert!(
-        err.contains(&format!("error: event 1 (retract): unknown claim `c999`\n --> {f}:2:1\n")),
-        "{err}"
-    );
+    assert!(err.contains(&format!("error: unknown claim `c999`\n --> {f}:2:1\n")), "{err}");
     assert!(err.contains(&format!("--> {f}:3:10\n")), "{err}");
     assert!(err.contains("3 | MATCH (a RETURN a"), "the caret shows the script's own line: {err}");
     // Every statement that parses ran, before and after the bad one.

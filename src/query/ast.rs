@@ -143,6 +143,82 @@ impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Expr {
         Expr { kind, span }
     }
+
+    /// The direct subexpressions of the Cypher expression forms (map,
+    /// index, slice, CASE); empty for the others, which tree walkers match
+    /// one by one.
+    pub fn cypher_children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Map(entries) => entries.iter().map(|e| &e.value).collect(),
+            ExprKind::Index { base, index } => vec![base, index],
+            ExprKind::Slice { base, from, to } => {
+                std::iter::once(&**base).chain(from.as_deref()).chain(to.as_deref()).collect()
+            }
+            ExprKind::Case { operand, whens, otherwise } => operand
+                .as_deref()
+                .into_iter()
+                .chain(whens.iter().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.as_deref())
+                .collect(),
+            ExprKind::Quantifier { list, pred, .. } => vec![list, pred],
+            ExprKind::ListComp { list, pred, map, .. } => {
+                std::iter::once(&**list).chain(pred.as_deref()).chain(map.as_deref()).collect()
+            }
+            ExprKind::HasLabel { expr, .. } => vec![expr],
+            _ => Vec::new(),
+        }
+    }
+
+    /// Every direct subexpression, mutably (all forms).
+    pub fn children_mut(&mut self) -> Vec<&mut Expr> {
+        if !self.cypher_children().is_empty() {
+            return self.cypher_children_mut();
+        }
+        match &mut self.kind {
+            ExprKind::Property { base, .. } => vec![&mut **base],
+            ExprKind::List(items) | ExprKind::And(items) | ExprKind::Or(items) => items.iter_mut().collect(),
+            ExprKind::Not(x) | ExprKind::Neg(x) => vec![&mut **x],
+            ExprKind::IsNull { expr, .. } => vec![&mut **expr],
+            ExprKind::Binary { lhs, rhs, .. } => vec![&mut **lhs, &mut **rhs],
+            ExprKind::Aggregate { arg, .. } => arg.as_deref_mut().into_iter().collect(),
+            ExprKind::Call { args, .. } => args.iter_mut().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Turns the variable `name` into [`ExprKind::Local`] throughout.
+    pub fn bind_local(&mut self, name: &str) {
+        if let ExprKind::Var(v) = &self.kind
+            && v == name
+        {
+            self.kind = ExprKind::Local(name.to_string());
+            return;
+        }
+        self.children_mut().into_iter().for_each(|c| c.bind_local(name));
+    }
+
+    /// [`Expr::cypher_children`], mutably.
+    pub fn cypher_children_mut(&mut self) -> Vec<&mut Expr> {
+        match &mut self.kind {
+            ExprKind::Map(entries) => entries.iter_mut().map(|e| &mut e.value).collect(),
+            ExprKind::Index { base, index } => vec![&mut **base, &mut **index],
+            ExprKind::Slice { base, from, to } => {
+                std::iter::once(&mut **base).chain(from.as_deref_mut()).chain(to.as_deref_mut()).collect()
+            }
+            ExprKind::Case { operand, whens, otherwise } => operand
+                .as_deref_mut()
+                .into_iter()
+                .chain(whens.iter_mut().flat_map(|(w, t)| [w, t]))
+                .chain(otherwise.as_deref_mut())
+                .collect(),
+            ExprKind::Quantifier { list, pred, .. } => vec![&mut **list, &mut **pred],
+            ExprKind::HasLabel { expr, .. } => vec![&mut **expr],
+            ExprKind::ListComp { list, pred, map, .. } => {
+                std::iter::once(&mut **list).chain(pred.as_deref_mut()).chain(map.as_deref_mut()).collect()
+            }
+            _ => Vec::new(),
+        }
+    }
 }
 
 /// The expression forms.
@@ -199,6 +275,68 @@ pub enum ExprKind {
         /// The argument; `None` only for `count(*)`.
         arg: Option<Box<Expr>>,
     },
+    /// `{k: v, ...}`
+    Map(Vec<MapEntry<Expr>>),
+    /// `base[index]`: a list element (negative counts from the end) or a
+    /// map / entity / claim property by name.
+    Index {
+        /// The indexed value.
+        base: Box<Expr>,
+        /// The index.
+        index: Box<Expr>,
+    },
+    /// `base[from..to]`: a sub-list (either bound may be omitted).
+    Slice {
+        /// The sliced list.
+        base: Box<Expr>,
+        /// First index (inclusive).
+        from: Option<Box<Expr>>,
+        /// Last index (exclusive).
+        to: Option<Box<Expr>>,
+    },
+    /// `CASE [operand] WHEN a THEN b ... [ELSE c] END`: with an operand the
+    /// simple form (`operand = a`), without it the searched form.
+    Case {
+        /// The compared value of a simple `CASE`.
+        operand: Option<Box<Expr>>,
+        /// `(WHEN, THEN)` pairs, at least one.
+        whens: Vec<(Expr, Expr)>,
+        /// `ELSE` value (null when absent).
+        otherwise: Option<Box<Expr>>,
+    },
+    /// `n:Label` (`n:A:B`: every label): whether an entity is of that kind
+    /// (or a claim of that predicate).
+    HasLabel {
+        /// The tested variable.
+        expr: Box<Expr>,
+        /// The labels, at least one.
+        labels: Vec<Ident>,
+    },
+    /// A variable bound inside the expression by a quantifier or a list
+    /// comprehension (`x` in `all(x IN l WHERE x > 0)`).
+    Local(String),
+    /// `all(x IN list WHERE p)`, `any`, `none`, `single`.
+    Quantifier {
+        /// Which quantifier.
+        kind: Quantifier,
+        /// The element variable.
+        var: Ident,
+        /// The list.
+        list: Box<Expr>,
+        /// The predicate, over [`ExprKind::Local`] `var`.
+        pred: Box<Expr>,
+    },
+    /// `[x IN list WHERE p | e]` (both parts optional).
+    ListComp {
+        /// The element variable.
+        var: Ident,
+        /// The list.
+        list: Box<Expr>,
+        /// Keeps the elements for which this is true.
+        pred: Option<Box<Expr>>,
+        /// Maps each kept element.
+        map: Option<Box<Expr>>,
+    },
     /// Any other function call, `name(args)`; resolved by the checker.
     Call {
         /// Function name.
@@ -206,6 +344,19 @@ pub enum ExprKind {
         /// Arguments.
         args: Vec<Expr>,
     },
+}
+
+/// The list quantifiers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Quantifier {
+    /// `all`
+    All,
+    /// `any`
+    Any,
+    /// `none`
+    None,
+    /// `single`
+    Single,
 }
 
 /// Binary operators.
@@ -241,6 +392,12 @@ pub enum BinOp {
     Div,
     /// `%`
     Mod,
+    /// `^` (always a float, as in Cypher)
+    Pow,
+    /// `XOR`
+    Xor,
+    /// `=~` (the whole string must match the regular expression)
+    Regex,
 }
 
 /// Aggregate functions, with Cypher's implicit grouping.
@@ -258,6 +415,14 @@ pub enum AggFunc {
     Avg,
     /// `collect`
     Collect,
+    /// `stDev` (sample standard deviation)
+    StDev,
+    /// `stDevP` (population standard deviation)
+    StDevP,
+    /// `percentileCont(x, p)`: the argument is the list `[x, p]`.
+    PercentileCont,
+    /// `percentileDisc(x, p)`: the argument is the list `[x, p]`.
+    PercentileDisc,
 }
 
 /// One `key: value` entry of a map, generic over the value type.
@@ -438,6 +603,40 @@ pub struct TimeClauses {
     pub include_retracted: bool,
 }
 
+/// `WITH`: a projection (with implicit grouping, as `RETURN`) that the rest
+/// of the query reads instead of the rows before it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct With {
+    /// `WITH DISTINCT` was written.
+    pub distinct: bool,
+    /// The projected items; an expression other than a variable needs an
+    /// alias.
+    pub items: Vec<ReturnItem>,
+    /// `ORDER BY` keys.
+    pub order_by: Vec<OrderItem>,
+    /// `SKIP`.
+    pub skip: Option<Expr>,
+    /// `LIMIT`.
+    pub limit: Option<Expr>,
+    /// `WHERE` on the projected rows.
+    pub filter: Option<Expr>,
+}
+
+/// A clause between the first `MATCH` and `RETURN`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// `WITH ...`
+    With(Box<With>),
+    /// `UNWIND expr AS var`: one row per element of the list.
+    Unwind {
+        /// The list (null or an empty list gives no rows; another value
+        /// gives one row with it).
+        expr: Expr,
+        /// The element variable.
+        var: Ident,
+    },
+}
+
 /// A `MATCH` read query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Query {
@@ -445,6 +644,10 @@ pub struct Query {
     pub patterns: Vec<Pattern>,
     /// `WHERE` condition.
     pub filter: Option<Expr>,
+    /// `WITH` / `UNWIND` clauses after the patterns, in order.
+    pub stages: Vec<Stage>,
+    /// `UNION [ALL] query ...` after this one: `true` for `UNION ALL`.
+    pub unions: Vec<(bool, Query)>,
     /// `RETURN DISTINCT` was written.
     pub distinct: bool,
     /// `RETURN` items.

@@ -9,22 +9,26 @@ use std::fmt::{self, Display, Formatter, Write as _};
 
 use crate::query::ast::{
     AggFunc, AsOf, AssertObject, BinOp, Conflicts, DateLit, Direction, EdgePattern, EntityRef, EntityTarget,
-    Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Query, ReturnItem,
-    Show, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind, VarLength,
+    Expr, ExprKind, History, Ident, Literal, MapEntry, NodePattern, OrderItem, Pattern, Quantifier, Query,
+    ReturnItem, Show, Stage, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, Value, ValueKind,
+    VarLength,
 };
 use crate::query::parser::is_reserved;
 use crate::query::time::format_timestamp;
 
 /// Precedence levels, loosest first; atoms bind tightest.
 const OR: u8 = 1;
-const AND: u8 = 2;
-const NOT: u8 = 3;
-const CMP: u8 = 4;
-const ADD: u8 = 5;
-const MUL: u8 = 6;
-const NEG: u8 = 7;
-const POSTFIX: u8 = 8;
-const ATOM: u8 = 9;
+const XOR: u8 = 2;
+const AND: u8 = 3;
+const NOT: u8 = 4;
+const CMP: u8 = 5;
+const PRED: u8 = 6;
+const ADD: u8 = 7;
+const MUL: u8 = 8;
+const POW: u8 = 9;
+const NEG: u8 = 10;
+const POSTFIX: u8 = 11;
+const ATOM: u8 = 12;
 
 /// Writes `name` bare when it can be, else in backticks.
 struct Name<'a>(&'a str);
@@ -138,10 +142,11 @@ fn precedence(e: &Expr) -> u8 {
         ExprKind::Or(_) => OR,
         ExprKind::And(_) => AND,
         ExprKind::Not(_) => NOT,
-        ExprKind::IsNull { .. } => CMP,
+        ExprKind::IsNull { .. } => PRED,
         ExprKind::Binary { op, .. } => binary_precedence(*op),
         ExprKind::Neg(_) => NEG,
-        ExprKind::Property { .. } => POSTFIX,
+        ExprKind::Property { .. } | ExprKind::Index { .. } | ExprKind::Slice { .. } => POSTFIX,
+        ExprKind::HasLabel { .. } => POSTFIX,
         _ => ATOM,
     }
 }
@@ -150,6 +155,9 @@ fn binary_precedence(op: BinOp) -> u8 {
     match op {
         BinOp::Add | BinOp::Sub => ADD,
         BinOp::Mul | BinOp::Div | BinOp::Mod => MUL,
+        BinOp::Pow => POW,
+        BinOp::Xor => XOR,
+        BinOp::In | BinOp::StartsWith | BinOp::EndsWith | BinOp::Contains | BinOp::Regex => PRED,
         _ => CMP,
     }
 }
@@ -171,6 +179,9 @@ fn binary_symbol(op: BinOp) -> &'static str {
         BinOp::Mul => "*",
         BinOp::Div => "/",
         BinOp::Mod => "%",
+        BinOp::Pow => "^",
+        BinOp::Xor => "XOR",
+        BinOp::Regex => "=~",
     }
 }
 
@@ -182,6 +193,10 @@ fn aggregate_name(func: AggFunc) -> &'static str {
         AggFunc::Sum => "sum",
         AggFunc::Avg => "avg",
         AggFunc::Collect => "collect",
+        AggFunc::StDev => "stDev",
+        AggFunc::StDevP => "stDevP",
+        AggFunc::PercentileCont => "percentileCont",
+        AggFunc::PercentileDisc => "percentileDisc",
     }
 }
 
@@ -208,10 +223,22 @@ impl Display for Expr {
             ExprKind::Entity(r) => r.fmt(f),
             ExprKind::Var(v) => Name(v).fmt(f),
             ExprKind::Property { base, path } => {
-                Operand(base, ATOM).fmt(f)?;
+                Operand(base, POSTFIX).fmt(f)?;
                 path.iter().try_for_each(|key| write!(f, ".{}", Key(&key.name)))
             }
             ExprKind::List(items) => {
+                // `[x IN l]` reads as a comprehension: a list literal whose
+                // first item is `x IN l` keeps it in parentheses.
+                if let Some((first, rest)) = items.split_first()
+                    && matches!(&first.kind, ExprKind::Binary { op: BinOp::In, lhs, .. }
+                        if matches!(lhs.kind, ExprKind::Var(_)))
+                {
+                    write!(f, "[({first})")?;
+                    for item in rest {
+                        write!(f, ", {item}")?;
+                    }
+                    return f.write_char(']');
+                }
                 f.write_char('[')?;
                 list(f, items, ", ")?;
                 f.write_char(']')
@@ -231,15 +258,77 @@ impl Display for Expr {
             ExprKind::Or(items) => junction(f, items, " OR ", AND),
             ExprKind::IsNull { expr, negated } => {
                 let not = if *negated { "NOT " } else { "" };
-                write!(f, "{} IS {not}NULL", Operand(expr, CMP))
+                write!(f, "{} IS {not}NULL", Operand(expr, PRED))
             }
             ExprKind::Aggregate { func, distinct, arg } => {
                 let name = aggregate_name(*func);
                 let distinct = if *distinct { "DISTINCT " } else { "" };
                 match arg {
+                    // The two arguments of a percentile are kept as a list.
+                    Some(arg)
+                        if matches!(func, AggFunc::PercentileCont | AggFunc::PercentileDisc)
+                            && matches!(&arg.kind, ExprKind::List(items) if items.len() == 2) =>
+                    {
+                        let ExprKind::List(items) = &arg.kind else { return Ok(()) };
+                        write!(f, "{name}({distinct}{}, {})", items[0], items[1])
+                    }
                     Some(arg) => write!(f, "{name}({distinct}{arg})"),
                     None => write!(f, "{name}(*)"),
                 }
+            }
+            ExprKind::Map(entries) => {
+                f.write_char('{')?;
+                list(f, entries, ", ")?;
+                f.write_char('}')
+            }
+            ExprKind::Index { base, index } => write!(f, "{}[{index}]", Operand(base, POSTFIX)),
+            ExprKind::Slice { base, from, to } => {
+                write!(f, "{}[", Operand(base, POSTFIX))?;
+                if let Some(e) = from {
+                    e.fmt(f)?;
+                }
+                f.write_str("..")?;
+                if let Some(e) = to {
+                    e.fmt(f)?;
+                }
+                f.write_char(']')
+            }
+            ExprKind::Case { operand, whens, otherwise } => {
+                f.write_str("CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in whens {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = otherwise {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            ExprKind::Local(v) => Name(v).fmt(f),
+            ExprKind::HasLabel { expr, labels } => {
+                Operand(expr, POSTFIX).fmt(f)?;
+                labels.iter().try_for_each(|l| write!(f, ":{}", Key(&l.name)))
+            }
+            ExprKind::Quantifier { kind, var, list, pred } => {
+                let name = match kind {
+                    Quantifier::All => "all",
+                    Quantifier::Any => "any",
+                    Quantifier::None => "none",
+                    Quantifier::Single => "single",
+                };
+                write!(f, "{name}({} IN {list} WHERE {pred})", Name(&var.name))
+            }
+            ExprKind::ListComp { var, list, pred, map } => {
+                write!(f, "[{} IN {list}", Name(&var.name))?;
+                if let Some(p) = pred {
+                    write!(f, " WHERE {p}")?;
+                }
+                if let Some(m) = map {
+                    write!(f, " | {m}")?;
+                }
+                f.write_char(']')
             }
             ExprKind::Call { name, args } => {
                 write!(f, "{name}(")?;
@@ -388,12 +477,43 @@ impl Display for TimeClauses {
 
 impl Display for Query {
     fn fmt(&self, f: &mut Formatter<'_>) -> fmt::Result {
-        f.write_str("MATCH ")?;
-        list(f, &self.patterns, ", ")?;
-        if let Some(w) = &self.filter {
-            write!(f, " WHERE {w}")?;
+        // A query without patterns is a standalone `RETURN` (or starts
+        // with its first WITH / UNWIND).
+        if !self.patterns.is_empty() {
+            f.write_str("MATCH ")?;
+            list(f, &self.patterns, ", ")?;
+            if let Some(w) = &self.filter {
+                write!(f, " WHERE {w}")?;
+            }
+            f.write_str(" ")?;
         }
-        f.write_str(if self.distinct { " RETURN DISTINCT " } else { " RETURN " })?;
+        for stage in &self.stages {
+            match stage {
+                Stage::Unwind { expr, var } => write!(f, "UNWIND {expr} AS {var} ")?,
+                Stage::With(w) => {
+                    f.write_str(if w.distinct { "WITH DISTINCT " } else { "WITH " })?;
+                    list(f, &w.items, ", ")?;
+                    if !w.order_by.is_empty() {
+                        f.write_str(" ORDER BY ")?;
+                        list(f, &w.order_by, ", ")?;
+                    }
+                    if let Some(s) = &w.skip {
+                        write!(f, " SKIP {s}")?;
+                    }
+                    if let Some(l) = &w.limit {
+                        write!(f, " LIMIT {l}")?;
+                    }
+                    if let Some(c) = &w.filter {
+                        write!(f, " WHERE {c}")?;
+                    }
+                    f.write_str(" ")?;
+                }
+            }
+        }
+        f.write_str(if self.distinct { "RETURN DISTINCT " } else { "RETURN " })?;
+        if self.items.is_empty() {
+            f.write_str("*")?;
+        }
         list(f, &self.items, ", ")?;
         if !self.order_by.is_empty() {
             f.write_str(" ORDER BY ")?;
@@ -405,7 +525,11 @@ impl Display for Query {
         if let Some(l) = &self.limit {
             write!(f, " LIMIT {l}")?;
         }
-        self.time.fmt(f)
+        self.time.fmt(f)?;
+        for (all, part) in &self.unions {
+            write!(f, " UNION {}{part}", if *all { "ALL " } else { "" })?;
+        }
+        Ok(())
     }
 }
 

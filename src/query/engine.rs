@@ -568,6 +568,31 @@ fn run_match_on(
     let mut ctx = Ctx::new(view.index(), params, limits, cancel);
     ctx.valid = valid;
     ctx.include_retracted = q.time.include_retracted;
+    // The column names go to `planned` before the first row (or, for a
+    // query with no rows, once it is done): multi-part queries and unions
+    // know their columns as they run.
+    let mut announced = false;
+    let mut first = |columns: &[String], row: Vec<Value>| -> Result<bool, QueryError> {
+        if !announced {
+            planned(columns)?;
+            announced = true;
+        }
+        sink(columns, row)
+    };
+    if !q.unions.is_empty() {
+        let columns = super::exec::multipart::run_union(&ctx, q, src, &mut first)?;
+        if !announced {
+            planned(&columns)?;
+        }
+        return Ok(QueryResult { columns, ..QueryResult::default() });
+    }
+    if !q.stages.is_empty() || q.items.is_empty() {
+        let columns = super::exec::multipart::run_query(&ctx, q, src, &mut |c, row| first(c, row))?;
+        if !announced {
+            planned(&columns)?;
+        }
+        return Ok(QueryResult { columns, ..QueryResult::default() });
+    }
     let plan = plan::plan(&ctx, q, src)?;
     let columns = run::columns(q, src);
     planned(&columns)?;

@@ -65,11 +65,11 @@ pub(crate) struct Lexed {
 }
 
 /// Two-character punctuation, tried before single characters.
-const PUNCT2: [&str; 5] = ["..", "<>", "!=", "<=", ">="];
+const PUNCT2: [&str; 6] = ["..", "<>", "!=", "<=", ">=", "=~"];
 
 /// Single-character punctuation.
-const PUNCT1: [&str; 19] =
-    ["(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">"];
+const PUNCT1: [&str; 20] =
+    ["(", ")", "[", "]", "{", "}", ",", ";", ":", ".", "|", "*", "+", "-", "/", "%", "=", "<", ">", "^"];
 
 const TIMESTAMP_SHAPE: &str = "`YYYY-MM-DDTHH:MM:SS[.ffffff]` and `Z` or `+HH:MM`";
 
@@ -157,12 +157,18 @@ impl Lexer<'_> {
         LexError { offset, found, expected, message }
     }
 
+    /// Whether the `--` at `at` is part of a Cypher arrow (`-->`, `<--`,
+    /// `)--(`) rather than a comment: followed by `>` or `(`, or after `<`.
+    fn arrow_at(&self, at: usize) -> bool {
+        matches!(self.byte(at + 2), b'>' | b'(') || (at > 0 && self.byte(at - 1) == b'<')
+    }
+
     fn skip_trivia(&mut self) -> LexResult<()> {
         while let Some(c) = self.char_at(self.pos) {
             let rest = &self.src[self.pos..];
             if c.is_whitespace() {
                 self.pos += c.len_utf8();
-            } else if rest.starts_with("//") || rest.starts_with("--") {
+            } else if rest.starts_with("//") || (rest.starts_with("--") && !self.arrow_at(self.pos)) {
                 self.pos += rest.find('\n').unwrap_or(rest.len());
             } else if let Some(body) = rest.strip_prefix("/*") {
                 let Some(close) = body.find("*/") else {
@@ -184,6 +190,14 @@ impl Lexer<'_> {
             _ if is_ident_start(b) => Ok(Tok::Ident(self.bare_ident(start))),
             b'`' => self.quoted_ident(start).map(Tok::Quoted),
             b'0'..=b'9' => self.number(start),
+            // `.5`: a float without integer digits, as Cypher allows.
+            b'.' if self.byte(start + 1).is_ascii_digit() => {
+                let mut end = self.scan_while(start + 1, |b| b.is_ascii_digit());
+                if let Some(exp_end) = self.exponent(end) {
+                    end = exp_end;
+                }
+                self.finish_number(start, end, true)
+            }
             b'\'' | b'"' => self.string(start).map(Tok::Str),
             b'@' => self.entity_ref(start),
             b'$' => self.param(start),
@@ -339,6 +353,9 @@ impl Lexer<'_> {
     }
 
     fn number(&mut self, start: usize) -> LexResult<Tok> {
+        if self.byte(start) == b'0' && matches!(self.byte(start + 1), b'x' | b'X' | b'o' | b'O') {
+            return self.radix_number(start);
+        }
         let digits_end = self.scan_while(start, |b| b.is_ascii_digit());
         if digits_end - start == 4 && self.two_digit_part(digits_end) {
             return self.date(start);
@@ -354,6 +371,25 @@ impl Lexer<'_> {
             float = true;
         }
         self.finish_number(start, end, float)
+    }
+
+    /// A hexadecimal (`0x1F`) or octal (`0o17`) integer, as in Cypher.
+    fn radix_number(&mut self, start: usize) -> LexResult<Tok> {
+        let hex = matches!(self.byte(start + 1), b'x' | b'X');
+        let (radix, what) = if hex { (16, "hexadecimal") } else { (8, "octal") };
+        let digit: fn(u8) -> bool =
+            if hex { |b| b.is_ascii_hexdigit() } else { |b| (b'0'..=b'7').contains(&b) };
+        let end = self.scan_while(start + 2, digit);
+        if end == start + 2 {
+            let msg = format!("invalid {what} number: no digits after `{}`", &self.src[start..start + 2]);
+            return Err(self.error(start, &[], msg));
+        }
+        self.end_literal(end)?;
+        let text = &self.src[start + 2..end];
+        i64::from_str_radix(text, radix).map(Tok::Int).map_err(|_| {
+            let lit = &self.src[start..end];
+            self.error(start, &[], format!("integer `{lit}` is too large (maximum {})", i64::MAX))
+        })
     }
 
     /// End of an exponent `e[+-]digits` starting at `at`, if there is one.

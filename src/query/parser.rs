@@ -11,6 +11,7 @@ mod expr;
 mod input;
 mod pattern;
 mod read;
+mod unsupported;
 mod values;
 mod write;
 
@@ -36,6 +37,8 @@ pub const PRODUCTIONS: &[&str] = &[
     "script",
     "statement",
     "query",
+    "with_clause",
+    "unwind_clause",
     "pattern_list",
     "pattern",
     "node_pattern",
@@ -79,15 +82,23 @@ pub const PRODUCTIONS: &[&str] = &[
     "signed_literal",
     "expression",
     "or_expr",
+    "xor_expr",
     "and_expr",
     "not_expr",
     "comparison",
     "comparison_op",
+    "predicate",
     "additive",
     "multiplicative",
+    "power",
     "unary",
     "postfix",
+    "subscript",
     "primary",
+    "case_expr",
+    "quantifier",
+    "list_comprehension",
+    "map",
     "function_call",
     "list",
     "literal",
@@ -152,9 +163,14 @@ fn script(mut i: Tokens<'_>) -> PResult<'_, Vec<(Statement, Span)>> {
 
 /// `statement`: any one statement.
 fn statement(i: Tokens<'_>) -> PResult<'_, Statement> {
-    let query = map(read::query, |q| Statement::Match(Box::new(q)));
+    unsupported::statement_start(i)?;
+    let union = |i| {
+        let (i, mut q) = alt((read::query, read::return_query)).parse(i)?;
+        let (i, ()) = read::unions(i, &mut q)?;
+        Ok((i, Statement::Match(Box::new(q))))
+    };
     let any = alt((
-        query,
+        union,
         read::explain,
         read::history,
         read::conflicts,

@@ -169,6 +169,16 @@ impl<T: FromValue> FromValue for Option<T> {
     }
 }
 
+impl<T: FromValue> FromValue for std::collections::BTreeMap<String, T> {
+    const EXPECTED: &'static str = "a map";
+    fn from_value(v: &Value) -> Option<Self> {
+        match v {
+            Value::Map(m) => m.iter().map(|(k, v)| Some((k.clone(), T::from_value(v)?))).collect(),
+            _ => None,
+        }
+    }
+}
+
 impl<T: FromValue> FromValue for Vec<T> {
     const EXPECTED: &'static str = "a list";
     fn from_value(v: &Value) -> Option<Self> {
@@ -193,6 +203,7 @@ impl Value {
             Value::Entity { .. } => "an entity",
             Value::Claim { .. } => "a claim",
             Value::List(_) => "a list",
+            Value::Map(_) => "a map",
             Value::Path { .. } => "a path",
         }
     }

@@ -9,6 +9,7 @@
 //! last day), a total order consistent with it.
 
 use std::cmp::Ordering;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::model::{Date, Timestamp};
@@ -30,6 +31,8 @@ pub(crate) enum Val {
     List(Vec<Val>),
     /// Alternating nodes and claims, starting and ending with a node.
     Path(Vec<Val>),
+    /// A map literal or `properties(x)`, keys sorted.
+    Map(BTreeMap<String, Val>),
 }
 
 impl Val {
@@ -46,6 +49,7 @@ impl Val {
             Val::Claim(_) => "claim",
             Val::List(_) => "list",
             Val::Path(_) => "path",
+            Val::Map(_) => "map",
         }
     }
 
@@ -60,7 +64,8 @@ impl Val {
             Val::Claim(_) => 6,
             Val::List(_) => 7,
             Val::Path(_) => 8,
-            Val::Null => 9,
+            Val::Map(_) => 9,
+            Val::Null => 10,
         }
     }
 
@@ -82,6 +87,15 @@ impl Val {
             (List(a), List(b)) | (Path(a), Path(b)) => {
                 for (x, y) in a.iter().zip(b) {
                     let o = x.sort_cmp(y);
+                    if o != Ordering::Equal {
+                        return o;
+                    }
+                }
+                a.len().cmp(&b.len())
+            }
+            (Map(a), Map(b)) => {
+                for ((ka, va), (kb, vb)) in a.iter().zip(b) {
+                    let o = ka.cmp(kb).then_with(|| va.sort_cmp(vb));
                     if o != Ordering::Equal {
                         return o;
                     }
@@ -112,6 +126,13 @@ pub(crate) fn sort_hash<H: std::hash::Hasher>(v: &Val, h: &mut H) {
             items.len().hash(h);
             items.iter().for_each(|i| sort_hash(i, h));
         }
+        Val::Map(m) => {
+            m.len().hash(h);
+            m.iter().for_each(|(k, v)| {
+                k.hash(h);
+                sort_hash(v, h);
+            });
+        }
     }
 }
 
@@ -140,6 +161,13 @@ fn hash_val<H: std::hash::Hasher>(v: &Val, h: &mut H) {
             items.len().hash(h);
             items.iter().for_each(|i| hash_val(i, h));
         }
+        Val::Map(m) => {
+            m.len().hash(h);
+            m.iter().for_each(|(k, v)| {
+                k.hash(h);
+                hash_val(v, h);
+            });
+        }
     }
 }
 
@@ -150,6 +178,9 @@ fn same_val(a: &Val, b: &Val) -> bool {
             x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_val(x, y))
         }
         (Val::List(_) | Val::Path(_), _) => false,
+        (Val::Map(x), Val::Map(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|((kx, vx), (ky, vy))| kx == ky && same_val(vx, vy))
+        }
         _ => a == b,
     }
 }
@@ -237,6 +268,20 @@ pub(crate) fn equals(a: &Val, b: &Val) -> Option<bool> {
             }
             if unknown { None } else { Some(true) }
         }
+        (Map(x), Map(y)) => {
+            if x.len() != y.len() || x.keys().ne(y.keys()) {
+                return Some(false);
+            }
+            let mut unknown = false;
+            for (p, q) in x.values().zip(y.values()) {
+                match equals(p, q) {
+                    Some(false) => return Some(false),
+                    None => unknown = true,
+                    Some(true) => {}
+                }
+            }
+            if unknown { None } else { Some(true) }
+        }
         _ => Some(compare(a, b) == Some(Ordering::Equal)),
     }
 }
@@ -268,6 +313,8 @@ pub enum Value {
         claims: Vec<Value>,
         forward: Vec<bool>,
     },
+    /// A map, keys sorted.
+    Map(BTreeMap<String, Value>),
 }
 
 impl Value {
@@ -299,6 +346,9 @@ impl Value {
                 "claims": claims.iter().map(Value::to_json).collect::<Vec<_>>(),
                 "forward": forward,
             }),
+            Value::Map(m) => {
+                serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.to_json())).collect())
+            }
         }
     }
 }
@@ -328,6 +378,19 @@ impl fmt::Display for Value {
                     }
                 }
                 f.write_str("]")
+            }
+            Value::Map(m) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in m.iter().enumerate() {
+                    if i > 0 {
+                        f.write_str(", ")?;
+                    }
+                    match v {
+                        Value::String(s) => write!(f, "{k}: {s:?}")?,
+                        other => write!(f, "{k}: {other}")?,
+                    }
+                }
+                f.write_str("}")
             }
             Value::Path { nodes, claims, forward } => {
                 for (i, node) in nodes.iter().enumerate() {

@@ -16,7 +16,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETRN a"##,
-        r##"error: expected an edge pattern, `,`, `WHERE` or `RETURN`, found `RETRN` (did you mean `RETURN`?)
+        r##"error: expected an edge pattern, `,`, `WHERE`, `MATCH`, `UNWIND`, `WITH` or `RETURN`, found `RETRN` (did you mean `RETURN`?)
  --> line 1, column 11
   |
 1 | MATCH (a) RETRN a
@@ -32,7 +32,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN a LIMT 5"##,
-        r##"error: expected `AS`, `,`, `ORDER BY`, `SKIP`, `LIMIT`, a time clause, `;` or end of input, found `LIMT` (did you mean `LIMIT`?)
+        r##"error: expected `AS`, `,`, `ORDER BY`, `SKIP`, `LIMIT`, a time clause, `UNION`, `;` or end of input, found `LIMT` (did you mean `LIMIT`?)
  --> line 1, column 20
   |
 1 | MATCH (a) RETURN a LIMT 5
@@ -48,7 +48,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a)"##,
-        r##"error: expected an edge pattern, `,`, `WHERE` or `RETURN`, found end of input
+        r##"error: expected an edge pattern, `,`, `WHERE`, `MATCH`, `UNWIND`, `WITH` or `RETURN`, found end of input
  --> line 1, column 10
   |
 1 | MATCH (a)
@@ -56,7 +56,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN"##,
-        r##"error: expected `DISTINCT` or an expression, found end of input
+        r##"error: expected `DISTINCT`, `*` or an expression, found end of input
  --> line 1, column 17
   |
 1 | MATCH (a) RETURN
@@ -280,7 +280,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) RETURN a LIMIT 1 SKIP 1"##,
-        r##"error: expected a time clause, `;` or end of input, found `SKIP`
+        r##"error: expected a time clause, `UNION`, `;` or end of input, found `SKIP`
  --> line 1, column 28
   |
 1 | MATCH (a) RETURN a LIMIT 1 SKIP 1
@@ -608,7 +608,7 @@ const CASES: &[(&str, &str)] = &[
     ),
     (
         r##"MATCH (a) WHERE a.x = 1 ADN a.y = 2 RETURN a"##,
-        r##"error: expected `RETURN`, found `ADN` (did you mean `AND`?)
+        r##"error: expected `MATCH`, `UNWIND`, `WITH` or `RETURN`, found `ADN` (did you mean `AND`?)
  --> line 1, column 25
   |
 1 | MATCH (a) WHERE a.x = 1 ADN a.y = 2 RETURN a
@@ -686,8 +686,11 @@ fn error_fields_are_plain_data() {
     assert_eq!(e.expected, ["`)`", "`:`"]);
     let e = parse_statement("MATCH (a)\nRETURN").unwrap_err();
     assert_eq!((e.offset, e.line, e.column, e.found.as_str()), (16, 2, 7, "end of input"));
-    assert_eq!(e.expected, ["`DISTINCT`", "an expression"]);
-    assert_eq!(e.to_string(), "line 2, column 7: expected `DISTINCT` or an expression, found end of input");
+    assert_eq!(e.expected, ["`DISTINCT`", "`*`", "an expression"]);
+    assert_eq!(
+        e.to_string(),
+        "line 2, column 7: expected `DISTINCT`, `*` or an expression, found end of input"
+    );
 }
 
 #[test]

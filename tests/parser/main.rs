@@ -7,3 +7,4 @@ mod grammar;
 mod limits;
 mod robustness;
 mod roundtrip;
+mod unsupported;

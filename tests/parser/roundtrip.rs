@@ -253,6 +253,8 @@ fn query() -> impl Strategy<Value = Query> {
     (head, tail).prop_map(|((patterns, filter, distinct), (items, order_by, skip, limit, time))| Query {
         patterns,
         filter,
+        stages: Vec::new(),
+        unions: Vec::new(),
         distinct,
         items,
         order_by,

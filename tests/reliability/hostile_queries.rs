@@ -363,8 +363,12 @@ fn a_cancelled_query_leaves_the_session_usable() {
     let tmp = crate::mem_tempdir();
     let store = supernode(tmp.path(), 5_000, 500);
     let mut s = Session::new(store);
+    // A cancel sent before a statement stops it before it reads anything,
+    // and is used up by it.
     s.cancel.cancel();
-    // The flag is cleared when a statement starts; cancel from another thread instead.
+    let early = s.execute("MATCH (@k0)-[c:knows]->(x) RETURN count(*)");
+    assert!(matches!(early, Err(QueryError::Cancelled)), "{early:?}");
+    // A cancel from another thread stops a running statement.
     let cancel = s.cancel.clone();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(100));

@@ -425,6 +425,11 @@ impl<'s> Ctx<'s> {
                 Value::Claim { id: c.id.clone(), summary: c.to_string() }
             }
             Val::List(items) => Value::List(items.iter().map(|v| self.resolve(v)).collect::<Result<_, _>>()?),
+            Val::Map(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((k.clone(), self.resolve(v)?)))
+                    .collect::<Result<_, IndexError>>()?,
+            ),
             Val::Path(items) => {
                 let (mut nodes, mut claims, mut forward) = (Vec::new(), Vec::new(), Vec::new());
                 for (i, v) in items.iter().enumerate() {

@@ -24,7 +24,7 @@ pub(crate) fn semantic(span: Span, message: impl Into<String>) -> QueryError {
 }
 
 /// The scalar functions the language knows (aggregates are separate).
-pub(crate) const FUNCTIONS: &[&str] = &["lower", "upper", "size", "length", "coalesce", "year", "to_string"];
+pub(crate) const FUNCTIONS: &[&str] = super::functions::NAMES;
 
 /// Resolves `@key` / `@"Name"` to a canonical entity id, or an error naming
 /// the nearest known entity.
@@ -104,7 +104,9 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
             // A node variable may hold a literal object, which has no
             // properties: reading one is null, so the answer never depends on
             // which rows a plan filters first. Other scalars are type errors.
-            if matches!(base.kind, ExprKind::Var(_)) && !matches!(v, Val::Entity(_) | Val::Claim(_)) {
+            if matches!(base.kind, ExprKind::Var(_))
+                && !matches!(v, Val::Entity(_) | Val::Claim(_) | Val::Map(_))
+            {
                 return Ok(Val::Null);
             }
             for ident in path {
@@ -176,12 +178,201 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
         }
         ExprKind::Call { name, args } => {
             let vals: Vec<Val> = args.iter().map(|a| eval(ctx, scope, row, a)).collect::<Result<_, _>>()?;
-            call(&name.name, vals, e.span)?
+            super::functions::call(ctx, &name.name, vals, e.span)?
+        }
+        ExprKind::HasLabel { expr, labels } => match eval(ctx, scope, row, expr)? {
+            Val::Null => Val::Null,
+            Val::Entity(id) => match ctx.entity(id)? {
+                Some(ent) => Val::Bool(labels.iter().all(|l| l.name == ent.kind)),
+                None => Val::Null,
+            },
+            v @ Val::Claim(_) => {
+                let Val::Str(p) = property(ctx, &v, "predicate", e.span)? else { return Ok(Val::Null) };
+                Val::Bool(labels.iter().all(|l| l.name == p || l.name.to_ascii_lowercase() == p))
+            }
+            other => return Err(type_error(expr.span, ":Label", &other)),
+        },
+        ExprKind::Local(name) => match scope.get(name) {
+            Some(&slot) => row.get(slot).cloned().unwrap_or(Val::Null),
+            None => return Err(semantic(e.span, format!("unknown variable `{name}`"))),
+        },
+        ExprKind::Quantifier { kind, var, list, pred } => {
+            let Some(items) = list_operand(eval(ctx, scope, row, list)?, list.span)? else {
+                return Ok(Val::Null);
+            };
+            let (mut trues, mut nulls, total) = (0usize, 0usize, items.len());
+            let mut inner = Local::new(scope, row, &var.name);
+            for item in items {
+                match inner.eval(ctx, item, pred)? {
+                    Val::Bool(true) => trues += 1,
+                    Val::Bool(false) => {}
+                    Val::Null => nulls += 1,
+                    other => return Err(type_error(pred.span, "a quantifier's WHERE", &other)),
+                }
+            }
+            let falses = total - trues - nulls;
+            use super::super::ast::Quantifier as Q;
+            match kind {
+                Q::All if falses > 0 => Val::Bool(false),
+                Q::Any | Q::None if trues > 0 => Val::Bool(*kind == Q::Any),
+                Q::Single if trues > 1 => Val::Bool(false),
+                _ if nulls > 0 => Val::Null,
+                Q::All => Val::Bool(true),
+                Q::Any => Val::Bool(false),
+                Q::None => Val::Bool(true),
+                Q::Single => Val::Bool(trues == 1),
+            }
+        }
+        ExprKind::ListComp { var, list, pred, map } => {
+            let Some(items) = list_operand(eval(ctx, scope, row, list)?, list.span)? else {
+                return Ok(Val::Null);
+            };
+            let mut inner = Local::new(scope, row, &var.name);
+            let mut out = Vec::with_capacity(items.len());
+            for item in items {
+                if let Some(p) = pred
+                    && !matches!(inner.eval(ctx, item.clone(), p)?, Val::Bool(true))
+                {
+                    continue;
+                }
+                out.push(match map {
+                    Some(m) => inner.eval(ctx, item, m)?,
+                    None => item,
+                });
+            }
+            Val::List(out)
+        }
+        ExprKind::Map(entries) => Val::Map(
+            entries
+                .iter()
+                .map(|m| Ok((m.key.name.clone(), eval(ctx, scope, row, &m.value)?)))
+                .collect::<Result<_, QueryError>>()?,
+        ),
+        ExprKind::Index { base, index } => {
+            let (b, i) = (eval(ctx, scope, row, base)?, eval(ctx, scope, row, index)?);
+            index_val(ctx, b, i, e.span)?
+        }
+        ExprKind::Slice { base, from, to } => {
+            let b = eval(ctx, scope, row, base)?;
+            let bound = |x: &Option<Box<Expr>>| x.as_ref().map(|x| eval(ctx, scope, row, x)).transpose();
+            slice_val(b, bound(from)?, bound(to)?, e.span)?
+        }
+        ExprKind::Case { operand, whens, otherwise } => {
+            let subject = operand.as_ref().map(|o| eval(ctx, scope, row, o)).transpose()?;
+            for (when, then) in whens {
+                let w = eval(ctx, scope, row, when)?;
+                let hit = match &subject {
+                    Some(s) => equals(s, &w) == Some(true),
+                    None => matches!(w, Val::Bool(true)),
+                };
+                if hit {
+                    return eval(ctx, scope, row, then);
+                }
+            }
+            match otherwise {
+                Some(o) => eval(ctx, scope, row, o)?,
+                None => Val::Null,
+            }
         }
     })
 }
 
-fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
+/// The list a quantifier or comprehension ranges over; None for null.
+fn list_operand(v: Val, span: Span) -> Result<Option<Vec<Val>>, QueryError> {
+    match v {
+        Val::Null => Ok(None),
+        Val::List(items) => Ok(Some(items)),
+        other => Err(semantic(
+            span,
+            format!("type mismatch: expected a list, got {}", with_article(other.type_name())),
+        )),
+    }
+}
+
+/// A row extended by one local variable (a quantifier's or
+/// comprehension's element), reused across the elements.
+struct Local {
+    scope: Scope,
+    row: Vec<Val>,
+}
+
+impl Local {
+    fn new(scope: &Scope, row: &[Val], name: &str) -> Local {
+        let mut scope = scope.clone();
+        let slot = row.len().max(scope.values().copied().max().map_or(0, |m| m + 1));
+        scope.insert(name.to_string(), slot);
+        let mut row = row.to_vec();
+        row.resize(slot + 1, Val::Null);
+        Local { scope, row }
+    }
+
+    fn eval(&mut self, ctx: &Ctx<'_>, item: Val, e: &Expr) -> Result<Val, QueryError> {
+        if let Some(last) = self.row.last_mut() {
+            *last = item;
+        }
+        eval(ctx, &self.scope, &self.row, e)
+    }
+}
+
+/// `base[index]`: a list element (negative from the end, out of range is
+/// null) or a property by name.
+fn index_val(ctx: &Ctx<'_>, base: Val, index: Val, span: Span) -> Result<Val, QueryError> {
+    Ok(match (base, index) {
+        (Val::Null, _) | (_, Val::Null) => Val::Null,
+        (Val::List(items), Val::Int(i)) => {
+            let len = items.len() as i64;
+            let at = if i < 0 { len + i } else { i };
+            if (0..len).contains(&at) { items[at as usize].clone() } else { Val::Null }
+        }
+        (Val::Map(m), Val::Str(k)) => m.get(&k).cloned().unwrap_or(Val::Null),
+        (v @ (Val::Entity(_) | Val::Claim(_)), Val::Str(k)) => property(ctx, &v, &k, span)?,
+        (b, i) => {
+            return Err(semantic(
+                span,
+                format!(
+                    "type mismatch: cannot index {} with {}",
+                    with_article(b.type_name()),
+                    with_article(i.type_name())
+                ),
+            ));
+        }
+    })
+}
+
+/// `base[from..to]`: indexes as in [`index_val`], clamped to the list.
+fn slice_val(base: Val, from: Option<Val>, to: Option<Val>, span: Span) -> Result<Val, QueryError> {
+    let items = match base {
+        Val::Null => return Ok(Val::Null),
+        Val::List(items) => items,
+        other => {
+            return Err(semantic(
+                span,
+                format!("type mismatch: cannot slice {}", with_article(other.type_name())),
+            ));
+        }
+    };
+    let len = items.len() as i64;
+    let at = |v: Option<Val>, default: i64| -> Result<Option<i64>, QueryError> {
+        match v {
+            None => Ok(Some(default)),
+            Some(Val::Null) => Ok(None),
+            Some(Val::Int(i)) => Ok(Some((if i < 0 { len + i } else { i }).clamp(0, len))),
+            Some(other) => Err(semantic(
+                span,
+                format!(
+                    "type mismatch: a slice bound must be an integer, got {}",
+                    with_article(other.type_name())
+                ),
+            )),
+        }
+    };
+    let (Some(a), Some(b)) = (at(from, 0)?, at(to, len)?) else {
+        return Ok(Val::Null);
+    };
+    Ok(Val::List(if a < b { items[a as usize..b as usize].to_vec() } else { Vec::new() }))
+}
+
+pub(crate) fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
     use super::super::value::Value;
     match v {
         Value::Null => Val::Null,
@@ -198,6 +389,7 @@ fn param_val(ctx: &Ctx<'_>, v: &super::super::value::Value) -> Val {
         },
         Value::List(items) => Val::List(items.iter().map(|i| param_val(ctx, i)).collect()),
         Value::Path { .. } => Val::Null,
+        Value::Map(m) => Val::Map(m.iter().map(|(k, v)| (k.clone(), param_val(ctx, v))).collect()),
     }
 }
 
@@ -238,18 +430,36 @@ fn binary(op: BinOp, a: Val, b: Val, span: Span) -> Result<Val, QueryError> {
                 ));
             }
         },
+        // Cypher: a string operator on anything but two strings is null
+        // (so `c.object CONTAINS 'oil'` on an entity object is null).
         StartsWith | EndsWith | Contains => match (&a, &b) {
             (Val::Str(x), Val::Str(y)) => Val::Bool(match op {
                 StartsWith => x.starts_with(y.as_str()),
                 EndsWith => x.ends_with(y.as_str()),
                 _ => x.contains(y.as_str()),
             }),
+            _ => Val::Null,
+        },
+        Regex => match (&a, &b) {
+            (Val::Str(x), Val::Str(p)) => Val::Bool(super::regex::full_match(p, x, span)?),
+            _ => Val::Null,
+        },
+        Xor => match (&a, &b) {
+            (Val::Bool(x), Val::Bool(y)) => Val::Bool(x != y),
+            (Val::Null | Val::Bool(_), Val::Null | Val::Bool(_)) => Val::Null,
+            (x, y) => {
+                let bad = if matches!(x, Val::Null | Val::Bool(_)) { y } else { x };
+                return Err(type_error(span, "XOR", bad));
+            }
+        },
+        Pow => match (&a, &b) {
             (Val::Null, _) | (_, Val::Null) => Val::Null,
+            (Val::Int(_) | Val::Float(_), Val::Int(_) | Val::Float(_)) => Val::Float(num(&a).powf(num(&b))),
             (x, y) => {
                 return Err(semantic(
                     span,
                     format!(
-                        "type mismatch: string operator on {} and {}",
+                        "type mismatch: `^` on {} and {}",
                         with_article(x.type_name()),
                         with_article(y.type_name())
                     ),
@@ -284,6 +494,11 @@ fn arithmetic(op: BinOp, a: &Val, b: &Val, span: Span) -> Result<Val, QueryError
             })
         }
         (Val::Str(x), Val::Str(y)) if op == BinOp::Add => Val::Str(format!("{x}{y}")),
+        // Cypher's list `+`: concatenation, or appending / prepending one
+        // element.
+        (Val::List(x), Val::List(y)) if op == BinOp::Add => Val::List(x.iter().chain(y).cloned().collect()),
+        (Val::List(x), y) if op == BinOp::Add => Val::List(x.iter().chain([y]).cloned().collect()),
+        (x, Val::List(y)) if op == BinOp::Add => Val::List([x].into_iter().chain(y).cloned().collect()),
         (x, y) => {
             return Err(semantic(
                 span,
@@ -303,63 +518,6 @@ fn num(v: &Val) -> f64 {
         Val::Float(f) => *f,
         _ => 0.0,
     }
-}
-
-fn call(name: &str, args: Vec<Val>, span: Span) -> Result<Val, QueryError> {
-    let one = |args: &[Val]| -> Result<Val, QueryError> {
-        match args {
-            [v] => Ok(v.clone()),
-            _ => Err(semantic(span, format!("`{name}` takes one argument"))),
-        }
-    };
-    Ok(match name.to_lowercase().as_str() {
-        "lower" => match one(&args)? {
-            Val::Str(s) => Val::Str(s.to_lowercase()),
-            other => other,
-        },
-        "upper" => match one(&args)? {
-            Val::Str(s) => Val::Str(s.to_uppercase()),
-            other => other,
-        },
-        "size" => match one(&args)? {
-            Val::Str(s) => Val::Int(s.chars().count() as i64),
-            Val::List(l) => Val::Int(l.len() as i64),
-            Val::Path(p) => Val::Int((p.len() / 2) as i64),
-            _ => Val::Null,
-        },
-        // Cypher's length of a path: its relationships (claims), 0 for a
-        // path of one node; a path alternates node, claim, ..., node.
-        "length" => match one(&args)? {
-            Val::Path(p) => Val::Int((p.len() / 2) as i64),
-            Val::Null => Val::Null,
-            other => {
-                return Err(semantic(
-                    span,
-                    format!("type mismatch: `length` needs a path, got {}", with_article(other.type_name())),
-                ));
-            }
-        },
-        "year" => match one(&args)? {
-            Val::Date(d) => Val::Int(d.year() as i64),
-            Val::Time(t) => Val::Int(t.date().year() as i64),
-            _ => Val::Null,
-        },
-        "to_string" => match one(&args)? {
-            Val::Null => Val::Null,
-            Val::Str(s) => Val::Str(s),
-            Val::Date(d) => Val::Str(d.to_string()),
-            Val::Time(t) => Val::Str(t.to_string()),
-            Val::Int(i) => Val::Str(i.to_string()),
-            Val::Float(f) => Val::Str(f.to_string()),
-            Val::Bool(b) => Val::Str(b.to_string()),
-            other => Val::Str(other.type_name().to_string()),
-        },
-        "coalesce" => args.into_iter().find(|v| !matches!(v, Val::Null)).unwrap_or(Val::Null),
-        _ => {
-            let hint = closest(name, FUNCTIONS.iter().copied()).map(|c| format!(", did you mean `{c}`?"));
-            return Err(semantic(span, format!("unknown function `{name}`{}", hint.unwrap_or_default())));
-        }
-    })
 }
 
 /// `base.name`.
@@ -390,6 +548,7 @@ pub(crate) fn property(ctx: &Ctx<'_>, base: &Val, name: &str, span: Span) -> Res
             }
         },
         Val::Claim(seq) => claim_property(ctx, *seq, name)?,
+        Val::Map(m) => m.get(name).cloned().unwrap_or(Val::Null),
         other => {
             return Err(semantic(
                 span,

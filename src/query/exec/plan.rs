@@ -280,7 +280,7 @@ pub(crate) fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
         }
         ExprKind::Aggregate { arg: Some(a), .. } => walk(a, f),
         ExprKind::Call { args, .. } => args.iter().for_each(|a| walk(a, f)),
-        _ => {}
+        _ => e.cypher_children().into_iter().for_each(|c| walk(c, f)),
     }
 }
 
@@ -326,7 +326,16 @@ impl<'c, 's> Planner<'c, 's> {
         let mut preds = Vec::new();
         let mut names = Vec::new();
         for ident in &e.predicates {
-            match self.ctx.snap.predicate_id(&ident.name)? {
+            // A Cypher relationship type in capitals (`:KNOWS`) names the
+            // snake_case predicate it folds to (`knows`) when no predicate is
+            // spelt so; mixed case (`President_Of`) stays a typo.
+            let upper = ident.name.bytes().any(|b| b.is_ascii_uppercase())
+                && !ident.name.bytes().any(|b| b.is_ascii_lowercase());
+            let found = match self.ctx.snap.predicate_id(&ident.name)? {
+                None if upper => self.ctx.snap.predicate_id(&ident.name.to_ascii_lowercase())?,
+                found => found,
+            };
+            match found {
                 Some(id) => preds.push(id),
                 // Declared only after the snapshot: the edge matches nothing
                 // here (an id no posting holds), as an unused predicate would.

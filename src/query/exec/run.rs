@@ -67,7 +67,7 @@ fn rewrite(e: &mut Expr, aggs: &mut Vec<AggSpec>) -> Result<(), QueryError> {
             rewrite(rhs, aggs)
         }
         ExprKind::Call { args, .. } => args.iter_mut().try_for_each(|a| rewrite(a, aggs)),
-        _ => Ok(()),
+        _ => e.cypher_children_mut().into_iter().try_for_each(|c| rewrite(c, aggs)),
     }
 }
 
@@ -603,6 +603,12 @@ fn finish(spec: &AggSpec, acc: &Acc) -> Result<Val, QueryError> {
         AggFunc::Avg => {
             let n = numbers()?;
             if n.is_empty() { Val::Null } else { Val::Float(n.iter().sum::<f64>() / n.len() as f64) }
+        }
+        AggFunc::StDev | AggFunc::StDevP => {
+            super::aggregates::stdev(&numbers()?, spec.func == AggFunc::StDevP)
+        }
+        AggFunc::PercentileCont | AggFunc::PercentileDisc => {
+            super::aggregates::percentile(&acc.values, spec.func == AggFunc::PercentileCont, span)?
         }
     })
 }

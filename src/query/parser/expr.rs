@@ -20,24 +20,33 @@ use super::input::{
     PErr, PResult, Tokens, comma_list, commit, entity_ref, ident, is_reserved, kw, kw_op, labelled,
     note_keywords, op, punct, variable,
 };
-use super::values::literal;
-use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Span};
+use super::values::{literal, map_literal};
+use crate::query::ast::{AggFunc, BinOp, Expr, ExprKind, Ident, Literal, Quantifier, Span};
 use crate::query::lexer::Tok;
 
 /// Precedence of `OR` (loosest).
 pub(crate) const OR: u8 = 1;
+/// Precedence of `XOR`.
+pub(crate) const XOR: u8 = 2;
 /// Precedence of `AND`.
-pub(crate) const AND: u8 = 2;
+pub(crate) const AND: u8 = 3;
 /// Precedence of prefix `NOT`.
-pub(crate) const NOT: u8 = 3;
-/// Precedence of comparisons, `IN`, `STARTS WITH`, `IS NULL`, ...
-pub(crate) const CMP: u8 = 4;
+pub(crate) const NOT: u8 = 4;
+/// Precedence of the comparisons `= <> < <= > >=`.
+pub(crate) const CMP: u8 = 5;
+/// Precedence of the predicates `IN`, `STARTS WITH`, `ENDS WITH`,
+/// `CONTAINS`, `=~` and `IS [NOT] NULL`, which bind tighter than the
+/// comparisons (openCypher: `a = b IN c` is `a = (b IN c)`).
+pub(crate) const PRED: u8 = 6;
 /// Precedence of `+` and `-`.
-pub(crate) const ADD: u8 = 5;
+pub(crate) const ADD: u8 = 7;
 /// Precedence of `*`, `/` and `%`.
-pub(crate) const MUL: u8 = 6;
-/// Precedence of unary minus.
-pub(crate) const NEG: u8 = 7;
+pub(crate) const MUL: u8 = 8;
+/// Precedence of `^`.
+pub(crate) const POW: u8 = 9;
+/// Precedence of unary minus (its operand binds tighter than `^`, so
+/// `-2 ^ 2` is `(-2) ^ 2`, as in openCypher's grammar).
+pub(crate) const NEG: u8 = 10;
 
 /// An infix operator found after an operand.
 #[derive(Debug, Clone, Copy)]
@@ -53,9 +62,14 @@ impl Infix {
         match self {
             Infix::Or => OR,
             Infix::And => AND,
-            Infix::IsNull(_) => CMP,
+            Infix::IsNull(_) => PRED,
+            Infix::Bin(BinOp::In | BinOp::StartsWith | BinOp::EndsWith | BinOp::Contains | BinOp::Regex) => {
+                PRED
+            }
             Infix::Bin(BinOp::Add | BinOp::Sub) => ADD,
             Infix::Bin(BinOp::Mul | BinOp::Div | BinOp::Mod) => MUL,
+            Infix::Bin(BinOp::Pow) => POW,
+            Infix::Bin(BinOp::Xor) => XOR,
             Infix::Bin(_) => CMP,
         }
     }
@@ -146,6 +160,8 @@ fn symbol(p: &str) -> Option<BinOp> {
         "*" => BinOp::Mul,
         "/" => BinOp::Div,
         "%" => BinOp::Mod,
+        "^" => BinOp::Pow,
+        "=~" => BinOp::Regex,
         _ => return None,
     };
     Some(op)
@@ -162,13 +178,14 @@ fn keyword_infix<'a>(
     let infix = match upper.as_str() {
         "OR" => Infix::Or,
         "AND" => Infix::And,
+        "XOR" => Infix::Bin(BinOp::Xor),
         "IN" => Infix::Bin(BinOp::In),
         "STARTS" => Infix::Bin(BinOp::StartsWith),
         "ENDS" => Infix::Bin(BinOp::EndsWith),
         "CONTAINS" => Infix::Bin(BinOp::Contains),
         "IS" => Infix::IsNull(false),
         _ => {
-            note_keywords(i, &["AND", "OR", "CONTAINS", "STARTS", "ENDS"]);
+            note_keywords(i, &["AND", "OR", "XOR", "CONTAINS", "STARTS", "ENDS"]);
             return Ok(None);
         }
     };
@@ -216,13 +233,38 @@ fn prefix_operand<'a>(at: Tokens<'a>, rest: Tokens<'a>, op: Span, level: u8) -> 
     Ok((rest, Expr::new(kind, span)))
 }
 
-/// `postfix`: a primary followed by `.name` accesses, flattened into one path.
+/// `postfix`: a primary followed by `.name` accesses (flattened into one
+/// path), `[index]` and `[from..to]`.
 fn postfix(i: Tokens<'_>) -> PResult<'_, Expr> {
-    let (rest, base) = primary(i)?;
-    if rest.peek().tok != Tok::Punct(".") {
-        return Ok((rest, base));
+    let (mut rest, mut base) = primary(i)?;
+    // `n:Label[:Label...]` after a variable: a label predicate.
+    if matches!(base.kind, ExprKind::Var(_) | ExprKind::Local(_))
+        && rest.peek().tok == Tok::Punct(":")
+        && matches!(rest.next().peek().tok, Tok::Ident(_) | Tok::Quoted(_))
+    {
+        let mut labels = Vec::new();
+        while let Ok((after, _)) = punct(":")(rest) {
+            let (after, label) = commit(ident("a label")(after))?;
+            labels.push(label);
+            rest = after;
+        }
+        let kind = ExprKind::HasLabel { expr: Box::new(base), labels };
+        return Ok((rest, Expr::new(kind, i.span_to(&rest))));
     }
-    property_path(i, rest, base)
+    loop {
+        match rest.peek().tok {
+            Tok::Punct(".") => {
+                let (after, e) = property_path(i, rest, base)?;
+                (rest, base) = (after, e);
+            }
+            Tok::Punct("[") => {
+                rest.deepen()?;
+                let (after, e) = subscript(i, rest, base)?;
+                (rest, base) = (after, e);
+            }
+            _ => return Ok((rest, base)),
+        }
+    }
 }
 
 fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PResult<'a, Expr> {
@@ -242,11 +284,44 @@ fn property_path<'a>(start: Tokens<'a>, mut rest: Tokens<'a>, base: Expr) -> PRe
     Ok((rest, Expr::new(kind, start.span_to(&rest))))
 }
 
+/// `[index]` or `[from..to]` after `base`.
+fn subscript<'a>(start: Tokens<'a>, rest: Tokens<'a>, base: Expr) -> PResult<'a, Expr> {
+    let (rest, _) = punct("[")(rest)?;
+    let _guard = start.enter()?;
+    let (rest, from) = match op("..")(rest) {
+        Ok(_) => (rest, None),
+        Err(_) => {
+            let (r, e) = commit(expression(rest))?;
+            (r, Some(Box::new(e)))
+        }
+    };
+    let base = Box::new(base);
+    let (rest, kind) = match op("..")(rest) {
+        Ok((after, _)) => {
+            let (after, to) = if after.peek().tok == Tok::Punct("]") {
+                (after, None)
+            } else {
+                let (r, e) = commit(expression(after))?;
+                (r, Some(Box::new(e)))
+            };
+            (after, ExprKind::Slice { base, from, to })
+        }
+        Err(_) => match from {
+            Some(index) => (rest, ExprKind::Index { base, index }),
+            None => return commit(super::input::fail(rest, super::input::Expect::Label("an expression"))),
+        },
+    };
+    let (rest, _) = commit(punct("]")(rest))?;
+    Ok((rest, Expr::new(kind, start.span_to(&rest))))
+}
+
 /// `primary`, dispatched on the next token.
 fn primary(i: Tokens<'_>) -> PResult<'_, Expr> {
     labelled(i, "an expression", |i| match &i.peek().tok {
         Tok::Punct("(") => parenthesised(i),
         Tok::Punct("[") => list(i),
+        Tok::Punct("{") => map_expr(i),
+        Tok::Ident(w) if w.eq_ignore_ascii_case("CASE") => case(i),
         Tok::Ident(w) if is_reserved(w) => literal_expr(i),
         Tok::Ident(_) | Tok::Quoted(_) => call_or_variable(i),
         Tok::Param(_) | Tok::EntityKey(_) | Tok::EntityName(_) => reference(i),
@@ -269,12 +344,97 @@ fn literal_expr(i: Tokens<'_>) -> PResult<'_, Expr> {
     Ok((rest, Expr::new(ExprKind::Lit(lit), i.peek().span)))
 }
 
-/// `list`: `[a, b, ...]`.
+/// The quantifier a function name denotes, if any.
+fn quantifier(name: &str) -> Option<Quantifier> {
+    let all = [
+        ("all", Quantifier::All),
+        ("any", Quantifier::Any),
+        ("none", Quantifier::None),
+        ("single", Quantifier::Single),
+    ];
+    all.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, q)| *q)
+}
+
+/// The parts of a comprehension after its opening bracket: `x IN list
+/// [WHERE p] [| e]` (`|` only for list comprehensions). `x` becomes
+/// [`ExprKind::Local`] in `p` and `e`.
+type Comprehension = (Ident, Box<Expr>, Option<Box<Expr>>, Option<Box<Expr>>);
+
+fn comprehension(i: Tokens<'_>, quantifier: bool) -> PResult<'_, Comprehension> {
+    let (i, var) = variable(i)?;
+    let (i, _) = commit(kw("IN")(i))?;
+    let (mut i, list) = commit(expression(i))?;
+    let mut pred = None;
+    if let Ok((rest, _)) = kw("WHERE")(i) {
+        let (rest, mut p) = commit(expression(rest))?;
+        p.bind_local(&var.name);
+        pred = Some(Box::new(p));
+        i = rest;
+    } else if quantifier {
+        commit(kw("WHERE")(i))?;
+    }
+    let mut map = None;
+    if !quantifier && let Ok((rest, _)) = op("|")(i) {
+        let (rest, mut m) = commit(expression(rest))?;
+        m.bind_local(&var.name);
+        map = Some(Box::new(m));
+        i = rest;
+    }
+    Ok((i, (var, Box::new(list), pred, map)))
+}
+
+/// `list`: `[a, b, ...]`, or a comprehension `[x IN l WHERE p | e]`.
 fn list(i: Tokens<'_>) -> PResult<'_, Expr> {
     let (rest, _) = punct("[")(i)?;
     let _guard = i.enter()?;
+    let is_comprehension = matches!(rest.peek().tok, Tok::Ident(_) | Tok::Quoted(_))
+        && matches!(&rest.next().peek().tok, Tok::Ident(w) if w.eq_ignore_ascii_case("IN"));
+    if is_comprehension {
+        let (rest, (var, list, pred, map)) = comprehension(rest, false)?;
+        let (rest, _) = commit(punct("]")(rest))?;
+        return Ok((rest, Expr::new(ExprKind::ListComp { var, list, pred, map }, i.span_to(&rest))));
+    }
     let (rest, items) = comma_list(rest, expression, "]")?;
     Ok((rest, Expr::new(ExprKind::List(items), i.span_to(&rest))))
+}
+
+/// `map`: `{k: v, ...}`.
+fn map_expr(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let _guard = i.enter()?;
+    let (rest, entries) = map_literal(i)?;
+    Ok((rest, Expr::new(ExprKind::Map(entries), i.span_to(&rest))))
+}
+
+/// `case`: `CASE [operand] (WHEN e THEN e)+ [ELSE e] END`.
+fn case(i: Tokens<'_>) -> PResult<'_, Expr> {
+    let (mut rest, _) = kw("CASE")(i)?;
+    let _guard = i.enter()?;
+    let mut operand = None;
+    if kw("WHEN")(rest).is_err() {
+        let (r, e) = commit(expression(rest))?;
+        operand = Some(Box::new(e));
+        rest = r;
+    }
+    let mut whens = Vec::new();
+    while let Ok((r, _)) = kw("WHEN")(rest) {
+        let (r, cond) = commit(expression(r))?;
+        let (r, _) = commit(kw("THEN")(r))?;
+        let (r, then) = commit(expression(r))?;
+        whens.push((cond, then));
+        rest = r;
+    }
+    if whens.is_empty() {
+        return commit(kw("WHEN")(rest))
+            .map(|(r, _)| (r, Expr::new(ExprKind::Lit(Literal::Null), i.span_to(&r))));
+    }
+    let mut otherwise = None;
+    if let Ok((r, _)) = kw("ELSE")(rest) {
+        let (r, e) = commit(expression(r))?;
+        otherwise = Some(Box::new(e));
+        rest = r;
+    }
+    let (rest, _) = commit(kw("END")(rest))?;
+    Ok((rest, Expr::new(ExprKind::Case { operand, whens, otherwise }, i.span_to(&rest))))
 }
 
 fn parenthesised(i: Tokens<'_>) -> PResult<'_, Expr> {
@@ -290,6 +450,21 @@ fn call_or_variable(i: Tokens<'_>) -> PResult<'_, Expr> {
     let (rest, name) = variable(i)?;
     if rest.peek().tok != Tok::Punct("(") {
         return Ok((rest, Expr::new(ExprKind::Var(name.name), name.span)));
+    }
+    if let Some(q) = quantifier(&name.name)
+        && let Tok::Ident(_) | Tok::Quoted(_) = rest.next().peek().tok
+        && matches!(&rest.next().next().peek().tok, Tok::Ident(w) if w.eq_ignore_ascii_case("IN"))
+    {
+        let _guard = i.enter()?;
+        let (after, (var, list, pred, _)) = comprehension(rest.next(), true)?;
+        let (after, _) = commit(punct(")")(after))?;
+        let pred =
+            pred.ok_or_else(|| nom::Err::Failure(PErr::custom(after.offset(), "expected `WHERE`".into())))?;
+        let kind = ExprKind::Quantifier { kind: q, var, list, pred };
+        return Ok((after, Expr::new(kind, i.span_to(&after))));
+    }
+    if let Some(what) = super::unsupported::call_name(&name.name) {
+        return super::input::fatal(name.span.start, format!("{what} is not supported yet"));
     }
     let _guard = i.enter()?;
     let (rest, kind) = match aggregate(&name.name) {
@@ -311,6 +486,10 @@ fn aggregate(name: &str) -> Option<AggFunc> {
         ("sum", AggFunc::Sum),
         ("avg", AggFunc::Avg),
         ("collect", AggFunc::Collect),
+        ("stdev", AggFunc::StDev),
+        ("stdevp", AggFunc::StDevP),
+        ("percentilecont", AggFunc::PercentileCont),
+        ("percentiledisc", AggFunc::PercentileDisc),
     ];
     all.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, f)| *f)
 }
@@ -329,7 +508,15 @@ fn aggregate_args(i: Tokens<'_>, func: AggFunc) -> PResult<'_, ExprKind> {
         Ok((rest, _)) => (rest, true),
         Err(_) => (i, false),
     };
-    let (i, arg) = commit(expression(i))?;
+    let (i, mut arg) = commit(expression(i))?;
+    let mut i = i;
+    if matches!(func, AggFunc::PercentileCont | AggFunc::PercentileDisc) {
+        let (rest, _) = commit(punct(",")(i))?;
+        let (rest, p) = commit(expression(rest))?;
+        let span = arg.span.to(p.span);
+        arg = Expr::new(ExprKind::List(vec![arg, p]), span);
+        i = rest;
+    }
     let (i, _) = commit(punct(")")(i))?;
     Ok((i, ExprKind::Aggregate { func, distinct, arg: Some(Box::new(arg)) }))
 }
@@ -340,7 +527,7 @@ mod tests {
 
     #[test]
     fn levels_are_ordered() {
-        let levels = [OR, AND, NOT, CMP, ADD, MUL, NEG];
+        let levels = [OR, XOR, AND, NOT, CMP, PRED, ADD, MUL, POW, NEG];
         assert!(levels.windows(2).all(|w| w[0] < w[1]));
     }
 }

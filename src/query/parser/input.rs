@@ -32,9 +32,9 @@ pub const MAX_OPERATORS: usize = 1024;
 /// Words that cannot be bare variable names (backticks lift this); they may
 /// still be property names, map keys, kinds and predicates.
 pub(crate) const RESERVED: &[&str] = &[
-    "AND", "AS", "ASC", "BY", "CONTAINS", "DESC", "DISTINCT", "ENDS", "FALSE", "FOR", "IN", "INCLUDE", "IS",
-    "LIMIT", "MATCH", "NOT", "NULL", "OF", "OR", "ORDER", "RETURN", "SKIP", "STARTS", "TRUE", "VALID",
-    "WHERE", "WITH",
+    "AND", "AS", "ASC", "BY", "CASE", "CONTAINS", "DESC", "DISTINCT", "ELSE", "END", "ENDS", "FALSE", "FOR",
+    "IN", "INCLUDE", "IS", "LIMIT", "MATCH", "NOT", "NULL", "OF", "OR", "ORDER", "RETURN", "SKIP", "STARTS",
+    "THEN", "TRUE", "VALID", "WHEN", "WHERE", "WITH", "XOR",
 ];
 
 /// Whether `word` is reserved (case-insensitive).

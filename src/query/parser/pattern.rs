@@ -14,6 +14,7 @@ use super::values::property_map;
 use crate::query::ast::{
     Direction, EdgePattern, Hop, Ident, MAX_HOPS, NodePattern, Pattern, Span, VarLength,
 };
+use crate::query::lexer::Tok;
 
 /// `pattern_list`: `pattern (',' pattern)*`.
 pub(crate) fn pattern_list(i: Tokens<'_>) -> PResult<'_, Vec<Pattern>> {
@@ -76,7 +77,9 @@ fn parenthesised_node(i: Tokens<'_>) -> PResult<'_, NodePattern> {
 
 /// `kind_label`: `':' identifier`.
 pub(crate) fn kind_label(i: Tokens<'_>) -> PResult<'_, Ident> {
-    preceded(punct(":"), cut(ident("a kind name"))).parse(i)
+    let (rest, kind) = preceded(punct(":"), cut(ident("a kind name"))).parse(i)?;
+    super::unsupported::second_label(rest)?;
+    Ok((rest, kind))
 }
 
 /// `edge_pattern`: `-[...]->`, `<-[...]-` or `-[...]-`.
@@ -84,8 +87,25 @@ pub(crate) fn edge_pattern(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
     label("an edge pattern", alt((incoming, outgoing_or_either))).parse(i)
 }
 
+/// `-->`, `<--` or `--`: an edge with nothing in brackets.
+fn bare_edge(direction: Direction) -> EdgePattern {
+    EdgePattern {
+        var: None,
+        predicates: Vec::new(),
+        direction,
+        length: None,
+        props: Vec::new(),
+        span: Span::default(),
+    }
+}
+
 fn incoming(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
     let (rest, _) = joined("<", "-", Expect::Punct("<-"))(i)?;
+    if let Ok((rest, _)) = op("-")(rest) {
+        let mut edge = bare_edge(Direction::In);
+        edge.span = i.span_to(&rest);
+        return Ok((rest, edge));
+    }
     let (rest, mut edge) =
         cut((punct("["), edge_body, punct("]"), punct("-"))).map(|(_, body, _, _)| body).parse(rest)?;
     edge.direction = Direction::In;
@@ -95,6 +115,14 @@ fn incoming(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
 
 fn outgoing_or_either(i: Tokens<'_>) -> PResult<'_, EdgePattern> {
     let (rest, _) = punct("-")(i)?;
+    if rest.peek().tok == Tok::Punct("-") {
+        let arrow = value(Direction::Out, joined("-", ">", Expect::Punct("->")));
+        let dash = value(Direction::Either, punct("-"));
+        let (rest, direction) = cut(alt((arrow, dash))).parse(rest)?;
+        let mut edge = bare_edge(direction);
+        edge.span = i.span_to(&rest);
+        return Ok((rest, edge));
+    }
     let (rest, mut edge) = cut((punct("["), edge_body, punct("]"))).map(|(_, body, _)| body).parse(rest)?;
     let arrow = value(Direction::Out, joined("-", ">", Expect::Punct("->")));
     let dash = value(Direction::Either, punct("-"));

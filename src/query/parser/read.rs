@@ -13,10 +13,11 @@ use super::input::{
     string, variable,
 };
 use super::pattern::{chain, pattern_list};
+use super::unsupported;
 use super::values::date;
 use crate::query::ast::{
-    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Query, ReturnItem, Show, Span,
-    Statement, TimeClauses, TxPoint, ValidRange, ValidTime,
+    AsOf, Conflicts, Expr, ExprKind, History, Literal, NodePattern, OrderItem, Pattern, Query, ReturnItem,
+    Show, Span, Stage, Statement, TimeClauses, TxPoint, ValidRange, ValidTime, With,
 };
 use crate::query::lexer::Tok;
 
@@ -28,9 +29,108 @@ pub(crate) fn query(i: Tokens<'_>) -> PResult<'_, Query> {
     Ok((rest, q))
 }
 
+/// `UNION [ALL]` and the next query, as many times as written. All must
+/// be `UNION` or all `UNION ALL`, and no part may carry time clauses (the
+/// whole statement reads one snapshot).
+pub(crate) fn unions<'a>(mut i: Tokens<'a>, first: &mut Query) -> PResult<'a, ()> {
+    while let Ok((rest, at)) = kw("UNION")(i) {
+        let (rest, all) = opt(kw("ALL")).parse(rest)?;
+        let (rest, part) = cut(alt((query, return_query))).parse(rest)?;
+        let all = all.is_some();
+        if first.unions.first().is_some_and(|(a, _)| *a != all) {
+            return fatal(at.start, "mixing UNION and UNION ALL in one query is not allowed".to_string());
+        }
+        for q in std::iter::once(&*first).chain(std::iter::once(&part)) {
+            if q.time != TimeClauses::default() {
+                return fatal(q.span.start, "time clauses with UNION are not supported yet".to_string());
+            }
+        }
+        first.unions.push((all, part));
+        i = rest;
+    }
+    Ok((i, ()))
+}
+
+/// A query without `MATCH`: `RETURN` alone (one row of expressions), or
+/// `WITH` / `UNWIND` clauses and then `RETURN`.
+pub(crate) fn return_query(i: Tokens<'_>) -> PResult<'_, Query> {
+    let starts = matches!(&i.peek().tok, Tok::Ident(w) if ["RETURN", "WITH", "UNWIND"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+    if !starts {
+        return fail(i, Expect::Kw("RETURN"));
+    }
+    let (rest, mut q) = query_tail(i, Vec::new(), None)?;
+    q.span = i.span_to(&rest);
+    Ok((rest, q))
+}
+
+/// Patterns and `WHERE` of one or more leading `MATCH` clauses. Later
+/// clauses join the first: `MATCH p1 WHERE w1 MATCH p2 WHERE w2` is
+/// `MATCH p1, p2 WHERE w1 AND w2`, the same rows, since claims may repeat
+/// across the patterns of one MATCH here anyway (no relationship
+/// isomorphism, see the grammar).
 fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
-    let (i, patterns) = pattern_list(i)?;
+    let (mut i, mut patterns) = pattern_list(i)?;
+    let (rest, mut filter) = opt(where_clause).parse(i)?;
+    i = rest;
+    while let Ok((rest, _)) = kw("MATCH")(i) {
+        let (rest, more) = cut(pattern_list).parse(rest)?;
+        let (rest, cond) = opt(where_clause).parse(rest)?;
+        patterns.extend(more);
+        filter = match (filter, cond) {
+            (Some(a), Some(b)) => {
+                let span = a.span.to(b.span);
+                let mut items = match a.kind {
+                    ExprKind::And(items) => items,
+                    kind => vec![Expr::new(kind, a.span)],
+                };
+                match b.kind {
+                    ExprKind::And(more) => items.extend(more),
+                    kind => items.push(Expr::new(kind, b.span)),
+                }
+                Some(Expr::new(ExprKind::And(items), span))
+            }
+            (a, b) => a.or(b),
+        };
+        i = rest;
+    }
+    unsupported::after_match(i)?;
+    query_tail(i, patterns, filter)
+}
+
+/// `stage`: `WITH ...` or `UNWIND expr AS var`.
+fn stage(i: Tokens<'_>) -> PResult<'_, Stage> {
+    if let Ok((rest, _)) = kw("UNWIND")(i) {
+        let (rest, expr) = cut(expression).parse(rest)?;
+        let (rest, _) = cut(kw("AS")).parse(rest)?;
+        let (rest, var) = cut(variable).parse(rest)?;
+        return Ok((rest, Stage::Unwind { expr, var }));
+    }
+    let (i, _) = kw("WITH")(i)?;
+    let (i, distinct) = cut(opt(kw("DISTINCT"))).parse(i)?;
+    let (i, first) = cut(return_item).parse(i)?;
+    let (i, mut items) = many0(preceded(punct(","), cut(return_item))).parse(i)?;
+    items.insert(0, first);
+    if let Some(bad) = items.iter().find(|it| it.alias.is_none() && !matches!(it.expr.kind, ExprKind::Var(_)))
+    {
+        return fatal(bad.span.start, "an expression in WITH needs an alias (`AS name`)".to_string());
+    }
+    let (i, order_by) = opt(label("`ORDER BY`", order_by)).parse(i)?;
+    let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
+    let (i, limit) = opt(preceded(kw("LIMIT"), cut(count))).parse(i)?;
     let (i, filter) = opt(where_clause).parse(i)?;
+    let order_by = order_by.unwrap_or_default();
+    Ok((
+        i,
+        Stage::With(Box::new(With { distinct: distinct.is_some(), items, order_by, skip, limit, filter })),
+    ))
+}
+
+/// `WITH` / `UNWIND` stages, then `RETURN` and what follows it.
+fn query_tail(i: Tokens<'_>, patterns: Vec<Pattern>, filter: Option<Expr>) -> PResult<'_, Query> {
+    let (i, stages) = many0(stage).parse(i)?;
+    if !stages.is_empty() {
+        unsupported::after_stage(i)?;
+    }
     let (i, (distinct, items)) = return_clause(i)?;
     let (i, order_by) = opt(label("`ORDER BY`", order_by)).parse(i)?;
     let (i, skip) = opt(preceded(kw("SKIP"), cut(count))).parse(i)?;
@@ -38,7 +138,8 @@ fn query_body(i: Tokens<'_>) -> PResult<'_, Query> {
     let (i, time) = time_clauses(i, true)?;
     let order_by = order_by.unwrap_or_default();
     let span = Span::default();
-    let q = Query { patterns, filter, distinct, items, order_by, skip, limit, time, span };
+    let unions = Vec::new();
+    let q = Query { patterns, filter, stages, unions, distinct, items, order_by, skip, limit, time, span };
     Ok((i, q))
 }
 
@@ -51,6 +152,13 @@ pub(crate) fn where_clause(i: Tokens<'_>) -> PResult<'_, Expr> {
 pub(crate) fn return_clause(i: Tokens<'_>) -> PResult<'_, (bool, Vec<ReturnItem>)> {
     let (i, _) = kw("RETURN")(i)?;
     let (i, distinct) = cut(opt(kw("DISTINCT"))).parse(i)?;
+    // `RETURN *` (every variable in scope) is kept as no items.
+    if let Ok((rest, _)) = punct("*")(i) {
+        if rest.peek().tok == Tok::Punct(",") {
+            return fatal(rest.offset(), "`RETURN *` with further items is not supported yet".to_string());
+        }
+        return Ok((rest, (distinct.is_some(), Vec::new())));
+    }
     let (i, first) = cut(return_item).parse(i)?;
     let (i, mut items) = many0(preceded(punct(","), cut(return_item))).parse(i)?;
     items.insert(0, first);
@@ -220,6 +328,10 @@ pub(crate) fn explain(i: Tokens<'_>) -> PResult<'_, Statement> {
     let explain = map(explain, |(analyze, q)| (analyze.is_some(), q));
     let profile = map(preceded(kw("PROFILE"), cut(query)), |q| (true, q));
     let (rest, (analyze, q)) = alt((explain, profile)).parse(i)?;
+    if !q.stages.is_empty() || q.items.is_empty() {
+        let msg = "EXPLAIN of a query with WITH, UNWIND or RETURN * is not supported yet";
+        return fatal(q.span.start, msg.to_string());
+    }
     Ok((rest, Statement::Explain { analyze, inner: Box::new(q) }))
 }
 

@@ -105,6 +105,11 @@ pub(crate) fn property_map(i: Tokens<'_>) -> PResult<'_, Vec<MapEntry<Expr>>> {
     map_of(i, super::expr::expression, year_expr)
 }
 
+/// A map literal in an expression: `{k: expression, ...}`, values as written.
+pub(crate) fn map_literal(i: Tokens<'_>) -> PResult<'_, Vec<MapEntry<Expr>>> {
+    map_of(i, super::expr::expression, |_, v| v)
+}
+
 /// A `{...}` map whose values are read by `value`; `fix` adjusts values
 /// by key (years under date keys).
 fn map_of<'a, V>(
