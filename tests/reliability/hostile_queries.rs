@@ -237,7 +237,7 @@ fn default_budgets_bound_hostile_queries_over_a_small_supernode() {
 /// under the row and time budgets of the CI test, then under the CLI's
 /// default budgets, where every runaway query must stop on a budget.
 #[test]
-#[ignore = "long run: cargo test --release --test reliability -- --ignored"]
+#[ignore = "long run: scripts/long-tests.sh (cargo test --release --test reliability -- --ignored)"]
 fn budgets_over_a_million_claim_supernode() {
     let out = crate::env_u64("CLAIMGRAPH_HUB_CLAIMS").unwrap_or(1_000_000);
     budgets(out, 10_000);
