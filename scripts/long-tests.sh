@@ -4,7 +4,7 @@
 # here (no environment switch turns them into no-ops).
 #
 #   scripts/long-tests.sh                 # every long test, in order
-#   scripts/long-tests.sh power_loss      # the tests whose name contains a word
+#   scripts/long-tests.sh power_loss      # one module's long tests (or `::name` prefix)
 #   scripts/long-tests.sh --list          # what would run
 #
 # Sizes (defaults; the variables make a quicker run, e.g. to try the script):
@@ -32,7 +32,8 @@ TESTS=(
 filter="${1:-}"
 selected=()
 for t in "${TESTS[@]}"; do
-    if [[ -z "$filter" || "$filter" == "--list" || "$t" == *"$filter"* ]]; then
+    # A module (`readers`) or a test name, or a part of one after `::`.
+    if [[ -z "$filter" || "$filter" == "--list" || "$t" == "$filter"* || "$t" == *"::$filter"* ]]; then
         selected+=("$t")
     fi
 done
