@@ -10,7 +10,10 @@
 //! - `tests/queries/pending/*.cg` hold cases whose expected output is what the
 //!   engine *should* print but does not yet (known bugs, see the comments in
 //!   those files). The main test skips them and bless never touches them; run
-//!   `cargo test --test golden -- --ignored` to see where they stand.
+//!   `cargo test --test golden -- --ignored` to see where they stand (with no
+//!   pending case that test fails: it would check nothing).
+//! - A run that checks no file (an empty folder, a filter matching nothing)
+//!   fails, and so does a `.cg` file without its `.out`.
 //!
 //! How a file runs: a fresh temporary store, one [`Session`] (author
 //! `golden`) that loads the dataset with [`Session::run_script`], then every
@@ -47,7 +50,7 @@ const DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/queries");
 #[test]
 fn golden() {
     let bless = std::env::var("CLAIMGRAPH_BLESS").is_ok_and(|v| v == "1");
-    let failures = run_dir(Path::new(DIR), bless);
+    let failures = run_dir(Path::new(DIR), bless, only().as_deref()).unwrap_or_else(|e| panic!("{e}"));
     assert!(
         failures.is_empty(),
         "golden files differ: {}\n(re-bless with CLAIMGRAPH_BLESS=1 after checking the diff)",
@@ -59,40 +62,56 @@ fn golden() {
 #[test]
 #[ignore = "known engine bugs, see tests/queries/pending/*.cg"]
 fn golden_pending() {
-    let failures = run_dir(&Path::new(DIR).join("pending"), false);
+    // An empty folder is a failure, not a pass: this test checks nothing then.
+    let failures =
+        run_dir(&Path::new(DIR).join("pending"), false, only().as_deref()).unwrap_or_else(|e| panic!("{e}"));
     assert!(failures.is_empty(), "pending golden files still differ: {}", failures.join(", "));
 }
 
-/// Runs every `.cg` file of `dir` (but the dataset); returns the failures.
-fn run_dir(dir: &Path, bless: bool) -> Vec<String> {
-    let only = std::env::var("CLAIMGRAPH_GOLDEN").ok();
+/// Runs every `.cg` file of `dir` (but the dataset); returns the failures,
+/// or an error when no case ran (an empty folder, a `CLAIMGRAPH_GOLDEN`
+/// filter that matches nothing): a run of nothing is not a pass.
+fn run_dir(dir: &Path, bless: bool, only: Option<&str>) -> Result<Vec<String>, String> {
     let mut failures = Vec::new();
+    let mut ran = 0;
     for path in cases(dir) {
         let name = path.file_stem().unwrap().to_string_lossy().into_owned();
-        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+        if only.is_some_and(|o| !name.contains(o)) {
             continue;
         }
+        ran += 1;
         let actual = run_file(&path);
         let out = path.with_extension("out");
         if bless {
             std::fs::write(&out, &actual).unwrap();
             continue;
         }
-        let expected = std::fs::read_to_string(&out).unwrap_or_default();
+        let Ok(expected) = std::fs::read_to_string(&out) else {
+            eprintln!("{}: no expected output (bless it, after checking)", out.display());
+            failures.push(path.display().to_string());
+            continue;
+        };
         if expected != actual {
             eprintln!("--- {} (expected)\n+++ actual", out.display());
             eprintln!("{}", diff(&expected, &actual));
             failures.push(path.display().to_string());
         }
     }
-    failures
+    match (ran, only) {
+        (0, Some(o)) => Err(format!("no golden case in {} matches CLAIMGRAPH_GOLDEN={o}", dir.display())),
+        (0, None) => Err(format!("no golden cases in {}", dir.display())),
+        _ => Ok(failures),
+    }
+}
+
+/// `CLAIMGRAPH_GOLDEN`: run only the files whose name contains it.
+fn only() -> Option<String> {
+    std::env::var("CLAIMGRAPH_GOLDEN").ok()
 }
 
 /// The `.cg` files of `dir`, sorted, without the dataset.
 fn cases(dir: &Path) -> Vec<PathBuf> {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return Vec::new();
-    };
+    let entries = std::fs::read_dir(dir).unwrap_or_else(|e| panic!("cannot read {}: {e}", dir.display()));
     let mut files: Vec<PathBuf> = entries
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "cg"))
@@ -328,6 +347,18 @@ fn diff(expected: &str, actual: &str) -> String {
         }
     }
     out
+}
+
+#[test]
+fn a_run_of_no_cases_is_an_error() {
+    let empty = tempfile::tempdir().unwrap();
+    let err = run_dir(empty.path(), false, None).unwrap_err();
+    assert!(err.starts_with("no golden cases in "), "{err}");
+    let err = run_dir(Path::new(DIR), false, Some("no such case")).unwrap_err();
+    assert!(err.ends_with("matches CLAIMGRAPH_GOLDEN=no such case"), "{err}");
+    // A case without its expected output fails rather than comparing to "".
+    std::fs::write(empty.path().join("lonely.cg"), "MATCH (x @us) RETURN x.key;\n").unwrap();
+    assert_eq!(run_dir(empty.path(), false, None).unwrap().len(), 1);
 }
 
 #[test]

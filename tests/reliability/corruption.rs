@@ -316,7 +316,12 @@ pub fn run_case(r: &Reference, case: &Case, dir: &Path, verify: bool) -> Result<
                 }
             }
             // The cut is durable: the log now ends at the last good record.
-            let on_disk: usize = disk.files().iter().map(|n| disk.synced(n).unwrap_or_default().len()).sum();
+            // A file the disk lists but cannot show is an error, not 0 bytes.
+            let on_disk = disk
+                .files()
+                .iter()
+                .map(|n| disk.synced(n).map(|b| b.len()).ok_or(format!("{n} is missing")))
+                .sum::<Result<usize, String>>()?;
             let want = if *head == 0 { 0 } else { r.end(*head) - r.start(first_tx(&case.files)) };
             if on_disk != want {
                 return Err(format!("after open the log holds {on_disk} bytes, expected {want}"));

@@ -179,11 +179,8 @@ fn damaged_or_lost_indexes_are_detected_rebuilt_and_answer_as_before() {
 }
 
 #[test]
-#[ignore = "long run: CLAIMGRAPH_LONG=1 cargo test --release --test reliability -- --ignored"]
+#[ignore = "long run: scripts/long-tests.sh (cargo test --release --test reliability -- --ignored)"]
 fn index_damage_long_60_flips_per_file() {
-    if !crate::long_run() {
-        return;
-    }
     damage_cases(60);
 }
 

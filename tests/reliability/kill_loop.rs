@@ -282,10 +282,8 @@ fn kill_loop_ci_200_cycles() {
 }
 
 #[test]
-#[ignore = "long run: CLAIMGRAPH_LONG=1 cargo test --release --test reliability -- --ignored"]
+#[ignore = "long run: scripts/long-tests.sh (cargo test --release --test reliability -- --ignored)"]
 fn kill_loop_long_5000_cycles_with_readers() {
-    if !crate::long_run() {
-        return;
-    }
-    kill_loop(5_000, true, env_u64("CLAIMGRAPH_SEED").unwrap_or(5000));
+    let cycles = env_u64("CLAIMGRAPH_LONG_CYCLES").unwrap_or(5_000);
+    kill_loop(cycles, true, env_u64("CLAIMGRAPH_SEED").unwrap_or(5000));
 }

@@ -108,12 +108,9 @@ fn readers_see_only_committed_prefixes_and_never_go_back() {
 }
 
 #[test]
-#[ignore = "long run: CLAIMGRAPH_LONG=1 cargo test --release --test reliability -- --ignored"]
+#[ignore = "long run: scripts/long-tests.sh (cargo test --release --test reliability -- --ignored)"]
 fn readers_during_writes_long_5000_transactions() {
-    if !crate::long_run() {
-        return;
-    }
-    run(5_000);
+    run(crate::env_u64("CLAIMGRAPH_LONG_TXS").unwrap_or(5_000));
 }
 
 /// Regression test: `Store::rebuild_indexes` published head 0 and cleared

@@ -237,6 +237,20 @@ impl<'s> Ctx<'s> {
         Ok(())
     }
 
+    /// Before a kept container (`len` of `capacity` elements of `elem`
+    /// bytes) takes one more: when it is full, charges the room it grows
+    /// by (as much as it holds, at least 4 elements) and returns that
+    /// many elements to reserve, so its storage is counted before it is
+    /// allocated, not only its elements.
+    pub fn room(&self, len: usize, capacity: usize, elem: usize) -> Result<usize, QueryError> {
+        if len < capacity {
+            return Ok(0);
+        }
+        let add = capacity.max(4);
+        self.charge((add * elem) as u64)?;
+        Ok(add)
+    }
+
     /// Returns `bytes` charged before and now freed.
     pub fn release(&self, bytes: u64) {
         self.memory.set(self.memory.get().saturating_sub(bytes));

@@ -945,6 +945,8 @@ impl<'s> Op<'s> for Distinct<'s> {
             let start = ctx.clock();
             let key = DistinctKey(self.slots.iter().map(|&s| row[s].clone()).collect());
             let bytes = super::ctx::row_bytes(&key.0);
+            let add = ctx.room(self.seen.len(), self.seen.capacity(), size_of::<DistinctKey>() + 1)?;
+            self.seen.reserve(add);
             let new = self.seen.insert(key);
             self.meter.add_time(start);
             if new {

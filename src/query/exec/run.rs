@@ -250,6 +250,8 @@ impl<'q> TopK<'q> {
             }
         }
         ctx.charge(row.bytes)?;
+        let add = ctx.room(self.heap.len(), self.heap.capacity(), size_of::<Ranked>())?;
+        self.heap.reserve_exact(add);
         self.heap.push(row);
         Ok(())
     }
@@ -499,6 +501,10 @@ fn aggregate<'s>(
             None => {
                 // The key twice (map and group list) and the accumulators.
                 ctx.charge(2 * (48 + 4 * key.len() as u64) + (specs.len() * size_of::<Acc>()) as u64)?;
+                let add = ctx.room(groups.len(), groups.capacity(), size_of::<(Vec<u32>, Vec<Acc>)>())?;
+                groups.reserve_exact(add);
+                let add = ctx.room(index.len(), index.capacity(), size_of::<(Vec<u32>, usize)>() + 1)?;
+                index.reserve(add);
                 index.insert(key.clone(), groups.len());
                 groups.push((key.clone(), vec![Acc::default(); specs.len()]));
                 groups.len() - 1
@@ -523,6 +529,8 @@ fn aggregate<'s>(
             acc.count += 1;
             if spec.func != AggFunc::Count {
                 ctx.charge(val_bytes(&v))?;
+                let add = ctx.room(acc.values.len(), acc.values.capacity(), size_of::<Val>())?;
+                acc.values.reserve_exact(add);
                 acc.values.push(v);
             }
         }
@@ -629,6 +637,8 @@ impl Output {
         }
         if self.distinct {
             let bytes = row_bytes(&vals);
+            let add = ctx.room(self.seen.len(), self.seen.capacity(), size_of::<DistinctKey>() + 1)?;
+            self.seen.reserve(add);
             if !self.seen.insert(DistinctKey(vals.clone())) {
                 return Ok(true);
             }
