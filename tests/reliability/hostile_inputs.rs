@@ -357,14 +357,19 @@ fn random_and_mutated_log_records_are_errors_with_bounded_memory() {
     assert!(peak < MIB);
 }
 
-fn write_corpus(name: &str, inputs: &[Vec<u8>]) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus").join(name);
+/// Writes `inputs` under `root/name`, content-addressed; returns how many
+/// distinct files that made.
+fn write_corpus(root: &Path, name: &str, inputs: &[Vec<u8>]) -> usize {
+    let dir = root.join(name);
     std::fs::create_dir_all(&dir).unwrap();
+    let mut names = std::collections::BTreeSet::new();
     for data in inputs {
         // Content-addressed names, like libFuzzer's (shortened).
         let hash = blake3_hex(data);
         std::fs::write(dir.join(&hash[..16]), data).unwrap();
+        names.insert(hash[..16].to_string());
     }
+    names.len()
 }
 
 fn blake3_hex(data: &[u8]) -> String {
@@ -372,18 +377,25 @@ fn blake3_hex(data: &[u8]) -> String {
     h.to_string()
 }
 
-/// Regenerates the checked-in JSONL and log-record corpora (small inputs only).
+/// Regenerates the checked-in JSONL and log-record corpora (small inputs
+/// only) in `fuzz/corpus`, or, without `CLAIMGRAPH_WRITE_CORPUS`, in a
+/// temporary folder (so a plain `-- --ignored` run checks the generators and
+/// leaves the repository alone); either way it checks what it wrote.
 #[test]
 #[ignore = "writes fuzz/corpus: CLAIMGRAPH_WRITE_CORPUS=1 cargo test --test reliability write_fuzz_corpora -- --ignored"]
 fn write_fuzz_corpora() {
-    if std::env::var("CLAIMGRAPH_WRITE_CORPUS").is_err() {
-        return;
-    }
+    let tmp = tempfile::tempdir().unwrap();
+    let root = match std::env::var_os("CLAIMGRAPH_WRITE_CORPUS") {
+        Some(_) => Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus"),
+        None => tmp.path().to_path_buf(),
+    };
     let small = |v: Vec<Vec<u8>>, n: usize| -> Vec<Vec<u8>> {
         v.into_iter().filter(|d| d.len() <= 64 * 1024).take(n).collect()
     };
-    write_corpus("jsonl", &small(jsonl_inputs(120), 140));
+    let jsonl = small(jsonl_inputs(120), 140);
+    assert!(write_corpus(&root, "jsonl", &jsonl) >= 100, "too few distinct JSONL inputs");
     let mut logs = small(log_inputs(100), 150);
     logs.retain(|d| !d.is_empty());
-    write_corpus("log_record", &logs);
+    assert!(write_corpus(&root, "log_record", &logs) >= 50, "too few distinct log records");
+    assert!(std::fs::read_dir(root.join("jsonl")).unwrap().count() >= 100);
 }
