@@ -108,6 +108,10 @@ pub struct OpenReport {
     pub replayed: u64,
 }
 
+/// How long a read that found the index damaged waits for the writer lock
+/// to rebuild it before failing with an error naming `reindex`.
+const HEAL_WAIT: Duration = Duration::from_secs(2);
+
 /// The most transactions and events folded into one index batch.
 const CHUNK_TXS: usize = 256;
 const CHUNK_EVENTS: usize = 20_000;
@@ -616,15 +620,24 @@ impl Store {
         if !damaged {
             return true;
         }
-        // Not waiting for the writer: its holder may be this very thread
-        // (inside `for_each_tx`), or a long import; the read then fails
-        // naming `reindex`, and the next one tries again.
+        // The rebuild needs the writer lock. Its holder is another thread
+        // finishing a commit (a chunk at most), so wait for it, but only for
+        // a while: a long import holds it chunk after chunk, and a holder in
+        // this very thread would never let go. Past the wait the read fails
+        // naming `reindex`, and the next read tries again.
         if self.inner.poisoned.load(AtomicOrdering::Acquire) {
             return false;
         }
-        match self.inner.writer.try_lock() {
-            Ok(w) => self.heal_locked(&w).is_ok(),
-            Err(_) => false,
+        let deadline = std::time::Instant::now() + HEAL_WAIT;
+        loop {
+            match self.inner.writer.try_lock() {
+                Ok(w) => return self.heal_locked(&w).is_ok(),
+                Err(std::sync::TryLockError::Poisoned(_)) => return false,
+                Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(std::sync::TryLockError::WouldBlock) => return false,
+            }
         }
     }
 
