@@ -1,6 +1,9 @@
 //! Claim blocks (index format 2 on): aborted and rejected transactions leave
 //! blocks unchanged, old formats are rebuilt on open, damage is an error.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 
 use claimgraph::index::{IndexBackend, KvRead, SledBackend, claim_block, meta, meta_key};
@@ -204,17 +207,4 @@ fn format_2_index_with_valid_from_postings_is_rebuilt_on_open() {
     let report = store.verify().unwrap();
     assert!(store.open_report().rebuilt.is_some(), "kept; verify: {:?}", report.problems);
     assert!(report.ok(), "{:?}", report.problems);
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

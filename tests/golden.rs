@@ -38,6 +38,9 @@
 //!   (`2025-03`, `2025-03-04`; a bare year is an integer), `@key` (an
 //!   entity) or a `[...]` list of those (split at every comma).
 
+mod common;
+use common::*;
+
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
@@ -376,17 +379,4 @@ fn directive_values_parse() {
 fn diff_shows_changed_lines_with_context() {
     let d = diff("a\nb\nc\nd\ne\nf\ng\n", "a\nb\nc\nX\ne\nf\ng\nh\n");
     assert_eq!(d, "@@ expected line 2 @@\n b\n c\n-d\n+X\n e\n f\n g\n+h\n");
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

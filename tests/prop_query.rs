@@ -45,6 +45,9 @@
 //! default 24 cases (45 s of CPU in a debug build); `PROP_QUERY_STATS=1` with
 //! `--nocapture` prints each query and whether it had rows.
 
+mod common;
+use common::*;
+
 mod reference;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -2217,17 +2220,4 @@ fn the_evaluator_answers_hand_checked_queries() {
     for query in [&one_hop, &at_two, &two_hops, &agg, &null_filter, &dates] {
         check_query(&mut session, &reference, query).unwrap_or_else(|e| panic!("{e}"));
     }
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

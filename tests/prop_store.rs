@@ -15,6 +15,9 @@
 //! store resolves each event (folded keys, canonical entities, claim ids,
 //! `said_at`), and the resolved events in the log are checked against that.
 
+mod common;
+use common::*;
+
 mod reference;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -1245,17 +1248,4 @@ fn bulk_commit_across_chunk_boundaries_matches_the_reference() {
 
 fn ent_term(key: &str) -> Term {
     Term::Entity(key.to_string())
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

@@ -1,6 +1,9 @@
 //! The query API end to end: one-shot and prepared queries with parameters,
 //! budgets, cancellation, streaming LIMIT, and semantic errors with carets.
 
+mod common;
+use common::*;
+
 use std::collections::HashMap;
 
 use claimgraph::model::Term;
@@ -787,17 +790,4 @@ fn a_flat_chain_of_operators_is_not_nesting() {
     let nested = format!("MATCH (x @hub) RETURN {}1{}", "(".repeat(65), ")".repeat(65));
     let err = session.execute(&nested).unwrap_err();
     assert!(err.to_string().contains("nested too deeply"), "{err}");
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

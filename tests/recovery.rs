@@ -2,6 +2,9 @@
 //! records is refused with the tx named, a lost or damaged index is rebuilt
 //! from the log, and hostile bytes are errors, never aborts.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
 
 use claimgraph::log::{LogError, frame};
@@ -578,17 +581,4 @@ fn a_forged_chain_passes_verify_but_not_a_checkpoint_kept_elsewhere() {
         store.verify_against(&cp),
         Err(StoreError::Log(LogError::CheckpointMissing { tx: 6, end: 4 }))
     ));
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

@@ -2,6 +2,9 @@
 //! before/after/undone, AS OF TX and AS OF timestamp, VALID filters, reopening,
 //! rejected transactions leaving no trace, and the JSONL round trip.
 
+mod common;
+use common::*;
+
 use claimgraph::jsonl;
 use claimgraph::model::{
     Attrs, Claim, Date, DayRange, DocumentEvent, DocumentInfo, Entity, EntityEvent, Event, Predicate,
@@ -1056,17 +1059,4 @@ fn names_unknown_everywhere_are_errors_and_names_declared_later_match_nothing() 
     let q = ClaimQuery { predicate: Some("borders".into()), ..ClaimQuery::default() };
     assert_eq!(before.claims(&q).unwrap(), Vec::new());
     assert_eq!(view.claims(&q).unwrap().len(), 1);
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

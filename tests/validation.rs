@@ -1,6 +1,9 @@
 //! One test per validation rule, asserting the exact message, and that a
 //! rejected transaction leaves no trace.
 
+mod common;
+use common::*;
+
 use claimgraph::model::{DocumentEvent, Term, ValidTime};
 use claimgraph::{Store, StoreError, Transaction};
 
@@ -325,17 +328,4 @@ fn negative_zero_is_the_same_object_as_zero() {
     .unwrap();
     let q = claimgraph::ClaimQuery { object: Some(Term::Float(0.0)), ..Default::default() };
     assert_eq!(s.snapshot().claims(&q).unwrap().len(), 1);
-}
-
-/// These fixtures write predicates without declaring them: the store lets an
-/// assert create one on first use (issue 14 made that an explicit option).
-#[allow(dead_code)]
-fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-#[allow(dead_code)]
-fn create_first_use(path: impl AsRef<std::path::Path>) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
 }

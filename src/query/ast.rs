@@ -830,3 +830,19 @@ pub enum Statement {
     /// `ROLLBACK`
     Rollback,
 }
+
+impl Statement {
+    /// Whether the statement only reads (as opposed to a write or block
+    /// control): MATCH, EXPLAIN, HISTORY, CONFLICTS, SHOW, STATS.
+    pub fn is_read(&self) -> bool {
+        matches!(
+            self,
+            Statement::Match(_)
+                | Statement::Explain { .. }
+                | Statement::History(_)
+                | Statement::Conflicts(_)
+                | Statement::Show(_)
+                | Statement::Stats
+        )
+    }
+}

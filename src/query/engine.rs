@@ -317,15 +317,7 @@ impl Session {
     /// block: later statements get [`QueryError::TransactionAborted`] until
     /// `ROLLBACK`, and `COMMIT` commits nothing ([`QueryError::AbortedCommit`]).
     pub fn run(&mut self, stmt: &Statement, src: &str) -> Result<QueryResult, QueryError> {
-        let read = matches!(
-            stmt,
-            Statement::Match(_)
-                | Statement::Explain { .. }
-                | Statement::History(_)
-                | Statement::Conflicts(_)
-                | Statement::Show(_)
-                | Statement::Stats
-        );
+        let read = stmt.is_read();
         match self.run_once(stmt, src) {
             Err(QueryError::Store(e)) if read && self.store.heal_after(&e) => self.run_once(stmt, src),
             other => other,

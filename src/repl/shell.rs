@@ -417,7 +417,7 @@ impl Shell {
                     self.error(&QueryError::Parse(e), chunk.text, io);
                     false
                 }
-                Ok(stmt) if is_read(&stmt) => self.run_parsed(&stmt, chunk.text, io) != Outcome::Failed,
+                Ok(stmt) if stmt.is_read() => self.run_parsed(&stmt, chunk.text, io) != Outcome::Failed,
                 Ok(stmt) => match self.session.run(&stmt, chunk.text) {
                     Ok(_) => true,
                     Err(e) => {
@@ -455,19 +455,6 @@ pub struct ScriptSummary {
 pub struct ScriptError {
     pub statement: usize,
     pub line: usize,
-}
-
-/// Statements that show something (as opposed to writes and block control).
-fn is_read(stmt: &Statement) -> bool {
-    matches!(
-        stmt,
-        Statement::Match(_)
-            | Statement::Explain { .. }
-            | Statement::History(_)
-            | Statement::Conflicts(_)
-            | Statement::Show(_)
-            | Statement::Stats
-    )
 }
 
 /// Colours the caret display: the `error:` headline and the caret in red.

@@ -269,11 +269,10 @@ fn index_fault_run(
     acked
 }
 
-#[test]
-fn the_nth_index_write_flush_or_read_fails() {
+/// Every kind of index fault the sweeps inject: (operation, fault).
+fn index_fault_kinds() -> [(claimgraph::index::faults::Op, claimgraph::index::faults::Fault); 7] {
     use claimgraph::index::faults::{Fault, Op};
-    let mut fired = 0;
-    for (op, fault) in [
+    [
         (Op::Write, Fault::NoSpace),
         (Op::Write, Fault::Io),
         (Op::Write, Fault::Hang),
@@ -281,9 +280,13 @@ fn the_nth_index_write_flush_or_read_fails() {
         (Op::Flush, Fault::Hang),
         (Op::Read, Fault::Corrupt),
         (Op::Read, Fault::Io),
-    ] {
-        fired += index_fault_sweep(op, fault, 25);
-    }
+    ]
+}
+
+#[test]
+fn the_nth_index_write_flush_or_read_fails() {
+    let fired: u64 =
+        index_fault_kinds().into_iter().map(|(op, fault)| index_fault_sweep(op, fault, 25)).sum();
     eprintln!("index faults fired: {fired}");
     assert!(fired >= 7 * 3, "only {fired} faults fired");
 }
@@ -293,19 +296,8 @@ fn the_nth_index_write_flush_or_read_fails() {
 #[test]
 #[ignore]
 fn long_every_nth_index_write_flush_or_read_fails() {
-    use claimgraph::index::faults::{Fault, Op};
-    let mut fired = 0;
-    for (op, fault) in [
-        (Op::Write, Fault::NoSpace),
-        (Op::Write, Fault::Io),
-        (Op::Write, Fault::Hang),
-        (Op::Flush, Fault::NoSpace),
-        (Op::Flush, Fault::Hang),
-        (Op::Read, Fault::Corrupt),
-        (Op::Read, Fault::Io),
-    ] {
-        fired += index_fault_sweep(op, fault, u64::MAX);
-    }
+    let fired: u64 =
+        index_fault_kinds().into_iter().map(|(op, fault)| index_fault_sweep(op, fault, u64::MAX)).sum();
     println!("INDEX_FAULTS fired={fired}");
     assert!(fired >= 1_000, "only {fired} faults fired");
 }

@@ -210,15 +210,8 @@ pub fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
     }
 }
 
-/// The suites write predicates without declaring them: their stores let an
-/// assert create one on first use (issue 14 made that an explicit option).
-pub fn first_use() -> claimgraph::Options {
-    claimgraph::Options { create_predicates: true, ..claimgraph::Options::default() }
-}
-
-/// [`claimgraph::Store::create`] with predicates created on first use.
-pub fn create_first_use(
-    path: impl AsRef<std::path::Path>,
-) -> Result<claimgraph::Store, claimgraph::StoreError> {
-    claimgraph::Store::open_with(path, claimgraph::Options { create: true, ..first_use() })
-}
+// The suites write predicates without declaring them: their stores let an
+// assert create one on first use (`crate::first_use`, `crate::create_first_use`).
+#[path = "../common/mod.rs"]
+mod common;
+pub use common::{create_first_use, first_use};
