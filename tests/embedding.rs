@@ -392,3 +392,17 @@ fn a_query_as_of_before_an_entity_existed_answers_as_of_then() {
         "{err:?}"
     );
 }
+
+#[test]
+fn an_entity_parameter_compared_with_a_string_is_an_error_not_zero_rows() {
+    let store = news_store();
+    let us = store.query("MATCH (a) WHERE a.key = 'us' RETURN a").unwrap().iter().next().unwrap();
+    let entity: EntityRef = us.get(0).unwrap();
+    let q = store.prepare("MATCH (a)-[c]->(b) WHERE a.key = $who RETURN c.id").unwrap();
+    let err = q.run(&store, &params! { "who" => entity.clone() }).unwrap_err();
+    assert!(err.to_string().contains("`$who` holds an entity, compared here with a string"), "{err}");
+    // Compared with a node, or passed as its key, it answers.
+    let by_node = store.prepare("MATCH (a)-[c]->(b) WHERE a = $who RETURN c.id").unwrap();
+    assert_eq!(by_node.run(&store, &params! { "who" => entity }).unwrap().rows.len(), 1);
+    assert_eq!(q.run(&store, &params! { "who" => "us" }).unwrap().rows.len(), 1);
+}

@@ -84,6 +84,45 @@ pub(crate) fn literal(l: &Literal) -> Val {
     }
 }
 
+/// A parameter holding an entity compared with a string (`a.key = $who`
+/// with an entity in `$who`) is never true: a program that passed the wrong
+/// kind of value would get no rows and no word. Said as an error instead;
+/// a comparison of data values of mixed kinds (an object that is sometimes
+/// an entity) stays null, as Cypher has it.
+fn entity_parameter_against_string(
+    ctx: &Ctx<'_>,
+    op: super::super::ast::BinOp,
+    (lhs, a): (Option<&Expr>, &Val),
+    (rhs, b): (&Expr, &Val),
+    span: Span,
+) -> Result<(), QueryError> {
+    use super::super::ast::BinOp::{Eq, Ge, Gt, Le, Lt, Ne};
+    if !matches!(op, Eq | Ne | Lt | Le | Gt | Ge) {
+        return Ok(());
+    }
+    fn entity_param<'e>(ctx: &Ctx<'_>, e: Option<&'e Expr>) -> Option<&'e str> {
+        match e.map(|e| &e.kind) {
+            Some(ExprKind::Param(name)) => {
+                matches!(ctx.params.get(name), Some(super::super::value::Value::Entity { .. }))
+                    .then_some(name.as_str())
+            }
+            _ => None,
+        }
+    }
+    let name = match (entity_param(ctx, lhs), entity_param(ctx, Some(rhs))) {
+        (Some(name), _) if matches!(b, Val::Str(_)) => name,
+        (_, Some(name)) if matches!(a, Val::Str(_)) => name,
+        _ => return Ok(()),
+    };
+    Err(semantic(
+        span,
+        format!(
+            "`${name}` holds an entity, compared here with a string (never true): compare it with a node \
+             (`a = ${name}`), or pass the entity's key as a string"
+        ),
+    ))
+}
+
 /// Evaluates an expression for one row.
 pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Result<Val, QueryError> {
     Ok(match &e.kind {
@@ -167,9 +206,12 @@ pub(crate) fn eval(ctx: &Ctx<'_>, scope: &Scope, row: &[Val], e: &Expr) -> Resul
                 left = lhs;
             }
             let mut acc = eval(ctx, scope, row, left)?;
+            let mut acc_expr = Some(left);
             for (op, rhs, span) in spine.into_iter().rev() {
                 let b = eval(ctx, scope, row, rhs)?;
+                entity_parameter_against_string(ctx, op, (acc_expr, &acc), (rhs, &b), span)?;
                 acc = binary(op, acc, b, span)?;
+                acc_expr = None;
             }
             acc
         }
