@@ -201,6 +201,17 @@ fn history_and_conflicts_come_back_as_claims_entities_and_dates() {
     assert!(life[1].tx > life[0].tx);
     assert_eq!(life[1].claim.as_ref().unwrap().o, Term::String("Ukraine".into()));
     assert!(life[1].detail.contains("misread the map"), "{}", life[1].detail);
+    // The statements' rows are typed too: entities as entities, literal
+    // objects as their values.
+    let rows = store.query("CONFLICTS").unwrap();
+    let row = rows.iter().next().expect("one conflict");
+    assert_eq!(row.get::<EntityRef>("subject").unwrap().key, "us");
+    assert_eq!(row.get::<EntityRef>("object").unwrap().name, "Russia");
+    assert_eq!(row.get::<EntityRef>("by").unwrap().key, "kremlin");
+    let rows = store.query("HISTORY @russia").unwrap();
+    let borders = rows.iter().find(|r| r.get::<String>("claim").is_ok_and(|c| c == "c2")).unwrap();
+    assert_eq!(borders.get::<Option<EntityRef>>("by").unwrap(), None);
+    assert_eq!(borders.get::<i64>("tx").unwrap(), life[0].tx as i64);
     // Known later: no history yet; never known: an error a program can match.
     assert!(store.snapshot_at(1).claim_history("c9").unwrap().is_empty());
     assert!(matches!(view.claim_history("c404"), Err(StoreError::UnknownClaim { id }) if id == "c404"));

@@ -21,6 +21,16 @@ fn get_str(columns: &[String], row: &[Value], name: &str) -> Option<String> {
     get(columns, row, name).map(text::cell)
 }
 
+/// A column as the views spell a reference: an entity as `@key` (or its
+/// bare key when `at` is false), anything else as its text.
+fn get_ref(columns: &[String], row: &[Value], name: &str, at: bool) -> Option<String> {
+    get(columns, row, name).map(|v| match v {
+        Value::Entity { key, .. } if at => format!("@{key}"),
+        Value::Entity { key, .. } => key.clone(),
+        other => text::cell(other),
+    })
+}
+
 /// A speaker or source key as `Name (@key)` when the lookup knows it; a key
 /// merged into another entity shows what it now stands for.
 fn entity_label(lookup: Option<&dyn Lookup>, key: &str) -> String {
@@ -122,18 +132,19 @@ fn side(
     lookup: Option<&dyn Lookup>,
 ) -> (String, Vec<(String, String)>) {
     let col = |name: &str| get_str(columns, row, &format!("{prefix}{name}"));
+    let key = |name: &str| get_ref(columns, row, &format!("{prefix}{name}"), false);
     let id = col("claim").unwrap_or_default();
     let stance = col("stance").unwrap_or_default();
     let claim = claim_of(lookup, Some(&id));
-    let object = col("object").unwrap_or_default();
+    let object = get_ref(columns, row, &format!("{prefix}object"), true).unwrap_or_default();
     let object = match object.strip_prefix('@') {
         Some(key) => entity_label(lookup, key),
         None => object,
     };
     let mut fields = vec![("object".to_string(), object)];
-    let by = col("by").map_or_else(|| "the source itself".to_string(), |b| entity_label(lookup, &b));
+    let by = key("by").map_or_else(|| "the source itself".to_string(), |b| entity_label(lookup, &b));
     fields.push(("by".into(), by));
-    if let Some(src) = col("source") {
+    if let Some(src) = key("source") {
         fields.push(("source".into(), format!("@{src}")));
     }
     if let Some(c) = &claim {
@@ -165,7 +176,7 @@ pub(super) fn conflicts(
             writeln!(out)?;
         }
         let kind = get_str(columns, row, "conflict").unwrap_or_default();
-        let subject = get_str(columns, row, "subject").unwrap_or_default();
+        let subject = get_ref(columns, row, "subject", true).unwrap_or_default();
         let predicate = get_str(columns, row, "predicate").unwrap_or_default();
         let overlap = get_str(columns, row, "overlap").unwrap_or_default();
         let title = format!("{kind} conflict: {subject} {predicate}, overlapping {overlap}");

@@ -131,15 +131,28 @@ impl<'s> super::ops::Op<'s> for MeterHandle<'s> {
     }
 }
 
-fn claim_row(c: &Claim) -> Vec<Value> {
-    vec![
+fn claim_row(ctx: &Ctx<'_>, c: &Claim) -> Result<Vec<Value>, QueryError> {
+    Ok(vec![
         s(c.id.clone()),
         s(c.to_string()),
-        opt(c.by.as_ref()),
-        opt(c.source.as_ref()),
+        entity(ctx, c.by.as_deref())?,
+        entity(ctx, c.source.as_deref())?,
         s(c.stance.as_str()),
         s(c.valid.to_string()),
-    ]
+    ])
+}
+
+/// An entity a claim names by key, as a typed value (null for none).
+fn entity(ctx: &Ctx<'_>, key: Option<&str>) -> Result<Value, QueryError> {
+    match key {
+        Some(k) => term(ctx, &crate::model::Term::Entity(k.to_string())),
+        None => Ok(Value::Null),
+    }
+}
+
+/// A claim's end (an entity or a literal) as a typed value.
+fn term(ctx: &Ctx<'_>, t: &crate::model::Term) -> Result<Value, QueryError> {
+    Ok(ctx.resolve(&ctx.data_val(t)?)?)
 }
 
 /// Which claims an edge HISTORY keeps: predicate, the two ends, direction.
@@ -205,7 +218,7 @@ pub(crate) fn history(view: &ReadView, params: &Params, h: &History) -> Result<Q
         let mut row =
             vec![Value::Int(e.tx as i64), Value::Timestamp(e.recorded_at), s(e.op), s(e.author.clone())];
         match &e.claim {
-            Some(c) => row.extend(claim_row(c)),
+            Some(c) => row.extend(claim_row(&ctx, c)?),
             None => row.extend([
                 Value::Null,
                 s(e.detail.clone()),
@@ -233,14 +246,15 @@ pub(crate) fn conflicts(ctx: &Ctx<'_>, c: &Conflicts) -> Result<QueryResult, Que
     let pairs = conflict_pairs(ctx, c)?;
     let mut rows = Vec::with_capacity(pairs.len());
     for pair in pairs {
-        let mut row = vec![s(pair.kind), s(format!("@{}", pair.subject)), s(pair.claim.p.clone())];
+        let subject = entity(ctx, Some(&pair.subject))?;
+        let mut row = vec![s(pair.kind), subject, s(pair.claim.p.clone())];
         for c in [&pair.claim, &pair.other] {
             row.extend([
                 s(c.id.clone()),
                 s(c.stance.as_str()),
-                s(c.o.to_string()),
-                opt(c.by.as_ref()),
-                opt(c.source.as_ref()),
+                term(ctx, &c.o)?,
+                entity(ctx, c.by.as_deref())?,
+                entity(ctx, c.source.as_deref())?,
             ]);
         }
         row.push(s(pair.overlap.to_string()));
