@@ -708,10 +708,19 @@ impl Store {
     pub fn for_each_tx(
         &self,
         from: u64,
+        f: impl FnMut(TxRecord) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.for_each_tx_until(from, self.head(), f)
+    }
+
+    /// [`Store::for_each_tx`] up to tx `head`.
+    fn for_each_tx_until(
+        &self,
+        from: u64,
+        head: u64,
         mut f: impl FnMut(TxRecord) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         const CHUNK: u64 = 256;
-        let head = self.head();
         let mut next = from.max(1);
         while next <= head {
             let last = (next + CHUNK - 1).min(head);
@@ -760,18 +769,61 @@ impl Store {
 
     /// Checks every record's checksum and the hash chain, and that the indexes
     /// equal a fresh rebuild from the log.
+    ///
+    /// Commits go on while it runs: the log is read and the rebuild made
+    /// with the writer lock held only while a chunk of records is read; the
+    /// lock is taken for the comparison alone, after the rebuild has caught
+    /// up with what was committed meanwhile.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let head = self.head();
+        let fresh = SledBackend::temporary()?;
+        let mut replayer = Replayer::new(&fresh);
+        let mut report = VerifyReport::default();
+        let mut prev = Hash::ZERO;
+        let walked = self.for_each_tx_until(1, head, |rec| {
+            if rec.prev_hash != prev {
+                return Err(LogError::Corrupt {
+                    tx: rec.tx,
+                    segment: String::new(),
+                    offset: 0,
+                    why: "the previous-hash link does not match".into(),
+                }
+                .into());
+            }
+            prev = rec.hash;
+            report.transactions += 1;
+            replayer.push(&rec)
+        });
+        match walked {
+            Ok(()) => {}
+            Err(StoreError::Log(e)) => {
+                report.first_bad_tx = Some(match &e {
+                    LogError::Corrupt { tx, .. } => *tx,
+                    _ => report.transactions + 1,
+                });
+                report.problems.push(e.to_string());
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        }
+        replayer.finish()?;
         let w = self.writer()?;
         let live = self.inner.live();
         if let Some(why) = live.backend.damage() {
-            // The log is still checked; the index is known bad already.
-            let mut report = verify::verify_log(&w.log)?;
             report
                 .problems
                 .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
             return Ok(report);
         }
-        verify::verify(&w.log, &live.backend)
+        // What was committed while the rebuild ran (the lock is held now).
+        let mut caught_up = Replayer::new(&fresh);
+        w.log.for_each_from(head + 1, |rec: TxRecord| {
+            report.transactions += 1;
+            caught_up.push(&rec)
+        })?;
+        caught_up.finish()?;
+        verify::compare_indexes(&*live.backend, &fresh, &mut report)?;
+        Ok(report)
     }
 
     /// The log's head as a line of text to keep somewhere the store's files
@@ -1202,20 +1254,42 @@ pub(crate) fn replay<B: IndexBackend>(
     from: u64,
     replayed: &mut u64,
 ) -> Result<(), StoreError> {
-    let mut cw = Some(ChunkWriter::new(index)?);
-    let mut in_chunk = 0usize;
-    log.for_each_from(from, |rec: TxRecord| -> Result<(), StoreError> {
-        let chunk = match cw.as_mut() {
+    let mut replayer = Replayer::new(index);
+    log.for_each_from(from, |rec: TxRecord| replayer.push(&rec))?;
+    *replayed += replayer.replayed;
+    replayer.finish()
+}
+
+/// Applies logged transactions to an index in batches of about
+/// [`CHUNK_EVENTS`] events, a large transaction in pieces, so replay runs in
+/// bounded memory whatever a record holds.
+pub(crate) struct Replayer<'i, B: IndexBackend> {
+    index: &'i B,
+    cw: Option<ChunkWriter<'i, B>>,
+    in_chunk: usize,
+    /// Transactions applied so far.
+    pub replayed: u64,
+}
+
+impl<'i, B: IndexBackend> Replayer<'i, B> {
+    pub(crate) fn new(index: &'i B) -> Replayer<'i, B> {
+        Replayer { index, cw: None, in_chunk: 0, replayed: 0 }
+    }
+
+    /// Applies the next transaction (transactions come in tx order).
+    pub(crate) fn push(&mut self, rec: &TxRecord) -> Result<(), StoreError> {
+        let index = self.index;
+        let chunk = match self.cw.as_mut() {
             Some(c) => c,
-            None => cw.insert(ChunkWriter::new(index)?),
+            None => self.cw.insert(ChunkWriter::new(index)?),
         };
         chunk.begin(rec.tx);
         for e in &rec.body.events {
             chunk.apply(e)?;
-            in_chunk += 1;
-            if in_chunk >= CHUNK_EVENTS {
+            self.in_chunk += 1;
+            if self.in_chunk >= CHUNK_EVENTS {
                 index.apply(chunk.spill()?)?;
-                in_chunk = 0;
+                self.in_chunk = 0;
             }
         }
         chunk.commit(&TxMeta {
@@ -1226,20 +1300,24 @@ pub(crate) fn replay<B: IndexBackend>(
             hash: rec.hash,
             events: rec.body.events.len() as u32,
         })?;
-        in_chunk += 1;
-        *replayed += 1;
-        if in_chunk >= CHUNK_EVENTS {
-            if let Some(full) = cw.take() {
+        self.in_chunk += 1;
+        self.replayed += 1;
+        if self.in_chunk >= CHUNK_EVENTS {
+            if let Some(full) = self.cw.take() {
                 index.apply(full.into_writes())?;
             }
-            in_chunk = 0;
+            self.in_chunk = 0;
         }
         Ok(())
-    })?;
-    if let Some(rest) = cw.filter(|c| !c.is_empty()) {
-        index.apply(rest.into_writes())?;
     }
-    Ok(())
+
+    /// Writes what is left.
+    pub(crate) fn finish(self) -> Result<(), StoreError> {
+        if let Some(rest) = self.cw.filter(|c| !c.is_empty()) {
+            self.index.apply(rest.into_writes())?;
+        }
+        Ok(())
+    }
 }
 
 fn last_recorded_at<B: IndexBackend>(index: &B, head: u64) -> Result<Timestamp, StoreError> {

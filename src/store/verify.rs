@@ -1,11 +1,10 @@
-//! `verify`: every record's checksum and chain link, and the indexes compared
-//! entry by entry with a fresh rebuild from the log.
+//! `verify`'s report and its index comparison: the live index entry by entry
+//! against a fresh rebuild from the log (`Store::verify` walks the log,
+//! checking every record's checksum and chain link, and makes the rebuild).
 
-use super::{StoreError, replay};
+use super::StoreError;
 use crate::index::backend::{Pair, RangeIter, Value};
-use crate::index::{Guarded, IndexBackend, IndexError, KvRead, SledBackend, keys};
-use crate::log::{Log, LogError};
-use crate::model::Hash;
+use crate::index::{IndexBackend, IndexError, KvRead, SledBackend, keys};
 
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -28,49 +27,14 @@ impl VerifyReport {
 
 const MAX_PROBLEMS: usize = 10;
 
-pub(super) fn verify(log: &Log, index: &Guarded) -> Result<VerifyReport, StoreError> {
-    let mut report = verify_log(log)?;
-    if report.first_bad_tx.is_some() {
-        return Ok(report);
-    }
-    let fresh = SledBackend::temporary()?;
-    replay(&fresh, log, 1, &mut 0)?;
-    compare(index, &fresh, &mut report)?;
-    Ok(report)
-}
-
-/// Checks every record's checksum and the hash chain.
-pub(super) fn verify_log(log: &Log) -> Result<VerifyReport, StoreError> {
-    let mut report = VerifyReport::default();
-    let mut prev = Hash::ZERO;
-    let checked = log.for_each_from(1, |rec| -> Result<(), LogError> {
-        if rec.prev_hash != prev {
-            return Err(LogError::Corrupt {
-                tx: rec.tx,
-                segment: String::new(),
-                offset: 0,
-                why: "the previous-hash link does not match".into(),
-            });
-        }
-        prev = rec.hash;
-        report.transactions += 1;
-        Ok(())
-    });
-    if let Err(e) = checked {
-        let tx = match &e {
-            LogError::Corrupt { tx, .. } => *tx,
-            _ => report.transactions + 1,
-        };
-        report.first_bad_tx = Some(tx);
-        report.problems.push(e.to_string());
-    }
-    Ok(report)
-}
-
 /// Compares two indexes entry by entry. Posting blocks are compared per
 /// prefix (all blocks of a prefix concatenated), since how postings are cut
 /// into blocks depends on how transactions were batched.
-fn compare(live: &impl KvRead, fresh: &SledBackend, report: &mut VerifyReport) -> Result<(), StoreError> {
+pub(super) fn compare_indexes(
+    live: &impl KvRead,
+    fresh: &SledBackend,
+    report: &mut VerifyReport,
+) -> Result<(), StoreError> {
     let mut a = Normalized { inner: live.range(&[], None).peekable() };
     let mut b = Normalized { inner: fresh.range(&[], None).peekable() };
     let (mut x, mut y) = (a.next().transpose()?, b.next().transpose()?);
