@@ -496,3 +496,21 @@ fn a_news_pipeline_end_to_end() {
     assert_eq!(copy.snapshot().stats().unwrap(), store.snapshot().stats().unwrap());
     assert_eq!(all.run(&copy, &params! {}).unwrap().rows, all.run(&store, &params! {}).unwrap().rows);
 }
+
+#[test]
+fn an_open_may_wait_for_the_holder_to_close() {
+    let dir = tempfile::tempdir().unwrap();
+    let holder = Store::create(dir.path()).unwrap();
+    // By default an open gives up fast.
+    assert!(matches!(Store::open(dir.path()), Err(StoreError::Locked { .. })));
+    // Told to wait, it takes the store once the holder closes it.
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        holder.close().unwrap();
+    });
+    let patient =
+        claimgraph::Options { lock_wait: Some(std::time::Duration::from_secs(60)), ..Default::default() };
+    let store = Store::open_with(dir.path(), patient).expect("the open waited for the holder");
+    closer.join().unwrap();
+    assert_eq!(store.head(), 0);
+}

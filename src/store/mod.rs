@@ -108,6 +108,10 @@ pub struct OpenReport {
     pub replayed: u64,
 }
 
+/// How long an open waits out a holder of the store lock that is about to
+/// let go (a child process between fork and exec) before `Locked`.
+const LOCK_WAIT: Duration = Duration::from_millis(200);
+
 /// How long a read that found the index damaged waits for the writer lock
 /// to rebuild it before failing with an error naming `reindex`.
 const HEAL_WAIT: Duration = Duration::from_secs(2);
@@ -211,6 +215,10 @@ pub struct Options {
     /// How far ahead of the clock a transaction's given `recorded_at` may be
     /// (default [`DEFAULT_FUTURE_TOLERANCE`], one day).
     pub future_tolerance: Option<std::time::Duration>,
+    /// How long an open waits for another holder of the store to close it
+    /// before [`StoreError::Locked`] (default and least 0.2 s; a program
+    /// that hands the store over between processes may wait longer).
+    pub lock_wait: Option<Duration>,
     /// The most events one transaction may hold (default [`MAX_TX_EVENTS`]).
     pub max_tx_events: Option<usize>,
     /// Bytes of index pages the store keeps in memory (sled's page cache;
@@ -357,7 +365,7 @@ impl Store {
     /// there on) and rebuilds the indexes. Only for an explicit repair request.
     pub fn repair(path: impl AsRef<Path>) -> Result<RepairReport, StoreError> {
         let dir = path.as_ref();
-        let _lock = lock_store(dir)?;
+        let _lock = lock_store(dir, LOCK_WAIT)?;
         let logdir = FsLogDir::for_store(dir).map_err(io("opening the log directory"))?;
         let (_, report) = Log::repair(Box::new(logdir))?;
         if report.changed() {
@@ -371,7 +379,7 @@ impl Store {
             return Err(StoreError::NotFound { path: dir.to_path_buf() });
         }
         std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-        let lock = lock_store(dir)?;
+        let lock = lock_store(dir, options.lock_wait.unwrap_or(LOCK_WAIT).max(LOCK_WAIT))?;
         let logdir: Box<dyn LogDir> = match options.log_dir {
             Some(d) => d,
             None => Box::new(FsLogDir::for_store(dir).map_err(io("opening the log directory"))?),
@@ -937,9 +945,9 @@ pub(crate) struct StoreLock {
 /// Takes the store's exclusive lock, so a second open (from this process or
 /// another) is refused with [`StoreError::Locked`] before it reads anything,
 /// instead of taking the live index for a damaged one.
-fn lock_store(dir: &Path) -> Result<StoreLock, StoreError> {
+fn lock_store(dir: &Path, wait: Duration) -> Result<StoreLock, StoreError> {
     let dir_file = std::fs::File::open(dir).map_err(io(format!("opening {}", dir.display())))?;
-    try_lock(&dir_file, dir, dir)?;
+    try_lock(&dir_file, dir, dir, wait)?;
     let path = dir.join("LOCK");
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -947,7 +955,7 @@ fn lock_store(dir: &Path) -> Result<StoreLock, StoreError> {
         .write(true)
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
-    try_lock(&file, &path, dir)?;
+    try_lock(&file, &path, dir, wait)?;
     Ok(StoreLock { _dir: dir_file, _file: file })
 }
 
@@ -955,13 +963,12 @@ fn lock_store(dir: &Path) -> Result<StoreLock, StoreError> {
 /// is waited out briefly (at most 0.2 s): a process that another thread of
 /// this program is spawning holds a copy of the descriptor between fork and
 /// exec.
-fn try_lock(file: &std::fs::File, path: &Path, store: &Path) -> Result<(), StoreError> {
-    let mut tries = 0;
+fn try_lock(file: &std::fs::File, path: &Path, store: &Path, wait: Duration) -> Result<(), StoreError> {
+    let deadline = std::time::Instant::now() + wait;
     loop {
         match file.try_lock() {
             Ok(()) => return Ok(()),
-            Err(std::fs::TryLockError::WouldBlock) if tries < 40 => {
-                tries += 1;
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(5));
             }
             Err(std::fs::TryLockError::WouldBlock) => {
