@@ -40,10 +40,13 @@ use crate::model::{Date, Timestamp};
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RowError {
+    /// No column has that name (`columns`: the ones there are).
     #[error("no column `{name}`; the columns are {}", columns.join(", "))]
     NoColumn { name: String, columns: Vec<String> },
+    /// A position past the row's end (`len` columns).
     #[error("no column {index}: the row has {len}")]
     OutOfRange { index: usize, len: usize },
+    /// The column holds another kind of value than the type asked for.
     #[error("column `{column}` holds {found}, not {expected}")]
     WrongType { column: String, expected: &'static str, found: &'static str },
 }
@@ -51,15 +54,20 @@ pub enum RowError {
 /// An entity as a row holds it: its key, name and kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct EntityRef {
+    /// The entity's key (`@key`).
     pub key: String,
+    /// Its display name.
     pub name: String,
+    /// Its kind (`Person`, `Country`, …).
     pub kind: String,
 }
 
 /// A claim as a row holds it: its id and a one-line summary.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
 pub struct ClaimRef {
+    /// The claim's id (`c12`, or the one its writer chose).
     pub id: String,
+    /// One line: subject, predicate, object, speaker, stance, valid time.
     pub summary: String,
 }
 
@@ -378,6 +386,7 @@ macro_rules! params {
 /// Which column of a row: a name (as the result's `columns` spell it) or a
 /// position from 0.
 pub trait RowIndex {
+    /// Where the column stands among `columns`.
     fn position(&self, columns: &[String]) -> Result<usize, RowError>;
 }
 
@@ -429,22 +438,27 @@ impl Row {
         Ok(&self.values[column.position(&self.columns)?])
     }
 
+    /// The result's column names, in order.
     pub fn columns(&self) -> &[String] {
         &self.columns
     }
 
+    /// The values, in column order.
     pub fn values(&self) -> &[Value] {
         &self.values
     }
 
+    /// The values, taken out of the row.
     pub fn into_values(self) -> Vec<Value> {
         self.values
     }
 
+    /// How many columns the row has.
     pub fn len(&self) -> usize {
         self.values.len()
     }
 
+    /// Whether the row has no column (a `RETURN` of nothing cannot make one).
     pub fn is_empty(&self) -> bool {
         self.values.is_empty()
     }
