@@ -38,8 +38,9 @@ pub struct Piece {
 /// The keywords of the language (grammar/claimgraph.ebnf), upper case.
 pub const KEYWORDS: &[&str] = &[
     "ABOUT",
-    "AND",
+    "ALL",
     "ANALYZE",
+    "AND",
     "AS",
     "ASC",
     "ASSERT",
@@ -48,6 +49,7 @@ pub const KEYWORDS: &[&str] = &[
     "BEGIN",
     "BETWEEN",
     "BY",
+    "CASE",
     "COMMIT",
     "CONFLICTS",
     "CONTAINS",
@@ -56,6 +58,8 @@ pub const KEYWORDS: &[&str] = &[
     "DISTINCT",
     "DOCUMENT",
     "DURING",
+    "ELSE",
+    "END",
     "ENDS",
     "ENTITIES",
     "ENTITY",
@@ -91,13 +95,18 @@ pub const KEYWORDS: &[&str] = &[
     "STARTS",
     "STATS",
     "SYSTEM_TIME",
+    "THEN",
     "TRUE",
     "TX",
+    "UNION",
     "UNMERGE",
+    "UNWIND",
     "VALID",
     "VALID_TIME",
+    "WHEN",
     "WHERE",
     "WITH",
+    "XOR",
 ];
 
 /// Whether `word` is a keyword (case-insensitively).
@@ -406,6 +415,31 @@ impl Gather {
 
 #[cfg(test)]
 mod tests {
+    /// The REPL completes and highlights exactly the grammar's keywords: every
+    /// upper-case word the grammar quotes (one-letter ones are the `T`/`Z`
+    /// of timestamps) and nothing else.
+    #[test]
+    fn the_keywords_are_the_grammars() {
+        let grammar = include_str!("../../grammar/claimgraph.ebnf");
+        // Every `'WORD'`: a quote, two or more of A-Z and `_`, a quote.
+        let mut quoted: Vec<&str> = Vec::new();
+        let bytes = grammar.as_bytes();
+        for (i, _) in grammar.match_indices('\'') {
+            let word_len =
+                bytes[i + 1..].iter().take_while(|b| b.is_ascii_uppercase() || **b == b'_').count();
+            if word_len > 1 && bytes.get(i + 1 + word_len) == Some(&b'\'') {
+                quoted.push(&grammar[i + 1..i + 1 + word_len]);
+            }
+        }
+        quoted.sort_unstable();
+        quoted.dedup();
+        assert!(quoted.len() > 50, "read only {} keywords from the grammar", quoted.len());
+        let missing: Vec<&&str> = quoted.iter().filter(|w| !KEYWORDS.contains(w)).collect();
+        assert!(missing.is_empty(), "grammar keywords the REPL does not know: {missing:?}");
+        let extra: Vec<&&str> = KEYWORDS.iter().filter(|k| !quoted.contains(k)).collect();
+        assert!(extra.is_empty(), "REPL keywords the grammar does not have: {extra:?}");
+    }
+
     use super::*;
 
     fn classes(src: &str) -> Vec<(Class, &str)> {
