@@ -514,3 +514,38 @@ fn an_open_may_wait_for_the_holder_to_close() {
     closer.join().unwrap();
     assert_eq!(store.head(), 0);
 }
+
+#[test]
+fn verify_runs_beside_a_stream_of_commits_and_finds_nothing_wrong() {
+    let store = news_store();
+    for i in 0..200 {
+        store
+            .transact("feed", |tx| {
+                for j in 0..5 {
+                    tx.assert("russia", "borders", Term::Int(i * 10 + j));
+                }
+            })
+            .unwrap();
+    }
+    let before = store.verify().unwrap();
+    assert!(before.ok(), "before any concurrent commit: {:?}", before.problems);
+    let verifier = {
+        let store = store.clone();
+        std::thread::spawn(move || store.verify().unwrap())
+    };
+    // Commit until verify is done: every comparison it makes must still see
+    // the live index equal to a rebuild, whatever landed meanwhile.
+    let mut committed = 0;
+    while !verifier.is_finished() {
+        store
+            .transact("feed", |tx| {
+                tx.assert("russia", "borders", Term::String(format!("town {committed}")));
+            })
+            .unwrap();
+        committed += 1;
+    }
+    let report = verifier.join().unwrap();
+    assert!(report.ok(), "{:?}", report.problems);
+    assert!(report.transactions >= 205, "{}", report.transactions);
+    assert!(store.verify().unwrap().ok());
+}
