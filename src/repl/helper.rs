@@ -519,7 +519,9 @@ mod tests {
         assert_eq!(replacements("", "MATCH (x:Pe"), ["Person"]);
         assert_eq!(replacements("MATCH (a)-[c]->(b)\n", "WHERE c.he"), ["hedge"]);
         assert_eq!(replacements("MATCH (a)-[c]->(b)\n", "WHERE a.k"), ["kind"]);
-        assert_eq!(replacements("MATCH (alpha)-[c]->(b) WHERE ", "al"), ["alpha"]);
+        // Variables first, then keywords (`all(x IN … WHERE …)` is a quantifier).
+        assert_eq!(replacements("MATCH (alpha)-[c]->(b) WHERE ", "al"), ["alpha", "all"]);
+        assert_eq!(replacements("MATCH (alpha)-[c]->(b) WHERE ", "alp"), ["alpha"]);
         assert_eq!(replacements("", "MATCH (a) retu"), ["return"]);
         assert_eq!(replacements("", "MATCH (a) WHERE a.x = $w"), ["$who"]);
         assert_eq!(replacements("", ":tim"), [":timing"]);

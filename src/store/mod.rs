@@ -112,6 +112,9 @@ pub struct OpenReport {
 /// let go (a child process between fork and exec) before `Locked`.
 const LOCK_WAIT: Duration = Duration::from_millis(200);
 
+/// Comparisons `verify` tries without the writer lock before it takes it.
+const VERIFY_TRIES: usize = 4;
+
 /// How long a read that found the index damaged waits for the writer lock
 /// to rebuild it before failing with an error naming `reindex`.
 const HEAL_WAIT: Duration = Duration::from_secs(2);
@@ -146,6 +149,11 @@ struct Inner {
     /// reader.
     retired: Mutex<Vec<Retired>>,
     head: AtomicU64,
+    /// Index write generation, a sequence lock for readers that compare the
+    /// live index without the writer lock (`verify`): odd while an index
+    /// write or swap is under way, bumped again (even) after it and after
+    /// `head` says what it wrote.
+    index_writes: AtomicU64,
     poisoned: AtomicBool,
     open_report: OpenReport,
     settings: Settings,
@@ -408,6 +416,7 @@ impl Store {
             live: RwLock::new(recovered.live),
             retired: Mutex::new(Vec::new()),
             head: AtomicU64::new(head),
+            index_writes: AtomicU64::new(0),
             poisoned: AtomicBool::new(false),
             open_report,
             settings,
@@ -560,6 +569,7 @@ impl Store {
         self.mark_dirty()?;
         let first = w.log.head() + 1;
         w.log.append(bodies).map_err(|e| poison(e.into()))?;
+        self.inner.index_writes.fetch_add(1, AtomicOrdering::AcqRel);
         if let Err(e) = index.apply(cw.into_writes()) {
             let last = w.log.head();
             index.mark_write_failed(format!(
@@ -567,6 +577,7 @@ impl Store {
             ));
         }
         self.inner.head.store(w.log.head(), AtomicOrdering::Release);
+        self.inner.index_writes.fetch_add(1, AtomicOrdering::AcqRel);
         Ok(())
     }
 
@@ -759,10 +770,12 @@ impl Store {
         // The fresh index is flushed: the mark of the one it replaces goes.
         index_dir::mark_clean(&self.inner.dir);
         self.inner.dirty.store(false, AtomicOrdering::Release);
+        self.inner.index_writes.fetch_add(1, AtomicOrdering::AcqRel);
         let old = {
             let mut live = self.inner.live.write().unwrap_or_else(PoisonError::into_inner);
             std::mem::replace(&mut *live, fresh)
         };
+        self.inner.index_writes.fetch_add(1, AtomicOrdering::AcqRel);
         let retired = Retired { backend: Arc::downgrade(&old.backend), dir: old.dir };
         self.inner.retired.lock().unwrap_or_else(PoisonError::into_inner).push(retired);
         drop(old.backend);
@@ -779,9 +792,11 @@ impl Store {
     /// equal a fresh rebuild from the log.
     ///
     /// Commits go on while it runs: the log is read and the rebuild made
-    /// with the writer lock held only while a chunk of records is read; the
-    /// lock is taken for the comparison alone, after the rebuild has caught
-    /// up with what was committed meanwhile.
+    /// with the writer lock held only while a chunk of records is read, and
+    /// the live index is compared with the rebuild (caught up with what was
+    /// committed meanwhile) without the lock; a comparison during which an
+    /// index write landed is done again, and after a few such tries under
+    /// the lock.
     pub fn verify(&self) -> Result<VerifyReport, StoreError> {
         let head = self.head();
         let fresh = SledBackend::temporary()?;
@@ -815,17 +830,50 @@ impl Store {
             Err(e) => return Err(e),
         }
         replayer.finish()?;
-        let w = self.writer()?;
-        let live = self.inner.live();
-        if let Some(why) = live.backend.damage() {
+        let mut built_to = head;
+        let damaged = |why: &str, mut report: VerifyReport| {
             report
                 .problems
                 .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
-            return Ok(report);
+            report
+        };
+        // Compare without the writer lock while no index write lands during
+        // the comparison (the write generation tells); a few tries, then
+        // under the lock.
+        for _ in 0..VERIFY_TRIES {
+            let generation = self.inner.index_writes.load(AtomicOrdering::Acquire);
+            if generation % 2 == 1 {
+                std::thread::sleep(Duration::from_millis(2));
+                continue;
+            }
+            let now = self.head();
+            let mut caught_up = Replayer::new(&fresh);
+            let mut extra = 0;
+            self.for_each_tx_until(built_to + 1, now, |rec| {
+                extra += 1;
+                caught_up.push(&rec)
+            })?;
+            caught_up.finish()?;
+            report.transactions += extra;
+            built_to = now;
+            let live = self.inner.live();
+            if let Some(why) = live.backend.damage() {
+                return Ok(damaged(why, report));
+            }
+            let mut attempt = report.clone();
+            verify::compare_indexes(&*live.backend, &fresh, &mut attempt)?;
+            if self.inner.index_writes.load(AtomicOrdering::Acquire) == generation {
+                return Ok(attempt);
+            }
         }
-        // What was committed while the rebuild ran (the lock is held now).
+        let w = self.writer()?;
+        let live = self.inner.live();
+        if let Some(why) = live.backend.damage() {
+            return Ok(damaged(why, report));
+        }
+        // What was committed since the last catch-up (the lock is held now).
         let mut caught_up = Replayer::new(&fresh);
-        w.log.for_each_from(head + 1, |rec: TxRecord| {
+        w.log.for_each_from(built_to + 1, |rec: TxRecord| {
             report.transactions += 1;
             caught_up.push(&rec)
         })?;

@@ -4,7 +4,7 @@
 
 use super::StoreError;
 use crate::index::backend::{Pair, RangeIter, Value};
-use crate::index::{IndexBackend, IndexError, KvRead, SledBackend, keys};
+use crate::index::{IndexError, KvRead, SledBackend, keys};
 
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -70,7 +70,6 @@ pub(super) fn compare_indexes(
             report.problems.push(p);
         }
     }
-    let _ = fresh.clear();
     Ok(())
 }
 
