@@ -47,6 +47,14 @@ pub const CLAIMS_PER_TX: usize = 100;
 /// Entity declarations per transaction.
 const ENTITIES_PER_TX: usize = 1000;
 
+/// SplitMix64's output function: a bijection of u64 that scatters
+/// neighbouring inputs.
+fn splitmix_finalize(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 /// A small, fast, seedable PRNG (xoshiro256**, seeded through SplitMix64).
 #[derive(Debug, Clone)]
 pub struct Rng {
@@ -58,10 +66,7 @@ impl Rng {
         let mut x = seed;
         let mut next = || {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            let mut z = x;
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
+            splitmix_finalize(x)
         };
         Rng { s: [next(), next(), next(), next()] }
     }
@@ -167,10 +172,7 @@ const ID_PREFIXES: [&str; 5] = ["afp", "ap", "reuters", "tass", "xinhua"];
 /// a bijection of u64, so distinct claims get distinct ids, in an order that
 /// has nothing to do with `seq`.
 pub fn chosen_id(seed: u64, seq: u64) -> String {
-    let mut z = seq ^ seed.rotate_left(29) ^ 0x243F_6A88_85A3_08D3;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    let z = splitmix_finalize(seq ^ seed.rotate_left(29) ^ 0x243F_6A88_85A3_08D3);
     format!("{}_{z:016x}", ID_PREFIXES[(seq % ID_PREFIXES.len() as u64) as usize])
 }
 

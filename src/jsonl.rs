@@ -22,7 +22,7 @@ use serde::{Deserialize, Serialize};
 use crate::model::Hash;
 use crate::model::{
     AssertEvent, Attrs, Date, DocumentEvent, EntityEvent, Event, PredicateEvent, Stance, Term, Timestamp,
-    TxRecord, ValidTime,
+    TxBody, TxRecord, ValidTime,
 };
 use crate::store::{Store, StoreError, Transaction};
 
@@ -245,6 +245,31 @@ pub fn format_record(rec: &TxRecord) -> String {
         hash: Some(rec.hash.to_string()),
     };
     serde_json::to_string(&line).unwrap_or_else(|e| format!("{{\"error\":{:?}}}", e.to_string()))
+}
+
+/// Writes a parsed line back as export writes a committed transaction
+/// ([`format_record`]) and parses it again: the same author, message, time
+/// and events must come back, whatever the line's spelling was. The check
+/// the `jsonl` fuzz target and `tests/fuzz_corpus.rs` make of every line
+/// that parses.
+#[doc(hidden)]
+pub fn check_round_trip(tx: &Transaction) -> Result<(), String> {
+    let at = tx.recorded_at.unwrap_or(Timestamp(1_700_000_000_000_000));
+    let body = TxBody {
+        recorded_at: at,
+        author: tx.author.clone(),
+        message: tx.message.clone(),
+        events: tx.events.clone(),
+    };
+    let rec = TxRecord { tx: tx.expect_tx.unwrap_or(1), prev_hash: Hash::ZERO, hash: Hash::ZERO, body };
+    let line = format_record(&rec);
+    let again = parse_line(&line).map_err(|e| format!("the written line does not parse: {e}\n{line}"))?;
+    let same = (&again.author, &again.message, again.recorded_at, &again.events, again.expect_tx)
+        == (&tx.author, &tx.message, Some(at), &tx.events, Some(rec.tx));
+    if !same {
+        return Err(format!("written and parsed again, it differs:\n{tx:?}\n{again:?}\n{line}"));
+    }
+    Ok(())
 }
 
 /// An import that stopped at a bad line.

@@ -100,6 +100,16 @@ impl<R: KvRead> Snapshot<R> {
         &self.kv
     }
 
+    /// The same index with every transaction it holds visible: to tell a
+    /// name that does not exist yet at this snapshot from one that never
+    /// does.
+    pub fn at_head(&self) -> Snapshot<R>
+    where
+        R: Clone,
+    {
+        Snapshot::new(self.kv.clone(), u64::MAX)
+    }
+
     /// The id of an interned term key (see [`keys::term`]).
     pub fn term_id(&self, term_key: &[u8]) -> Result<Option<u64>, IndexError> {
         Ok(self.kv.get(term_key)?.map(|v| Reader(&v).u64().unwrap_or(0)))

@@ -112,9 +112,6 @@ pub struct OpenReport {
 /// let go (a child process between fork and exec) before `Locked`.
 const LOCK_WAIT: Duration = Duration::from_millis(200);
 
-/// Comparisons `verify` tries without the writer lock before it takes it.
-const VERIFY_TRIES: usize = 4;
-
 /// How long a read that found the index damaged waits for the writer lock
 /// to rebuild it before failing with an error naming `reindex`.
 const HEAL_WAIT: Duration = Duration::from_secs(2);
@@ -786,100 +783,6 @@ impl Store {
     /// The directory of the index in use (it changes with a rebuild).
     pub fn index_dir(&self) -> PathBuf {
         self.inner.live().dir
-    }
-
-    /// Checks every record's checksum and the hash chain, and that the indexes
-    /// equal a fresh rebuild from the log.
-    ///
-    /// Commits go on while it runs: the log is read and the rebuild made
-    /// with the writer lock held only while a chunk of records is read, and
-    /// the live index is compared with the rebuild (caught up with what was
-    /// committed meanwhile) without the lock; a comparison during which an
-    /// index write landed is done again, and after a few such tries under
-    /// the lock.
-    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
-        let head = self.head();
-        let fresh = SledBackend::temporary()?;
-        let mut replayer = Replayer::new(&fresh);
-        let mut report = VerifyReport::default();
-        let mut prev = Hash::ZERO;
-        let walked = self.for_each_tx_until(1, head, |rec| {
-            if rec.prev_hash != prev {
-                return Err(LogError::Corrupt {
-                    tx: rec.tx,
-                    segment: String::new(),
-                    offset: 0,
-                    why: "the previous-hash link does not match".into(),
-                }
-                .into());
-            }
-            prev = rec.hash;
-            report.transactions += 1;
-            replayer.push(&rec)
-        });
-        match walked {
-            Ok(()) => {}
-            Err(StoreError::Log(e)) => {
-                report.first_bad_tx = Some(match &e {
-                    LogError::Corrupt { tx, .. } => *tx,
-                    _ => report.transactions + 1,
-                });
-                report.problems.push(e.to_string());
-                return Ok(report);
-            }
-            Err(e) => return Err(e),
-        }
-        replayer.finish()?;
-        let mut built_to = head;
-        let damaged = |why: &str, mut report: VerifyReport| {
-            report
-                .problems
-                .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
-            report
-        };
-        // Compare without the writer lock while no index write lands during
-        // the comparison (the write generation tells); a few tries, then
-        // under the lock.
-        for _ in 0..VERIFY_TRIES {
-            let generation = self.inner.index_writes.load(AtomicOrdering::Acquire);
-            if generation % 2 == 1 {
-                std::thread::sleep(Duration::from_millis(2));
-                continue;
-            }
-            let now = self.head();
-            let mut caught_up = Replayer::new(&fresh);
-            let mut extra = 0;
-            self.for_each_tx_until(built_to + 1, now, |rec| {
-                extra += 1;
-                caught_up.push(&rec)
-            })?;
-            caught_up.finish()?;
-            report.transactions += extra;
-            built_to = now;
-            let live = self.inner.live();
-            if let Some(why) = live.backend.damage() {
-                return Ok(damaged(why, report));
-            }
-            let mut attempt = report.clone();
-            verify::compare_indexes(&*live.backend, &fresh, &mut attempt)?;
-            if self.inner.index_writes.load(AtomicOrdering::Acquire) == generation {
-                return Ok(attempt);
-            }
-        }
-        let w = self.writer()?;
-        let live = self.inner.live();
-        if let Some(why) = live.backend.damage() {
-            return Ok(damaged(why, report));
-        }
-        // What was committed since the last catch-up (the lock is held now).
-        let mut caught_up = Replayer::new(&fresh);
-        w.log.for_each_from(built_to + 1, |rec: TxRecord| {
-            report.transactions += 1;
-            caught_up.push(&rec)
-        })?;
-        caught_up.finish()?;
-        verify::compare_indexes(&*live.backend, &fresh, &mut report)?;
-        Ok(report)
     }
 
     /// The log's head as a line of text to keep somewhere the store's files

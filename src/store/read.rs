@@ -73,12 +73,6 @@ impl ReadView {
         ReadView { snap: Snapshot::new(self.snap.kv().clone(), tx), _lease: self._lease.clone() }
     }
 
-    /// The same index with every transaction it holds visible: to tell a
-    /// name that does not exist yet at this view from one that never does.
-    fn latest(&self) -> IndexView {
-        Snapshot::new(self.snap.kv().clone(), u64::MAX)
-    }
-
     /// The transaction this view stands at.
     pub fn at(&self) -> u64 {
         self.snap.at()
@@ -143,7 +137,7 @@ impl ReadView {
         let folded = crate::model::fold_key(id);
         let claim = match self.snap.claim_seq(&folded)? {
             Some(seq) => self.snap.claim(seq)?,
-            None if self.latest().claim_seq(&folded)?.is_some() => return Ok(Vec::new()),
+            None if self.snap.at_head().claim_seq(&folded)?.is_some() => return Ok(Vec::new()),
             None => None,
         };
         let Some(claim) = claim else {
@@ -160,7 +154,7 @@ impl ReadView {
     fn entity_ids(&self, key_or_name: &str) -> Result<Vec<u64>, StoreError> {
         let ids = self.snap.lookup(key_or_name)?;
         if ids.is_empty() {
-            let latest = self.latest();
+            let latest = self.snap.at_head();
             if !latest.lookup(key_or_name)?.is_empty() {
                 return Ok(Vec::new());
             }
@@ -189,10 +183,10 @@ impl ReadView {
             Some(p) => match self.snap.predicate(p)? {
                 Some((id, _)) => Some(id),
                 // Declared after this view: nothing to find yet.
-                None if self.latest().predicate(p)?.is_some() => return Ok(Vec::new()),
+                None if self.snap.at_head().predicate(p)?.is_some() => return Ok(Vec::new()),
                 None => {
                     let known: Vec<String> =
-                        self.latest().predicates()?.into_iter().map(|(_, p)| p.key).collect();
+                        self.snap.at_head().predicates()?.into_iter().map(|(_, p)| p.key).collect();
                     let suggestion = closest(p, known.iter().map(|s| s.as_str())).map(str::to_string);
                     return Err(StoreError::UnknownPredicate { name: p.clone(), suggestion });
                 }

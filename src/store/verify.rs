@@ -1,10 +1,20 @@
-//! `verify`'s report and its index comparison: the live index entry by entry
-//! against a fresh rebuild from the log (`Store::verify` walks the log,
-//! checking every record's checksum and chain link, and makes the rebuild).
+//! `Store::verify`: every record's checksum and chain link, and the live
+//! index compared entry by entry with a fresh rebuild from the log, with
+//! commits going on meanwhile (the writer lock is held only to read a chunk
+//! of records, and for the comparison only when index writes keep landing
+//! during it).
 
-use super::StoreError;
+use std::sync::atomic::Ordering as AtomicOrdering;
+use std::time::Duration;
+
+use super::{Replayer, Store, StoreError};
 use crate::index::backend::{Pair, RangeIter, Value};
 use crate::index::{IndexError, KvRead, SledBackend, keys};
+use crate::log::LogError;
+use crate::model::{Hash, TxRecord};
+
+/// Comparisons `verify` tries without the writer lock before it takes it.
+const VERIFY_TRIES: usize = 4;
 
 /// What `verify` found.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,13 +34,108 @@ impl VerifyReport {
         self.first_bad_tx.is_none() && self.problems.is_empty()
     }
 }
+impl Store {
+    /// Checks every record's checksum and the hash chain, and that the indexes
+    /// equal a fresh rebuild from the log.
+    ///
+    /// Commits go on while it runs: the log is read and the rebuild made
+    /// with the writer lock held only while a chunk of records is read, and
+    /// the live index is compared with the rebuild (caught up with what was
+    /// committed meanwhile) without the lock; a comparison during which an
+    /// index write landed is done again, and after a few such tries under
+    /// the lock.
+    pub fn verify(&self) -> Result<VerifyReport, StoreError> {
+        let head = self.head();
+        let fresh = SledBackend::temporary()?;
+        let mut replayer = Replayer::new(&fresh);
+        let mut report = VerifyReport::default();
+        let mut prev = Hash::ZERO;
+        let walked = self.for_each_tx_until(1, head, |rec| {
+            if rec.prev_hash != prev {
+                return Err(LogError::Corrupt {
+                    tx: rec.tx,
+                    segment: String::new(),
+                    offset: 0,
+                    why: "the previous-hash link does not match".into(),
+                }
+                .into());
+            }
+            prev = rec.hash;
+            report.transactions += 1;
+            replayer.push(&rec)
+        });
+        match walked {
+            Ok(()) => {}
+            Err(StoreError::Log(e)) => {
+                report.first_bad_tx = Some(match &e {
+                    LogError::Corrupt { tx, .. } => *tx,
+                    _ => report.transactions + 1,
+                });
+                report.problems.push(e.to_string());
+                return Ok(report);
+            }
+            Err(e) => return Err(e),
+        }
+        replayer.finish()?;
+        let mut built_to = head;
+        let damaged = |why: &str, mut report: VerifyReport| {
+            report
+                .problems
+                .push(format!("the index cannot be used ({why}); `claimgraph reindex` rebuilds it"));
+            report
+        };
+        // Compare without the writer lock while no index write lands during
+        // the comparison (the write generation tells); a few tries, then
+        // under the lock.
+        for _ in 0..VERIFY_TRIES {
+            let generation = self.inner.index_writes.load(AtomicOrdering::Acquire);
+            if generation % 2 == 1 {
+                std::thread::sleep(Duration::from_millis(2));
+                continue;
+            }
+            let now = self.head();
+            report.transactions += replay_into(&fresh, |f| self.for_each_tx_until(built_to + 1, now, f))?;
+            built_to = now;
+            let live = self.inner.live();
+            if let Some(why) = live.backend.damage() {
+                return Ok(damaged(why, report));
+            }
+            let mut attempt = report.clone();
+            compare_indexes(&*live.backend, &fresh, &mut attempt)?;
+            if self.inner.index_writes.load(AtomicOrdering::Acquire) == generation {
+                return Ok(attempt);
+            }
+        }
+        let w = self.writer()?;
+        let live = self.inner.live();
+        if let Some(why) = live.backend.damage() {
+            return Ok(damaged(why, report));
+        }
+        // What was committed since the last catch-up (the lock is held now).
+        report.transactions += replay_into(&fresh, |f| w.log.for_each_from(built_to + 1, f))?;
+        compare_indexes(&*live.backend, &fresh, &mut report)?;
+        Ok(report)
+    }
+}
+
+/// Replays the records `read` hands over into `index`; how many.
+fn replay_into(
+    index: &SledBackend,
+    read: impl FnOnce(&mut dyn FnMut(TxRecord) -> Result<(), StoreError>) -> Result<(), StoreError>,
+) -> Result<u64, StoreError> {
+    let mut replayer = Replayer::new(index);
+    read(&mut |rec| replayer.push(&rec))?;
+    let replayed = replayer.replayed;
+    replayer.finish()?;
+    Ok(replayed)
+}
 
 const MAX_PROBLEMS: usize = 10;
 
 /// Compares two indexes entry by entry. Posting blocks are compared per
 /// prefix (all blocks of a prefix concatenated), since how postings are cut
 /// into blocks depends on how transactions were batched.
-pub(super) fn compare_indexes(
+fn compare_indexes(
     live: &impl KvRead,
     fresh: &SledBackend,
     report: &mut VerifyReport,

@@ -52,7 +52,7 @@ pub(crate) fn entity_ref(ctx: &Ctx<'_>, r: &EntityRef) -> Result<u64, QueryError
             // Declared only after the snapshot: its id matches nothing here
             // (no claim, record or merge of it is visible yet), so the query
             // answers as of then instead of failing.
-            let latest = crate::index::Snapshot::new(ctx.snap.kv().clone(), u64::MAX);
+            let latest = ctx.snap.at_head();
             let later = match &r.target {
                 EntityTarget::Key(k) => latest.declared_entity_id(k)?,
                 EntityTarget::Name(n) => latest.lookup(n)?.first().copied(),

@@ -339,10 +339,7 @@ impl<'c, 's> Planner<'c, 's> {
                 Some(id) => preds.push(id),
                 // Declared only after the snapshot: the edge matches nothing
                 // here (an id no posting holds), as an unused predicate would.
-                None if crate::index::Snapshot::new(self.ctx.snap.kv().clone(), u64::MAX)
-                    .predicate_id(&ident.name)?
-                    .is_some() =>
-                {
+                None if self.ctx.snap.at_head().predicate_id(&ident.name)?.is_some() => {
                     preds.push(NO_PREDICATE)
                 }
                 None => {
