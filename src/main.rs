@@ -38,7 +38,7 @@ use claimgraph::{Session, Store, jsonl};
 const USAGE: &str = "\
 claimgraph — an event-sourced knowledge graph of claims
 
-usage: claimgraph [--store PATH] [--author NAME] [<command> [args]]
+usage: claimgraph [--store PATH] [--author NAME] [--read-only] [<command> [args]]
 
 commands:
   init [PATH]             create an empty store at PATH (else the store path below)
@@ -69,7 +69,9 @@ commands:
 The store is PATH, else $CLAIMGRAPH_STORE, else ./claimgraph.db. Only `init`
 and `import` create a store; the other commands refuse a path with none.
 Writes are recorded as --author NAME, else $CLAIMGRAPH_AUTHOR, else $USER
-(`:author NAME` in the REPL).
+(`:author NAME` in the REPL). --read-only opens the store without writing to
+it (the index is built in memory; writes are refused); a store the file
+system will not let us write to is opened that way by itself.
 `claimgraph COMMAND --help` describes one command.
 ";
 
@@ -177,6 +179,10 @@ fn run(mut args: Vec<String>) -> Result<(), Failure> {
         let _ = AUTHOR.set(args.remove(i + 1));
         args.remove(i);
     }
+    if let Some(i) = args.iter().position(|a| a == "--read-only") {
+        args.remove(i);
+        READ_ONLY.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
     let path = store_path.unwrap_or_else(|| PathBuf::from("claimgraph.db"));
     let Some(command) = args.first().cloned() else {
         if std::io::stdin().is_terminal() {
@@ -231,9 +237,29 @@ fn no_args(rest: &[String]) -> Result<(), Failure> {
     }
 }
 
-/// Opens the existing store at `path`; a path with none is refused.
+/// `--read-only`: open stores without writing to them.
+static READ_ONLY: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Opens the existing store at `path`; a path with none is refused. A store
+/// the file system will not let us write to (a read-only mount, no
+/// permission) is opened read-only, with a note: reads, `export` and
+/// `verify` work, writes are refused.
 fn open(path: &PathBuf) -> Result<Store, Failure> {
-    opened(path, Store::open(path))
+    let read_only = claimgraph::Options { read_only: true, ..Default::default() };
+    if READ_ONLY.load(std::sync::atomic::Ordering::Relaxed) {
+        return opened(path, Store::open_with(path, read_only));
+    }
+    match Store::open(path) {
+        Err(e) if e.is_not_writable() => {
+            eprintln!(
+                "note: cannot write to the store {} ({e}); opened it read-only: the index is built in \
+                 memory from the log, and writes are refused",
+                path.display()
+            );
+            opened(path, Store::open_with(path, read_only))
+        }
+        other => opened(path, other),
+    }
 }
 
 /// Reports what opening `path` found; a missing store names the commands

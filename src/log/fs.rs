@@ -50,6 +50,12 @@ pub struct FsLogDir {
     /// directory is noticed; `None`: no head file is kept.
     head: Option<PathBuf>,
     head_handle: Option<File>,
+    /// Every write is refused (a store opened read-only).
+    read_only: bool,
+}
+
+fn refused() -> io::Error {
+    io::Error::new(io::ErrorKind::ReadOnlyFilesystem, "the store was opened read-only")
 }
 
 /// The head file's name in the store directory.
@@ -59,7 +65,13 @@ impl FsLogDir {
     /// Opens (creating if needed) a directory of segments, without a head file.
     pub fn open(dir: &Path) -> io::Result<FsLogDir> {
         std::fs::create_dir_all(dir)?;
-        Ok(FsLogDir { dir: dir.to_path_buf(), handles: HashMap::new(), head: None, head_handle: None })
+        Ok(FsLogDir {
+            dir: dir.to_path_buf(),
+            handles: HashMap::new(),
+            head: None,
+            head_handle: None,
+            read_only: false,
+        })
     }
 
     /// The log of the store in `store`: segments in `<store>/log`, the head
@@ -68,6 +80,23 @@ impl FsLogDir {
         let mut d = FsLogDir::open(&store.join("log"))?;
         d.head = Some(store.join(HEAD_FILE));
         Ok(d)
+    }
+
+    /// The log of the store in `store`, read-only: nothing is created (a
+    /// missing `log/` reads as empty, so the head file names what is lost)
+    /// and every write fails with `ReadOnlyFilesystem`.
+    pub fn for_store_read_only(store: &Path) -> FsLogDir {
+        FsLogDir {
+            dir: store.join("log"),
+            handles: HashMap::new(),
+            head: Some(store.join(HEAD_FILE)),
+            head_handle: None,
+            read_only: true,
+        }
+    }
+
+    fn writable(&self) -> io::Result<()> {
+        if self.read_only { Err(refused()) } else { Ok(()) }
     }
 
     fn handle(&mut self, name: &str) -> io::Result<&mut File> {
@@ -86,7 +115,11 @@ impl FsLogDir {
 impl LogDir for FsLogDir {
     fn list(&self) -> io::Result<Vec<String>> {
         let mut names = Vec::new();
-        for entry in std::fs::read_dir(&self.dir)? {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Err(e) if self.read_only && e.kind() == io::ErrorKind::NotFound => return Ok(names),
+            other => other?,
+        };
+        for entry in entries {
             let entry = entry?;
             if entry.file_type()?.is_file() {
                 names.push(entry.file_name().to_string_lossy().into_owned());
@@ -108,6 +141,7 @@ impl LogDir for FsLogDir {
     }
 
     fn create(&mut self, name: &str) -> io::Result<()> {
+        self.writable()?;
         let f = OpenOptions::new().append(true).create_new(true).open(self.dir.join(name))?;
         f.sync_all()?;
         self.handles.insert(name.to_string(), f);
@@ -115,14 +149,17 @@ impl LogDir for FsLogDir {
     }
 
     fn append(&mut self, name: &str, bytes: &[u8]) -> io::Result<()> {
+        self.writable()?;
         self.handle(name)?.write_all(bytes)
     }
 
     fn sync(&mut self, name: &str) -> io::Result<()> {
+        self.writable()?;
         self.handle(name)?.sync_data()
     }
 
     fn truncate(&mut self, name: &str, len: u64) -> io::Result<()> {
+        self.writable()?;
         self.handles.remove(name);
         let f = OpenOptions::new().write(true).open(self.dir.join(name))?;
         f.set_len(len)?;
@@ -130,6 +167,7 @@ impl LogDir for FsLogDir {
     }
 
     fn remove(&mut self, name: &str) -> io::Result<()> {
+        self.writable()?;
         self.handles.remove(name);
         std::fs::remove_file(self.dir.join(name))?;
         self.sync_dir()
@@ -145,6 +183,7 @@ impl LogDir for FsLogDir {
     }
 
     fn replace_head(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.writable()?;
         let Some(path) = self.head.clone() else { return Ok(()) };
         self.head_handle = None;
         let mut tmp = path.clone().into_os_string();
@@ -164,6 +203,7 @@ impl LogDir for FsLogDir {
 
     fn update_head(&mut self, offset: u64, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::FileExt;
+        self.writable()?;
         let Some(path) = &self.head else { return Ok(()) };
         if self.head_handle.is_none() {
             self.head_handle = Some(OpenOptions::new().write(true).open(path)?);

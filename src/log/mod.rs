@@ -206,6 +206,18 @@ impl Log {
     /// (a store made before it existed) the log is taken as it is and the
     /// head file written.
     pub fn open(dir: Box<dyn LogDir>) -> Result<(Log, OpenReport), LogError> {
+        Log::open_mode(dir, true)
+    }
+
+    /// [`Log::open`] writing nothing (a store on read-only media): an
+    /// unacknowledged torn tail is left in place and ends the log, records
+    /// past the head file's tx are taken on without recording a new head,
+    /// and every write is refused by the storage.
+    pub fn open_read_only(dir: Box<dyn LogDir>) -> Result<(Log, OpenReport), LogError> {
+        Log::open_mode(dir, false)
+    }
+
+    fn open_mode(dir: Box<dyn LogDir>, writable: bool) -> Result<(Log, OpenReport), LogError> {
         let recorded = read_head(&*dir)?.map(|r| r.ok_or(LogError::HeadDamaged)).transpose()?;
         let (mut log, end) = Log::scan(dir)?;
         let acknowledged = recorded.map_or(0, |(h, _)| h.tx);
@@ -220,9 +232,19 @@ impl Log {
                 );
                 return Err(LogError::Corrupt { tx, segment, offset, why });
             }
-            ScanEnd::TornTail { segment, offset, why } => {
+            ScanEnd::TornTail { segment, offset, why } if writable => {
                 let dropped_bytes = log.cut(segment, offset)?;
                 OpenReport { dropped_bytes, dropped_why: Some(why) }
+            }
+            ScanEnd::TornTail { segment, offset, why } => {
+                // Not cut (nothing may be written): the scan ended the log
+                // before it, so reads never reach it.
+                let seg = &log.segments[segment];
+                let left = seg.len.saturating_sub(offset);
+                OpenReport {
+                    dropped_bytes: left,
+                    dropped_why: Some(format!("{why}; left in place (read-only)")),
+                }
             }
             ScanEnd::Corrupt { segment, offset, tx, why } => {
                 let segment = log.segments[segment].name.clone();
@@ -241,7 +263,9 @@ impl Log {
             // A store from before the head file, or records after the head
             // that a crash kept from being acknowledged: they are durable
             // and whole, so they are the log's end from now on.
-            log.rewrite_head()?;
+            if writable {
+                log.rewrite_head()?;
+            }
         }
         Ok((log, report))
     }

@@ -96,6 +96,26 @@ pub enum StoreError {
          is full, then reopen the store or run `claimgraph reindex`"
     )]
     IndexUnavailable { head: u64, why: String },
+    /// A write to a store opened with [`Options::read_only`]; nothing was
+    /// written.
+    #[error("the store {} is open read-only; nothing was written", path.display())]
+    ReadOnly { path: PathBuf },
+}
+
+impl StoreError {
+    /// Whether this is the file system refusing writes (no permission, a
+    /// read-only mount): the store may still be read with
+    /// [`Options::read_only`].
+    pub fn is_not_writable(&self) -> bool {
+        use std::io::ErrorKind::{PermissionDenied, ReadOnlyFilesystem};
+        let kind = match self {
+            StoreError::Io { source, .. } => source.kind(),
+            StoreError::Log(LogError::Io { source, .. }) => source.kind(),
+            StoreError::Index(IndexError::Io(e)) => e.kind(),
+            _ => return false,
+        };
+        matches!(kind, PermissionDenied | ReadOnlyFilesystem)
+    }
 }
 
 /// What opening the store found and did.
@@ -158,6 +178,9 @@ struct Inner {
     dirty: AtomicBool,
     /// `Options::create_predicates`.
     create_predicates: bool,
+    /// Opened with [`Options::read_only`]: the index lives in memory and
+    /// writes are refused.
+    read_only: bool,
     /// Declared last so it outlives the index it guards.
     lease: Arc<DirLease>,
 }
@@ -237,6 +260,13 @@ pub struct Options {
     /// leave less (counting four times its log bytes for the log and the
     /// index) is refused before anything is written (default 8 MiB).
     pub min_free_bytes: Option<u64>,
+    /// Open without writing anything to the store's directory (a store on
+    /// read-only media, a copy someone else owns): the log is read and
+    /// checked as usual, the index is built in memory from it, and every
+    /// write is refused with [`StoreError::ReadOnly`]. A torn unacknowledged
+    /// tail is left in place rather than cut. A writer holding the store
+    /// makes the open [`StoreError::Locked`].
+    pub read_only: bool,
     /// Every index the store opens is wrapped in these faults (tests only).
     #[doc(hidden)]
     pub index_faults: Option<Arc<IndexFaults>>,
@@ -293,7 +323,10 @@ impl Inner {
             if r.backend.strong_count() > 0 {
                 return true;
             }
-            let _ = std::fs::remove_dir_all(&r.dir);
+            // An in-memory index (read-only store) has no directory.
+            if !r.dir.as_os_str().is_empty() {
+                let _ = std::fs::remove_dir_all(&r.dir);
+            }
             false
         });
     }
@@ -380,16 +413,23 @@ impl Store {
     }
 
     fn open_dir(dir: &Path, temporary: bool, options: Options) -> Result<Store, StoreError> {
-        if !options.create && options.log_dir.is_none() && !Store::exists(dir) {
+        let read_only = options.read_only;
+        if (!options.create || read_only) && options.log_dir.is_none() && !Store::exists(dir) {
             return Err(StoreError::NotFound { path: dir.to_path_buf() });
         }
-        std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
-        let lock = lock_store(dir, options.lock_wait.unwrap_or(LOCK_WAIT).max(LOCK_WAIT))?;
+        let wait = options.lock_wait.unwrap_or(LOCK_WAIT).max(LOCK_WAIT);
+        let lock = if read_only {
+            lock_store_shared(dir, wait)?
+        } else {
+            std::fs::create_dir_all(dir).map_err(io(format!("creating {}", dir.display())))?;
+            lock_store(dir, wait)?
+        };
         let logdir: Box<dyn LogDir> = match options.log_dir {
             Some(d) => d,
+            None if read_only => Box::new(FsLogDir::for_store_read_only(dir)),
             None => Box::new(FsLogDir::for_store(dir).map_err(io("opening the log directory"))?),
         };
-        let (mut log, log_report) = Log::open(logdir)?;
+        let (mut log, log_report) = if read_only { Log::open_read_only(logdir)? } else { Log::open(logdir)? };
         if let Some(bytes) = options.segment_bytes {
             log.set_segment_limit(bytes);
         }
@@ -401,7 +441,8 @@ impl Store {
             min_free_bytes: options.min_free_bytes.unwrap_or(MIN_FREE_BYTES),
             faults: options.index_faults,
         };
-        let recovered = recover_index(dir, &log, &settings)?;
+        let recovered =
+            if read_only { build_in_memory(&log, &settings)? } else { recover_index(dir, &log, &settings)? };
         let future_tolerance = options.future_tolerance.unwrap_or(DEFAULT_FUTURE_TOLERANCE);
         let writer = Writer { log, last_recorded: recovered.last_recorded, clock, future_tolerance };
         let head = writer.log.head();
@@ -419,6 +460,7 @@ impl Store {
             settings,
             dirty: AtomicBool::new(false),
             create_predicates: options.create_predicates,
+            read_only,
             lease: Arc::new(DirLease { _lock: lock, dir: dir.to_path_buf(), temporary }),
         };
         Ok(Store { inner: Arc::new(inner) })
@@ -440,6 +482,9 @@ impl Store {
     }
 
     fn writer(&self) -> Result<MutexGuard<'_, Writer>, StoreError> {
+        if self.inner.read_only {
+            return Err(StoreError::ReadOnly { path: self.inner.dir.clone() });
+        }
         if self.inner.poisoned.load(AtomicOrdering::Acquire) {
             return Err(StoreError::Poisoned);
         }
@@ -763,7 +808,12 @@ impl Store {
 
     /// Builds a fresh index from the log and makes it the live one.
     fn replace_index(&self, w: &Writer) -> Result<u64, StoreError> {
-        let (fresh, replayed) = build_fresh(&self.inner.dir, &w.log, &self.inner.settings)?;
+        let (fresh, replayed) = if self.inner.read_only {
+            let built = build_in_memory(&w.log, &self.inner.settings)?;
+            (built.live, built.replayed)
+        } else {
+            build_fresh(&self.inner.dir, &w.log, &self.inner.settings)?
+        };
         // The fresh index is flushed: the mark of the one it replaces goes.
         index_dir::mark_clean(&self.inner.dir);
         self.inner.dirty.store(false, AtomicOrdering::Release);
@@ -890,7 +940,8 @@ fn is_lock_error(e: &crate::index::IndexError) -> bool {
 /// processes of versions that only lock that file.
 pub(crate) struct StoreLock {
     _dir: std::fs::File,
-    _file: std::fs::File,
+    /// `LOCK` (none for a read-only open, which creates nothing).
+    _file: Option<std::fs::File>,
 }
 
 /// Takes the store's exclusive lock, so a second open (from this process or
@@ -907,7 +958,29 @@ fn lock_store(dir: &Path, wait: Duration) -> Result<StoreLock, StoreError> {
         .open(&path)
         .map_err(io(format!("opening {}", path.display())))?;
     try_lock(&file, &path, dir, wait)?;
-    Ok(StoreLock { _dir: dir_file, _file: file })
+    Ok(StoreLock { _dir: dir_file, _file: Some(file) })
+}
+
+/// Takes a shared lock on the store directory for a read-only open: other
+/// read-only opens may share it, a writer's exclusive lock refuses it (and
+/// it refuses a writer). Nothing is created.
+fn lock_store_shared(dir: &Path, wait: Duration) -> Result<StoreLock, StoreError> {
+    let dir_file = std::fs::File::open(dir).map_err(io(format!("opening {}", dir.display())))?;
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match dir_file.try_lock_shared() {
+            Ok(()) => return Ok(StoreLock { _dir: dir_file, _file: None }),
+            Err(std::fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StoreError::Locked { path: dir.to_path_buf() });
+            }
+            Err(std::fs::TryLockError::Error(e)) => {
+                return Err(io(format!("locking {}", dir.display()))(e));
+            }
+        }
+    }
 }
 
 /// Locks `file` or says the store is locked. A holder that is about to let go
@@ -1153,6 +1226,17 @@ fn rebuild_on_open(dir: &Path, log: &Log, why: String, settings: &Settings) -> R
     index_dir::remove_others(dir, live.dir.file_name().and_then(|n| n.to_str()));
     let last_recorded = last_recorded_at(&*live.backend, log.head())?;
     Ok(Recovered { live, rebuilt: Some(why), replayed, last_recorded })
+}
+
+/// The index of a read-only store: the whole log replayed into a temporary
+/// in-memory index (its directory is empty: it has none of its own).
+fn build_in_memory(log: &Log, settings: &Settings) -> Result<Recovered, StoreError> {
+    let backend = Arc::new(wrap(SledBackend::temporary()?, settings));
+    let mut replayed = 0;
+    replay(&*backend, log, 1, &mut replayed)?;
+    let last_recorded = last_recorded_at(&*backend, log.head())?;
+    let live = LiveIndex { backend, dir: PathBuf::new() };
+    Ok(Recovered { live, rebuilt: None, replayed, last_recorded })
 }
 
 /// Replays the whole log into a new index directory, flushes it (behind

@@ -106,7 +106,8 @@ impl Store {
                 return Ok(attempt);
             }
         }
-        let w = self.writer()?;
+        // The lock only, not `writer()`: a read-only store is verified too.
+        let w = self.inner.writer.lock().map_err(|_| StoreError::Poisoned)?;
         let live = self.inner.live();
         if let Some(why) = live.backend.damage() {
             return Ok(damaged(why, report));

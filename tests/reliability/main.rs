@@ -12,6 +12,7 @@
 //! | 8. hostile files and inputs | [`hostile_inputs`] |
 //! | 9. soak (long run only) | [`soak`] |
 //! | 10. index faults (out of space, I/O errors, hung flushes, read errors) | [`index_faults`] |
+//! | 11. read-only stores (export, query, verify; writes refused) | [`read_only`] |
 //!
 //! `cargo test --test reliability` runs the CI portion. The long runs are
 //! `#[ignore]`d and run for real when asked (no environment switch):
@@ -34,6 +35,7 @@ mod index_faults;
 mod io_errors;
 mod kill_loop;
 mod power_loss;
+mod read_only;
 mod readers;
 mod simdisk;
 mod soak;
